@@ -1,0 +1,27 @@
+// Two projects: `unit` (fast, mocks at the edges) and `e2e` (runs the bundled
+// dist/index.js against moto_server with real pip and real interpreters).
+const common = {
+  preset: 'ts-jest/presets/default-esm',
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: ['TS151001'] } }]
+  }
+}
+
+export default {
+  verbose: true,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/__tests__/e2e/global-setup.ts',
+      globalTeardown: '<rootDir>/__tests__/e2e/global-teardown.ts',
+      testTimeout: 600000
+    }
+  ]
+}
