@@ -13,15 +13,16 @@ const common = {
 
 export default {
   verbose: true,
+  // End-to-end tests run real pip installs; unit tests finish in milliseconds anyway.
+  testTimeout: 600000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'],
-      globalSetup: '<rootDir>/__tests__/e2e/global-setup.ts',
-      globalTeardown: '<rootDir>/__tests__/e2e/global-teardown.ts',
-      testTimeout: 600000
+      globalSetup: '<rootDir>/__tests__/e2e/global-setup.mjs',
+      globalTeardown: '<rootDir>/__tests__/e2e/global-teardown.mjs'
     }
   ]
 }

@@ -1,0 +1,133 @@
+/**
+ * The bundled action builds layers for the Lambda target, not for this
+ * machine: real pip, real interpreters, publish: false (no AWS at all).
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { runAction, type ActionRun } from '../helpers/action.js'
+import { elfMachine, entries, extract, glibcNeeded, sha256Base64, walk, wheelTags } from '../helpers/layer.js'
+import { makeToolCache } from '../helpers/toolcache.js'
+
+const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
+const versions = makeToolCache(toolCache, ['3.11', '3.12'])
+
+function workspace(requirements: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ws-'))
+  fs.writeFileSync(path.join(dir, 'requirements.txt'), requirements)
+  return dir
+}
+
+function sharedObjects(dir: string): string[] {
+  return walk(dir).filter(f => /\.so(\.|$)/.test(path.basename(f)))
+}
+
+describe('python3.11 / x86_64: requests and numpy', () => {
+  // numpy >= 2.3 ships only manylinux_2_28 wheels: the target ladder must pick 2.2.x.
+  const ws = workspace('requests==2.32.3\nnumpy>=2.2,<2.4\n')
+  const inputs = {
+    'layer-name': 'deps',
+    runtimes: 'python3.11',
+    architectures: 'x86_64',
+    publish: 'false'
+  }
+  let first: ActionRun
+  let second: ActionRun
+  let tree: string
+
+  beforeAll(async () => {
+    expect(versions['3.11']).toBeDefined()
+    first = await runAction(inputs, { workspace: ws, toolCache })
+    second = await runAction(inputs, { workspace: ws, toolCache })
+    if (first.exitCode === 0) tree = extract(first.outputs['zip-path'])
+  })
+
+  it('succeeds and reports the zip', () => {
+    expect(first.errors).toEqual([])
+    expect(first.exitCode).toBe(0)
+    expect(fs.existsSync(first.outputs['zip-path'])).toBe(true)
+    expect(Number(first.outputs['code-size'])).toBe(fs.statSync(first.outputs['zip-path']).size)
+    expect(first.outputs['code-sha256']).toBe(sha256Base64(first.outputs['zip-path']))
+    expect(first.outputs['cache-hit']).toBe('false')
+    expect(first.outputs.published).toBe('false')
+  })
+
+  it('puts everything under python/', () => {
+    const names = entries(first.outputs['zip-path'])
+    expect(names.length).toBeGreaterThan(100)
+    expect(names.filter(n => !n.startsWith('python/'))).toEqual([])
+    expect(names).toContain('python/requests/__init__.py')
+    expect(names.some(n => n.startsWith('python/bin/'))).toBe(false)
+    expect(names.some(n => /^python\/numpy-[^/]+\.dist-info\/RECORD$/.test(n))).toBe(true)
+  })
+
+  it('resolves numpy to a build for glibc 2.26 or older', () => {
+    const packages = JSON.parse(first.outputs.packages) as string[]
+    const numpy = packages.find(p => p.startsWith('numpy=='))
+    expect(numpy).toMatch(/^numpy==2\.2\./)
+    expect(packages).toContain('requests==2.32.3')
+    const distInfo = fs.readdirSync(path.join(tree, 'python')).find(d => /^numpy-.*\.dist-info$/.test(d))
+    const tags = wheelTags(path.join(tree, 'python', distInfo ?? 'missing'))
+    expect(tags.length).toBeGreaterThan(0)
+    for (const tag of tags) {
+      const m = /manylinux_2_(\d+)_/.exec(tag)
+      if (m) expect(Number(m[1])).toBeLessThanOrEqual(26)
+      expect(tag).toMatch(/^cp311-cp311-manylinux/)
+    }
+  })
+
+  it('holds only x86-64 shared objects that need glibc 2.26 at most', () => {
+    const objects = sharedObjects(tree)
+    expect(objects.length).toBeGreaterThan(5)
+    for (const so of objects) {
+      expect([path.relative(tree, so), elfMachine(so)]).toEqual([
+        path.relative(tree, so),
+        'Advanced Micro Devices X86-64'
+      ])
+      expect(glibcNeeded(so)).toBeLessThanOrEqual(26)
+    }
+  })
+
+  it('gives the same bytes when built twice', () => {
+    expect(second.exitCode).toBe(0)
+    expect(second.outputs['zip-path']).not.toBe(first.outputs['zip-path'])
+    expect(second.outputs['code-sha256']).toBe(first.outputs['code-sha256'])
+  })
+})
+
+describe('python3.12 / arm64: numpy', () => {
+  const ws = workspace('numpy==2.2.6\n')
+  let result: ActionRun
+  let tree: string
+
+  beforeAll(async () => {
+    expect(versions['3.12']).toBeDefined()
+    result = await runAction(
+      { 'layer-name': 'numpy-arm', runtimes: 'python3.12', architectures: 'arm64', publish: 'false' },
+      { workspace: ws, toolCache }
+    )
+    if (result.exitCode === 0) tree = extract(result.outputs['zip-path'])
+  })
+
+  it('succeeds', () => {
+    expect(result.errors).toEqual([])
+    expect(result.exitCode).toBe(0)
+  })
+
+  it('holds only aarch64 shared objects', () => {
+    const objects = sharedObjects(tree)
+    expect(objects.length).toBeGreaterThan(5)
+    const machines = new Set(objects.map(elfMachine))
+    expect([...machines]).toEqual(['AArch64'])
+  })
+
+  it('holds extension modules for CPython 3.12 only', () => {
+    const suffixes = new Set(
+      sharedObjects(tree)
+        .map(f => /\.(cpython-[^.]+)\.so$/.exec(path.basename(f))?.[1])
+        .filter(Boolean)
+    )
+    expect([...suffixes]).toEqual(['cpython-312-aarch64-linux-gnu'])
+  })
+})

@@ -1,0 +1,180 @@
+/**
+ * Stages the layer tree: one pip install per Python version (and per
+ * architecture), laid out the way Lambda reads it.
+ *
+ * - one Python version:  python/<packages>
+ * - several versions:    python/lib/python3.X/site-packages/<packages>
+ */
+import * as core from '@actions/core'
+import fs from 'node:fs'
+import path from 'node:path'
+import { ActionError } from './errors.js'
+import { type Distribution, installRequirements } from './install.js'
+import { findInterpreter, type Interpreter, pipVersion } from './python.js'
+import { type Architecture, type Runtime, RUNTIMES } from './runtimes.js'
+
+export interface BuildOptions {
+  runtimes: Runtime[]
+  architectures: Architecture[]
+  requirements: string
+  pipArgs: string[]
+  pythonVersion?: string
+  /** Scratch folder; the layer tree is staged below it. */
+  workDir: string
+  /** Interpreters already found (e.g. for the cache key), by runtime. */
+  interpreters?: Map<Runtime, Interpreter>
+}
+
+export interface Site {
+  runtime: Runtime
+  /** Folder relative to the layer root, e.g. "python". */
+  dir: string
+  interpreter: Interpreter
+  packages: Distribution[]
+}
+
+export interface BuildResult {
+  /** The folder that holds python/: what goes into the zip. */
+  root: string
+  sites: Site[]
+}
+
+export function siteDir(runtime: Runtime, runtimes: Runtime[]): string {
+  return runtimes.length === 1
+    ? 'python'
+    : path.posix.join('python', 'lib', `python${RUNTIMES[runtime].python}`, 'site-packages')
+}
+
+/** Finds the interpreter of every runtime (and logs it), before any install starts. */
+export async function findInterpreters(
+  runtimes: Runtime[],
+  pythonVersion?: string
+): Promise<Map<Runtime, Interpreter>> {
+  const found = new Map<Runtime, Interpreter>()
+  for (const runtime of runtimes) {
+    const interpreter = await findInterpreter({
+      minor: RUNTIMES[runtime].python,
+      override: pythonVersion
+    })
+    found.set(runtime, interpreter)
+  }
+  return found
+}
+
+const BINARY_SUFFIXES = ['.so', '.pyd', '.dll', '.dylib']
+const MAGICS = [
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46]), // ELF
+  Buffer.from([0xcf, 0xfa, 0xed, 0xfe]), // Mach-O 64
+  Buffer.from([0xca, 0xfe, 0xba, 0xbe]), // Mach-O universal
+  Buffer.from('MZ')
+]
+
+/** Files holding machine code: shared objects, DLLs, executables. */
+export function compiledFiles(root: string): string[] {
+  const found: string[] = []
+  const walk = (dir: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name)
+      if (entry.isDirectory()) walk(full)
+      else if (entry.isFile()) {
+        if (BINARY_SUFFIXES.some(s => entry.name.endsWith(s) || entry.name.includes(`${s}.`))) {
+          found.push(path.relative(root, full))
+          continue
+        }
+        const fd = fs.openSync(full, 'r')
+        const head = Buffer.alloc(4)
+        const n = fs.readSync(fd, head, 0, 4, 0)
+        fs.closeSync(fd)
+        if (MAGICS.some(m => n >= m.length && head.subarray(0, m.length).equals(m))) {
+          found.push(path.relative(root, full))
+        }
+      }
+    }
+  }
+  walk(root)
+  return found.sort()
+}
+
+function matrixHint(): string {
+  return [
+    'Build one layer per architecture with a matrix:',
+    '  strategy:',
+    '    matrix:',
+    '      arch: [x86_64, arm64]',
+    '  steps:',
+    '    - uses: <this action>@v1',
+    '      with:',
+    '        layer-name: my-deps-${{ matrix.arch }}',
+    '        architectures: ${{ matrix.arch }}'
+  ].join('\n')
+}
+
+export async function buildLayer(options: BuildOptions): Promise<BuildResult> {
+  const { runtimes, architectures, workDir } = options
+  const interpreters =
+    options.interpreters ?? (await findInterpreters(runtimes, options.pythonVersion))
+  for (const [runtime, interpreter] of interpreters) {
+    const pip = await pipVersion(interpreter)
+    core.info(
+      `${runtime}: Python ${interpreter.version} at ${interpreter.path} (${interpreter.source}), pip ${pip}`
+    )
+  }
+
+  const results = new Map<Architecture, { root: string; sites: Site[] }>()
+  for (const architecture of architectures) {
+    const root = path.join(workDir, 'layer', architecture)
+    fs.rmSync(root, { recursive: true, force: true })
+    const sites: Site[] = []
+    for (const runtime of runtimes) {
+      const interpreter = interpreters.get(runtime)
+      if (!interpreter) throw new Error(`no interpreter for ${runtime}`)
+      const dir = siteDir(runtime, runtimes)
+      const packages = await core.group(
+        `pip install for ${runtime} / ${architecture}`,
+        async () =>
+          await installRequirements({
+            interpreter,
+            runtime,
+            architecture,
+            requirements: options.requirements,
+            pipArgs: options.pipArgs,
+            targetDir: path.join(root, dir),
+            workDir
+          })
+      )
+      core.info(
+        `${runtime} / ${architecture}: ${packages.length} distributions: ${packages.map(p => `${p.name}==${p.version}`).join(' ')}`
+      )
+      sites.push({ runtime, dir, interpreter, packages })
+    }
+    results.set(architecture, { root, sites })
+  }
+
+  const [first, ...others] = architectures
+  const chosen = results.get(first)
+  if (!chosen) throw new Error('no architecture built')
+  if (others.length > 0) {
+    for (const architecture of architectures) {
+      const built = results.get(architecture)
+      if (!built) continue
+      const compiled = compiledFiles(built.root)
+      if (compiled.length > 0) {
+        const shown = compiled.slice(0, 5).join(', ')
+        throw new ActionError(
+          `Input \`architectures\` lists ${architectures.join(' and ')}, but the layer holds compiled code for ${architecture} (${shown}${compiled.length > 5 ? `, and ${compiled.length - 5} more` : ''}), which cannot run on the other architecture. ${matrixHint()}`
+        )
+      }
+    }
+    const signature = (sites: Site[]): string =>
+      sites.map(s => s.packages.map(p => `${p.name}==${p.version}`).join(' ')).join('|')
+    for (const architecture of others) {
+      const built = results.get(architecture)
+      if (built && signature(built.sites) !== signature(chosen.sites)) {
+        throw new ActionError(
+          `Input \`architectures\` lists ${architectures.join(' and ')}, but the requirements resolve to different packages on ${first} and ${architecture}, so one layer cannot serve both. ${matrixHint()}`
+        )
+      }
+    }
+  }
+  return chosen
+}

@@ -1,0 +1,314 @@
+/**
+ * Reads and validates every input in one place, before any work starts.
+ * Each error names the input and the value, and says what is accepted.
+ */
+import * as core from '@actions/core'
+import fs from 'node:fs'
+import path from 'node:path'
+import { ActionError } from './errors.js'
+import {
+  ARCHITECTURES,
+  type Architecture,
+  isArchitecture,
+  isRuntime,
+  LIMITS,
+  type Runtime,
+  RUNTIMES
+} from './runtimes.js'
+
+export interface Inputs {
+  layerName: string
+  requirements: string
+  runtimes: Runtime[]
+  architectures: Architecture[]
+  pythonVersion?: string
+  pipArgs: string[]
+  publish: boolean
+  reuseUnchanged: boolean
+  functions: string[]
+  region?: string
+  description?: string
+  licenseInfo?: string
+  cache: boolean
+  verify: boolean
+  smokeTest: boolean
+  compile: boolean
+}
+
+/** Anything that reads an input by name (core.getInput, or a map in tests). */
+export type InputReader = (name: string) => string
+
+/** Options of pip that the action sets itself: giving them in pip-args would break the target. */
+const RESERVED_PIP_OPTIONS = [
+  '-t',
+  '--target',
+  '--platform',
+  '--python-version',
+  '--abi',
+  '--implementation',
+  '--only-binary',
+  '--prefer-binary',
+  '--user',
+  '--prefix',
+  '--root',
+  '--home',
+  '-e',
+  '--editable',
+  '--upgrade-strategy',
+  '--compile'
+]
+
+/** Splits a list input on spaces, commas and newlines. */
+export function splitList(value: string): string[] {
+  return value
+    .split(/[\s,]+/)
+    .map(s => s.trim())
+    .filter(Boolean)
+}
+
+export function parseBoolean(name: string, value: string): boolean {
+  const v = value.trim()
+  if (['true', 'True', 'TRUE'].includes(v)) return true
+  if (['false', 'False', 'FALSE'].includes(v)) return false
+  throw new ActionError(`Input \`${name}\` must be true or false, got "${value}".`)
+}
+
+/**
+ * Splits pip-args like a POSIX shell would (quotes and backslashes), without
+ * expanding anything.
+ */
+export function splitArgs(value: string): string[] {
+  const args: string[] = []
+  let current = ''
+  let inToken = false
+  let quote: '"' | "'" | undefined
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]
+    if (quote === "'") {
+      if (c === "'") quote = undefined
+      else current += c
+    } else if (quote === '"') {
+      if (c === '"') quote = undefined
+      else if (c === '\\' && i + 1 < value.length && '"\\$`'.includes(value[i + 1])) {
+        current += value[++i]
+      } else current += c
+    } else if (c === "'" || c === '"') {
+      quote = c
+      inToken = true
+    } else if (c === '\\' && i + 1 < value.length) {
+      current += value[++i]
+      inToken = true
+    } else if (/\s/.test(c)) {
+      if (inToken) args.push(current)
+      current = ''
+      inToken = false
+    } else {
+      current += c
+      inToken = true
+    }
+  }
+  if (quote) throw new ActionError(`Input \`pip-args\` has an unclosed ${quote} quote: ${value}`)
+  if (inToken) args.push(current)
+  return args
+}
+
+function parsePipArgs(value: string): string[] {
+  const args = splitArgs(value)
+  for (const arg of args) {
+    const option = arg.split('=')[0]
+    const reserved = RESERVED_PIP_OPTIONS.find(
+      r => option === r || (r.length === 2 && arg.startsWith(r) && !arg.startsWith('--'))
+    )
+    if (reserved) {
+      throw new ActionError(
+        `Input \`pip-args\` contains "${arg}": ${reserved} is set by the action from \`runtimes\` and \`architectures\` so that pip picks wheels for Lambda. Remove it.`
+      )
+    }
+  }
+  return args
+}
+
+function parseRuntimes(value: string): Runtime[] {
+  const items = splitList(value)
+  if (items.length === 0) {
+    throw new ActionError(
+      `Input \`runtimes\` is required: one or more of ${Object.keys(RUNTIMES).join(', ')}.`
+    )
+  }
+  const runtimes: Runtime[] = []
+  for (const item of items) {
+    if (!isRuntime(item)) {
+      throw new ActionError(
+        `Input \`runtimes\` has an unknown runtime "${item}". Supported: ${Object.keys(RUNTIMES).join(', ')}.`
+      )
+    }
+    if (!runtimes.includes(item)) runtimes.push(item)
+  }
+  if (runtimes.length > LIMITS.compatibleRuntimes) {
+    throw new ActionError(
+      `Input \`runtimes\` lists ${runtimes.length} runtimes; Lambda accepts at most ${LIMITS.compatibleRuntimes}.`
+    )
+  }
+  return runtimes.sort((a, b) => minorOf(a) - minorOf(b))
+}
+
+function minorOf(runtime: Runtime): number {
+  return Number(RUNTIMES[runtime].python.split('.')[1])
+}
+
+function parseArchitectures(value: string): Architecture[] {
+  const items = splitList(value)
+  if (items.length === 0) {
+    throw new ActionError(
+      `Input \`architectures\` is empty: use ${Object.keys(ARCHITECTURES).join(' and/or ')}.`
+    )
+  }
+  const architectures: Architecture[] = []
+  for (const item of items) {
+    if (!isArchitecture(item)) {
+      const hint =
+        item === 'aarch64' || item === 'arm'
+          ? ' Lambda calls it arm64.'
+          : item === 'x64' || item === 'amd64' || item === 'x86-64'
+            ? ' Lambda calls it x86_64.'
+            : ''
+      throw new ActionError(
+        `Input \`architectures\` has an unknown architecture "${item}". Supported: x86_64, arm64.${hint}`
+      )
+    }
+    if (!architectures.includes(item)) architectures.push(item)
+  }
+  return architectures
+}
+
+function parsePythonVersion(value: string, runtimes: Runtime[]): string | undefined {
+  const v = value.trim()
+  if (!v) return undefined
+  const minors = [...new Set(runtimes.map(r => RUNTIMES[r].python))]
+  if (minors.length > 1) {
+    throw new ActionError(
+      `Input \`python-version\` ("${v}") can only be used with runtimes of one Python version; \`runtimes\` spans ${minors.join(', ')}. Remove \`python-version\`: each runtime gets its own interpreter.`
+    )
+  }
+  const minor = minors[0]
+  if (/^\d+\.\d+(\.\d+)?$/.test(v)) {
+    if (v !== minor && !v.startsWith(`${minor}.`)) {
+      throw new ActionError(
+        `Input \`python-version\` is "${v}" but the runtime is Python ${minor}: dependencies must be resolved by the runtime's own Python version. Use ${minor} or ${minor}.<patch>, or remove the input.`
+      )
+    }
+    return v
+  }
+  if (path.isAbsolute(v) || v.includes('/') || v.includes('\\')) {
+    if (!fs.existsSync(v)) {
+      throw new ActionError(`Input \`python-version\` is a path that does not exist: "${v}".`)
+    }
+    return v
+  }
+  throw new ActionError(
+    `Input \`python-version\` must be a version like ${minor} or ${minor}.7, or a path to a Python executable; got "${v}".`
+  )
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/
+
+function parseRegion(input: string, env: NodeJS.ProcessEnv): string | undefined {
+  const fromInput = input.trim()
+  const source = fromInput
+    ? { name: 'input `aws-region`', value: fromInput }
+    : env.AWS_REGION
+      ? { name: 'AWS_REGION', value: env.AWS_REGION.trim() }
+      : env.AWS_DEFAULT_REGION
+        ? { name: 'AWS_DEFAULT_REGION', value: env.AWS_DEFAULT_REGION.trim() }
+        : undefined
+  if (!source) return undefined
+  if (!REGION.test(source.value)) {
+    throw new ActionError(
+      `The region from ${source.name} is not a valid AWS region: "${source.value}" (expected e.g. us-east-1).`
+    )
+  }
+  return source.value
+}
+
+function optionalText(name: string, value: string, max: number): string | undefined {
+  const v = value.trim()
+  if (!v) return undefined
+  if (v.length > max) {
+    throw new ActionError(`Input \`${name}\` is ${v.length} characters long; Lambda allows at most ${max}.`)
+  }
+  return v
+}
+
+/**
+ * Reads and checks all inputs. `workspace` is where relative paths are
+ * resolved (GITHUB_WORKSPACE on a runner).
+ */
+export function getInputs(
+  read: InputReader = name => core.getInput(name),
+  env: NodeJS.ProcessEnv = process.env,
+  workspace: string = env.GITHUB_WORKSPACE || process.cwd()
+): Inputs {
+  const layerName = read('layer-name').trim()
+  if (!layerName) {
+    throw new ActionError('Input `layer-name` is required: a layer name or a layer ARN.')
+  }
+
+  const requirementsInput = read('requirements').trim() || 'requirements.txt'
+  const requirements = path.resolve(workspace, requirementsInput)
+  let stat: fs.Stats | undefined
+  try {
+    stat = fs.statSync(requirements)
+  } catch {
+    stat = undefined
+  }
+  if (!stat?.isFile()) {
+    throw new ActionError(
+      `Input \`requirements\` points to "${requirementsInput}", which is not a file (looked at ${requirements}). Check the path, relative to the workspace, and that the repository is checked out (actions/checkout) before this step.`
+    )
+  }
+
+  const runtimes = parseRuntimes(read('runtimes'))
+  const architectures = parseArchitectures(read('architectures') || 'x86_64')
+  const pythonVersion = parsePythonVersion(read('python-version'), runtimes)
+  const pipArgs = parsePipArgs(read('pip-args'))
+  const publish = parseBoolean('publish', read('publish') || 'true')
+  const reuseUnchanged = parseBoolean('reuse-unchanged', read('reuse-unchanged') || 'true')
+  const functions = splitList(read('functions'))
+  const cache = parseBoolean('cache', read('cache') || 'true')
+  const verify = parseBoolean('verify', read('verify') || 'true')
+  const smokeTest = parseBoolean('smoke-test', read('smoke-test') || 'false')
+  const compile = parseBoolean('compile', read('compile') || 'false')
+  const description = optionalText('description', read('description'), LIMITS.descriptionMaxLength)
+  const licenseInfo = optionalText('license-info', read('license-info'), LIMITS.licenseInfoMaxLength)
+  const region = parseRegion(read('aws-region'), env)
+
+  if (!publish && functions.length > 0) {
+    throw new ActionError(
+      `Input \`functions\` (${functions.join(', ')}) needs \`publish: true\`: a layer that is not published cannot be attached.`
+    )
+  }
+  if (publish && !region) {
+    throw new ActionError(
+      'No AWS region: set input `aws-region`, or AWS_REGION (aws-actions/configure-aws-credentials sets it), or use `publish: false` to only build the zip.'
+    )
+  }
+
+  return {
+    layerName,
+    requirements,
+    runtimes,
+    architectures,
+    pythonVersion,
+    pipArgs,
+    publish,
+    reuseUnchanged,
+    functions,
+    region,
+    description,
+    licenseInfo,
+    cache,
+    verify,
+    smokeTest,
+    compile
+  }
+}

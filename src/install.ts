@@ -1,0 +1,282 @@
+/**
+ * Installs the requirements for one Lambda target (Python version, OS,
+ * architecture) with pip's target-driven options, so that pip picks only
+ * wheels that run on Lambda, not on the machine it runs on.
+ */
+import * as core from '@actions/core'
+import fs from 'node:fs'
+import path from 'node:path'
+import { ActionError } from './errors.js'
+import { run, tail } from './exec.js'
+import type { Interpreter } from './python.js'
+import {
+  ARCHITECTURES,
+  type Architecture,
+  glibcString,
+  platformTags,
+  type Runtime,
+  RUNTIMES
+} from './runtimes.js'
+
+export interface Distribution {
+  name: string
+  version: string
+}
+
+export interface InstallOptions {
+  interpreter: Interpreter
+  runtime: Runtime
+  architecture: Architecture
+  requirements: string
+  pipArgs: string[]
+  /** The site folder to install into (created fresh). */
+  targetDir: string
+  /** Scratch folder for wheels built from source distributions. */
+  workDir: string
+}
+
+/** The pip arguments that select wheels for the Lambda target. */
+export function targetArgs(runtime: Runtime, architecture: Architecture): string[] {
+  const info = RUNTIMES[runtime]
+  return [
+    '--only-binary=:all:',
+    '--implementation',
+    'cp',
+    '--python-version',
+    info.python,
+    '--abi',
+    info.abi,
+    ...platformTags(info.glibc, architecture).flatMap(tag => ['--platform', tag])
+  ]
+}
+
+export function pipInstallArgs(options: {
+  runtime: Runtime
+  architecture: Architecture
+  requirements: string
+  targetDir: string
+  pipArgs: string[]
+  findLinks?: string
+}): string[] {
+  return [
+    '-m',
+    'pip',
+    'install',
+    '--target',
+    options.targetDir,
+    '--no-compile',
+    '--disable-pip-version-check',
+    ...targetArgs(options.runtime, options.architecture),
+    ...(options.findLinks ? ['--find-links', options.findLinks] : []),
+    ...options.pipArgs,
+    '-r',
+    options.requirements
+  ]
+}
+
+/** pip's environment: the user's, plus switches that keep it quiet and non-interactive. */
+export function pipEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PIP_NO_INPUT: '1',
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    PIP_ROOT_USER_ACTION: 'ignore',
+    PYTHONDONTWRITEBYTECODE: '1'
+  }
+}
+
+/** PEP 503 normalized project name. */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-')
+}
+
+/** The requirement pip could not satisfy, from its output. */
+export function unsatisfiedRequirement(output: string): string | undefined {
+  const matches = [...output.matchAll(/No matching distribution found for (\S+)/g)]
+  return matches.length ? matches[matches.length - 1][1] : undefined
+}
+
+function requirementName(requirement: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(requirement)?.[0] ?? requirement
+}
+
+/** name==version of every distribution in a site folder, sorted by name. */
+export function installedDistributions(siteDir: string): Distribution[] {
+  const found: Distribution[] = []
+  let entries: string[] = []
+  try {
+    entries = fs.readdirSync(siteDir)
+  } catch {
+    return []
+  }
+  for (const entry of entries) {
+    if (!entry.endsWith('.dist-info')) continue
+    let name: string | undefined
+    let version: string | undefined
+    try {
+      const metadata = fs.readFileSync(path.join(siteDir, entry, 'METADATA'), 'utf8')
+      for (const line of metadata.split(/\r?\n/)) {
+        if (line === '') break
+        if (!name && line.startsWith('Name:')) name = line.slice(5).trim()
+        if (!version && line.startsWith('Version:')) version = line.slice(8).trim()
+      }
+    } catch {
+      // fall back to the folder name below
+    }
+    if (!name || !version) {
+      const m = /^(.+)-([^-]+)\.dist-info$/.exec(entry)
+      name = name ?? m?.[1] ?? entry
+      version = version ?? m?.[2] ?? '?'
+    }
+    found.push({ name, version })
+  }
+  return found.sort((a, b) => normalizeName(a.name).localeCompare(normalizeName(b.name), 'en'))
+}
+
+function targetLabel(runtime: Runtime, architecture: Architecture): string {
+  return `${runtime} / ${architecture} (${RUNTIMES[runtime].os}, glibc ${glibcString(runtime)})`
+}
+
+/**
+ * A requirement with no wheel for the target: build it from its source
+ * distribution with the runtime's interpreter. A pure-Python result is
+ * Lambda-safe and goes to `wheelhouse`; anything compiled on the runner is
+ * not, and fails with advice.
+ */
+async function buildFromSource(
+  options: InstallOptions,
+  requirement: string,
+  wheelhouse: string
+): Promise<void> {
+  const { interpreter, runtime, architecture } = options
+  const name = requirementName(requirement)
+  const label = targetLabel(runtime, architecture)
+  const scratch = fs.mkdtempSync(path.join(options.workDir, 'sdist-'))
+  core.info(`No wheel of ${requirement} fits ${label}; trying its source distribution.`)
+  const built = await run(
+    interpreter.path,
+    [
+      '-m',
+      'pip',
+      'wheel',
+      '--no-deps',
+      '--no-binary',
+      name,
+      '--wheel-dir',
+      scratch,
+      ...options.pipArgs,
+      requirement
+    ],
+    { env: pipEnv(), cwd: path.dirname(options.requirements) }
+  )
+  if (built.exitCode !== 0) {
+    const output = built.stdout + built.stderr
+    if (unsatisfiedRequirement(output)) {
+      await explainMissing(options, requirement)
+    }
+    throw new ActionError(
+      `Package ${requirement} has no wheel for ${label}, and building it from its source distribution failed:\n${tail(output, 15)}`
+    )
+  }
+  const wheels = fs.readdirSync(scratch).filter(f => f.endsWith('.whl'))
+  const wheel = wheels.find(f => normalizeName(f.split('-')[0]) === normalizeName(name)) ?? wheels[0]
+  if (!wheel) {
+    throw new ActionError(`Building ${requirement} from source produced no wheel.`)
+  }
+  const tags = wheel.replace(/\.whl$/, '').split('-').slice(-3)
+  if (tags[1] !== 'none' || tags[2] !== 'any') {
+    throw new ActionError(
+      `Package ${requirement} has no wheel for ${label}, and its source distribution compiles to machine code (${wheel}) on this runner, linked against the runner's libraries, not Lambda's. Use a distribution that ships manylinux wheels instead (for psycopg2, use psycopg2-binary or psycopg[binary]), pin a version that has wheels for ${architecture}, or build this package in an Amazon Linux container.`
+    )
+  }
+  fs.mkdirSync(wheelhouse, { recursive: true })
+  fs.copyFileSync(path.join(scratch, wheel), path.join(wheelhouse, wheel))
+  core.info(`Built pure-Python ${wheel} from source: it runs on any platform.`)
+}
+
+/** Throws the right error for a requirement that nothing satisfies. */
+async function explainMissing(options: InstallOptions, requirement: string): Promise<never> {
+  const { interpreter, runtime, architecture } = options
+  const name = requirementName(requirement)
+  const label = targetLabel(runtime, architecture)
+  // Does the project exist at all on the configured indexes (any platform)?
+  const probe = await run(
+    interpreter.path,
+    ['-m', 'pip', 'index', 'versions', ...indexArgs(options.pipArgs), name],
+    { env: pipEnv(), silent: true }
+  )
+  const available = /Available versions:\s*(.*)/.exec(probe.stdout)?.[1]?.trim()
+  if (probe.exitCode !== 0 || !available) {
+    throw new ActionError(
+      `Package ${requirement} was not found on the package index (pip: "No matching distribution found for ${requirement}"). Check its name and version in ${path.basename(options.requirements)}, and \`pip-args\` / pip configuration if it lives on a private index.`
+    )
+  }
+  const newest = available.split(',').slice(0, 5).join(',')
+  const glibcHint =
+    RUNTIMES[runtime].glibc[1] < 34
+      ? ` Newer releases often need glibc 2.28+: pin an older version that still ships manylinux2014 wheels, or move to python3.12 or later (glibc 2.34).`
+      : ''
+  throw new ActionError(
+    `Package ${requirement} has no wheel for ${label}: no release matching it ships a ${ARCHITECTURES[architecture].wheelArch} manylinux wheel for glibc ${glibcString(runtime)} or older and CPython ${RUNTIMES[runtime].python}, and none has a source distribution (versions on the index: ${newest}${available.split(',').length > 5 ? ', ...' : ''}).${glibcHint}`
+  )
+}
+
+/** The subset of pip-args that tells pip where packages live. */
+function indexArgs(pipArgs: string[]): string[] {
+  const withValue = ['-i', '--index-url', '--extra-index-url', '-f', '--find-links', '--trusted-host']
+  const flags = ['--no-index', '--pre']
+  const out: string[] = []
+  for (let i = 0; i < pipArgs.length; i++) {
+    const arg = pipArgs[i]
+    const option = arg.split('=')[0]
+    if (withValue.includes(option)) {
+      out.push(arg)
+      if (!arg.includes('=') && i + 1 < pipArgs.length) out.push(pipArgs[++i])
+    } else if (flags.includes(arg)) {
+      out.push(arg)
+    }
+  }
+  return out
+}
+
+/** Installs the requirements into options.targetDir and returns what was installed. */
+export async function installRequirements(options: InstallOptions): Promise<Distribution[]> {
+  const { interpreter, runtime, architecture, targetDir } = options
+  fs.rmSync(targetDir, { recursive: true, force: true })
+  fs.mkdirSync(targetDir, { recursive: true })
+  const wheelhouse = path.join(options.workDir, `wheelhouse-${runtime}-${architecture}`)
+  const triedFromSource = new Set<string>()
+
+  for (;;) {
+    const args = pipInstallArgs({
+      runtime,
+      architecture,
+      requirements: options.requirements,
+      targetDir,
+      pipArgs: options.pipArgs,
+      findLinks: fs.existsSync(wheelhouse) ? wheelhouse : undefined
+    })
+    const result = await run(interpreter.path, args, {
+      env: pipEnv(),
+      cwd: path.dirname(options.requirements)
+    })
+    if (result.exitCode === 0) break
+
+    const output = result.stdout + result.stderr
+    const missing = unsatisfiedRequirement(output)
+    if (!missing) {
+      const conflict = /ResolutionImpossible|conflicting dependencies/i.test(output)
+      throw new ActionError(
+        `pip could not install ${path.basename(options.requirements)} for ${targetLabel(runtime, architecture)}${conflict ? ': the requirements conflict with each other' : ''}:\n${tail(output, 25)}`
+      )
+    }
+    const key = normalizeName(requirementName(missing))
+    if (triedFromSource.has(key)) await explainMissing(options, missing)
+    triedFromSource.add(key)
+    await buildFromSource(options, missing, wheelhouse)
+  }
+
+  // Console scripts are useless in a layer (and point at the runner's interpreter).
+  fs.rmSync(path.join(targetDir, 'bin'), { recursive: true, force: true })
+  return installedDistributions(targetDir)
+}
