@@ -6,6 +6,7 @@ import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError } from './errors.js'
+import { parseFunctionName, parseLayerName } from './lambda-arn.js'
 import {
   ARCHITECTURES,
   type Architecture,
@@ -292,6 +293,10 @@ export function getInputs(
       'No AWS region: set input `aws-region`, or AWS_REGION (aws-actions/configure-aws-credentials sets it), or use `publish: false` to only build the zip.'
     )
   }
+
+  // Syntax of the layer name and of every function, before any work starts.
+  parseLayerName(layerName, publish ? region : undefined)
+  for (const entry of functions) parseFunctionName(entry, region)
 
   return {
     layerName,

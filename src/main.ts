@@ -1,15 +1,59 @@
 /**
- * Orchestrates the phases: inputs → build (pip) → zip → publish → attach →
- * outputs and job summary. Each phase lives in its own module.
+ * Orchestrates the phases: inputs → preflight → cache → build (pip) → verify →
+ * zip → publish → attach → outputs and job summary. Each phase lives in its
+ * own module; this file only decides the order and reports.
  */
 import * as core from '@actions/core'
+import type { LambdaClient } from '@aws-sdk/client-lambda'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { buildLayer, type Site } from './build.js'
+import { attachToFunctions, type FunctionPlan, planFunctions } from './attach.js'
+import { buildLayer, findInterpreters, type Site } from './build.js'
+import { cacheServiceAvailable, type Manifest, restoreLayer, saveLayer } from './cache.js'
+import { BUILD_FORMAT_VERSION, computeCacheKey, readRequirementsTree, relevantPipConfig } from './cache-key.js'
+import { compileBytecode } from './compile.js'
 import { ActionError, errorMessage } from './errors.js'
+import { run as runCommand } from './exec.js'
+import { type Finding, sortFindings } from './findings.js'
 import { getInputs, type Inputs } from './inputs.js'
-import { zipDirectory, type ZipResult } from './zip.js'
+import { pipEnv } from './install.js'
+import { createLambdaClient } from './lambda-client.js'
+import { findReusableVersion, publishLayerVersion, type PublishedLayerVersion } from './publish.js'
+import type { Interpreter } from './python.js'
+import { RUNTIMES, type Runtime } from './runtimes.js'
+import { canRunTarget, smokeTest } from './smoke-test.js'
+import { type SummaryData, writeSummary } from './summary.js'
+import { checkSizes, verifyLayer } from './verify.js'
+import { zipDirectory } from './zip.js'
+
+interface LayerZip {
+  path: string
+  bytes: number
+  sha256: string
+  unzippedBytes: number
+  files: number
+}
+
+interface Phases {
+  list: SummaryData['phases']
+  time<T>(name: string, work: () => Promise<T>): Promise<T>
+}
+
+function phases(): Phases {
+  const list: SummaryData['phases'] = []
+  return {
+    list,
+    async time<T>(name: string, work: () => Promise<T>): Promise<T> {
+      const start = Date.now()
+      try {
+        return await work()
+      } finally {
+        list.push({ name, seconds: (Date.now() - start) / 1000 })
+      }
+    }
+  }
+}
 
 function workDirFor(inputs: Inputs): string {
   const base = process.env.RUNNER_TEMP || os.tmpdir()
@@ -17,48 +61,367 @@ function workDirFor(inputs: Inputs): string {
   return path.join(base, 'lambda-python-layer', safe)
 }
 
-function packageList(sites: Site[]): string[] {
+function cacheDirFor(): string {
+  return path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'lambda-python-layer-cache')
+}
+
+function packageLines(sites: Manifest['sites']): string[] {
   const all = new Set<string>()
   for (const site of sites) for (const p of site.packages) all.add(`${p.name}==${p.version}`)
   return [...all].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase(), 'en'))
 }
 
-export async function run(): Promise<void> {
-  try {
-    const inputs = getInputs()
-    const workDir = workDirFor(inputs)
-    fs.rmSync(workDir, { recursive: true, force: true })
-    fs.mkdirSync(workDir, { recursive: true })
-    core.setOutput('cache-hit', 'false')
+function warnDeprecated(runtimes: Runtime[], now = new Date()): void {
+  for (const runtime of runtimes) {
+    const date = RUNTIMES[runtime].deprecated
+    if (new Date(date) <= now) {
+      core.warning(
+        `${runtime} reached end of support on ${date}: AWS no longer patches it and will block function updates. Plan a move to ${Object.keys(RUNTIMES).at(-2)} or later.`
+      )
+    }
+  }
+}
 
-    const built = await buildLayer({
+function failOnErrors(findings: Finding[], what: string): void {
+  const errors = findings.filter(f => f.severity === 'error')
+  for (const f of findings.filter(x => x.severity === 'warning')) core.warning(f.message)
+  if (errors.length > 0) {
+    throw new ActionError(
+      `${what} found ${errors.length} problem${errors.length > 1 ? 's' : ''}; nothing was published:\n${errors.map(e => `- ${e.message}`).join('\n')}`
+    )
+  }
+}
+
+async function cacheKeyFor(
+  inputs: Inputs,
+  interpreters: Map<Runtime, Interpreter>
+): Promise<string> {
+  const tree = readRequirementsTree(inputs.requirements)
+  const configs = new Set<string>()
+  for (const interpreter of new Set([...interpreters.values()].map(i => i.path))) {
+    const listed = await runCommand(interpreter, ['-m', 'pip', 'config', 'list'], {
+      env: pipEnv(),
+      silent: true
+    })
+    for (const line of relevantPipConfig(listed.stdout)) configs.add(line)
+  }
+  return computeCacheKey({
+    ...tree,
+    runtimes: inputs.runtimes,
+    architectures: inputs.architectures,
+    interpreters: Object.fromEntries([...interpreters].map(([r, i]) => [r, i.version])),
+    pipArgs: inputs.pipArgs,
+    pipConfig: [...configs].sort(),
+    compile: inputs.compile,
+    os: process.platform === 'linux' ? 'Linux' : process.platform,
+    formatVersion: BUILD_FORMAT_VERSION
+  })
+}
+
+/** Builds, checks and zips the layer (the cache miss path). */
+async function build(
+  inputs: Inputs,
+  interpreters: Map<Runtime, Interpreter>,
+  workDir: string,
+  zipPath: string,
+  timer: Phases,
+  summary: SummaryData
+): Promise<{ zip: LayerZip; sites: Site[] }> {
+  const built = await timer.time('Install (pip)', async () =>
+    buildLayer({
       runtimes: inputs.runtimes,
       architectures: inputs.architectures,
       requirements: inputs.requirements,
       pipArgs: inputs.pipArgs,
-      pythonVersion: inputs.pythonVersion,
-      workDir
+      workDir,
+      interpreters
     })
+  )
+  const targets = built.sites.map(s => ({ runtime: s.runtime, dir: s.dir }))
 
-    const zipPath = path.join(workDir, `${path.basename(workDir)}.zip`)
-    const zip: ZipResult = await core.group(
-      'Zip',
-      async () => await zipDirectory(built.root, zipPath)
+  let packageSizes: Awaited<ReturnType<typeof verifyLayer>>['packages'] = []
+  if (inputs.verify) {
+    await timer.time('Verify', async () =>
+      core.group('Verify the layer', async () => {
+        const report = await verifyLayer({
+          root: built.root,
+          targets,
+          architectures: inputs.architectures
+        })
+        packageSizes = report.packages
+        const findings = sortFindings([
+          ...report.findings,
+          ...checkSizes(report.unzippedBytes, undefined, report.packages)
+        ])
+        summary.findings.push(...findings)
+        failOnErrors(findings, 'Verification')
+        core.info(
+          `Checked ${report.files} files (${report.unzippedBytes} bytes): every binary fits ${inputs.runtimes.join(', ')} on ${inputs.architectures.join(', ')}.`
+        )
+      })
     )
+  }
+
+  if (inputs.smokeTest) {
+    await timer.time('Smoke test', async () =>
+      core.group('Import smoke test', async () => {
+        const runnable = inputs.architectures.find(a => canRunTarget(a))
+        if (!runnable) {
+          core.notice(
+            `smoke-test skipped: this runner (${process.platform}/${process.arch}) cannot execute ${inputs.architectures.join(', ')} Lambda code. Run the step on a Linux runner of the layer's architecture (e.g. ubuntu-24.04-arm for arm64) to import-test the layer.`
+          )
+          return
+        }
+        const findings: Finding[] = []
+        for (const site of built.sites) {
+          findings.push(
+            ...(await smokeTest({
+              python: site.interpreter.path,
+              siteDir: path.join(built.root, site.dir)
+            }))
+          )
+        }
+        summary.findings.push(...findings)
+        failOnErrors(findings, 'The import smoke test')
+        core.info('Every top-level module of the layer imports in a clean interpreter.')
+      })
+    )
+  }
+
+  if (inputs.compile) {
+    await timer.time('Compile bytecode', async () =>
+      core.group('Compile bytecode', async () => {
+        for (const site of built.sites) {
+          await compileBytecode({
+            python: site.interpreter.path,
+            dirs: [path.join(built.root, site.dir)]
+          })
+        }
+      })
+    )
+  }
+
+  const zip = await timer.time('Zip', async () =>
+    core.group('Zip', async () => zipDirectory(built.root, zipPath))
+  )
+  if (inputs.verify) {
+    const findings = checkSizes(zip.unzippedBytes, zip.bytes, packageSizes).filter(
+      f => f.code === 'zip-too-large'
+    )
+    summary.findings.push(...findings)
+    if (inputs.publish) failOnErrors(findings, 'The size check')
+    else for (const f of findings) core.warning(f.message)
+  }
+  return { zip, sites: built.sites }
+}
+
+async function publishAndAttach(
+  inputs: Inputs & { region: string },
+  client: LambdaClient,
+  zip: LayerZip,
+  plans: FunctionPlan[],
+  timer: Phases,
+  summary: SummaryData
+): Promise<void> {
+  const query = {
+    layerName: inputs.layerName,
+    codeSha256: zip.sha256,
+    runtimes: inputs.runtimes,
+    architectures: inputs.architectures
+  }
+  let version: PublishedLayerVersion | undefined
+  let published = false
+  await timer.time('Publish', async () => {
+    if (inputs.reuseUnchanged) version = await findReusableVersion(client, query)
+    if (!version) {
+      version = await publishLayerVersion(client, {
+        layerName: inputs.layerName,
+        zip: fs.readFileSync(zip.path),
+        runtimes: inputs.runtimes,
+        architectures: inputs.architectures,
+        description: inputs.description,
+        licenseInfo: inputs.licenseInfo
+      })
+      published = true
+    }
+  })
+  if (!version) throw new Error('no layer version')
+  core.setOutput('layer-arn', version.layerArn)
+  core.setOutput('layer-version-arn', version.layerVersionArn)
+  core.setOutput('layer-version', String(version.version))
+  core.setOutput('published', String(published))
+  summary.publish = { layerVersionArn: version.layerVersionArn, published }
+
+  if (plans.length === 0) {
+    core.setOutput('updated-functions', '[]')
+    return
+  }
+  const layerVersionArn = version.layerVersionArn
+  const results = await timer.time('Attach', async () =>
+    core.group(`Attach to ${plans.length} function(s)`, async () =>
+      attachToFunctions(client, plans, layerVersionArn)
+    )
+  )
+  const updated = results.filter(r => r.status === 'updated').map(r => r.functionArn)
+  core.setOutput('updated-functions', JSON.stringify(updated))
+  for (const r of results) {
+    summary.functions.push({
+      function: r.functionArn,
+      before: r.previousVersionArn,
+      after: r.status === 'failed' ? r.previousVersionArn : layerVersionArn,
+      status: r.status === 'failed' ? `failed: ${r.error ?? ''}` : r.status
+    })
+  }
+  const failed = results.filter(r => r.status === 'failed')
+  if (failed.length > 0) {
+    const ok = results.filter(r => r.status !== 'failed')
+    throw new ActionError(
+      `${failed.length} of ${results.length} function(s) could not be updated to ${layerVersionArn}:\n${failed.map(f => `- ${f.error ?? f.functionArn}`).join('\n')}${ok.length ? `\nDone: ${ok.map(r => `${r.functionArn} (${r.status})`).join(', ')}` : ''}`
+    )
+  }
+}
+
+export async function run(): Promise<void> {
+  const timer = phases()
+  const summary: SummaryData = {
+    layerName: core.getInput('layer-name'),
+    runtimes: [],
+    architectures: [],
+    publishDisabled: false,
+    cache: 'not used',
+    packages: [],
+    functions: [],
+    findings: [],
+    phases: timer.list
+  }
+  try {
+    const inputs = getInputs()
+    summary.runtimes = inputs.runtimes
+    summary.architectures = inputs.architectures
+    summary.publishDisabled = !inputs.publish
+    core.setOutput('cache-hit', 'false')
+    warnDeprecated(inputs.runtimes)
+
+    const workDir = workDirFor(inputs)
+    fs.rmSync(workDir, { recursive: true, force: true })
+    fs.mkdirSync(workDir, { recursive: true })
+    const zipPath = path.join(workDir, `${path.basename(workDir)}.zip`)
+
+    // Read every function before building or publishing anything.
+    let client: LambdaClient | undefined
+    let plans: FunctionPlan[] = []
+    if (inputs.publish && inputs.region) {
+      client = createLambdaClient(inputs.region)
+      if (inputs.functions.length > 0) {
+        const lambda = client
+        const region = inputs.region
+        plans = await timer.time('Preflight', async () =>
+          core.group(`Preflight: read ${inputs.functions.length} function(s)`, async () =>
+            planFunctions(lambda, {
+              functions: inputs.functions,
+              layerName: inputs.layerName,
+              runtimes: inputs.runtimes,
+              architectures: inputs.architectures,
+              region
+            })
+          )
+        )
+        for (const plan of plans) for (const w of plan.warnings) core.warning(w)
+      }
+    }
+
+    const interpreters = await timer.time('Find interpreters', async () =>
+      findInterpreters(inputs.runtimes, inputs.pythonVersion)
+    )
+
+    let key: string | undefined
+    let manifest: Manifest | undefined
+    const cacheDir = cacheDirFor()
+    if (!inputs.cache) {
+      summary.cache = 'disabled (cache: false)'
+    } else if (!cacheServiceAvailable()) {
+      summary.cache = 'unavailable (no GitHub cache service)'
+      core.info('No GitHub Actions cache service here (not running on GitHub): building without cache.')
+    } else {
+      key = await cacheKeyFor(inputs, interpreters)
+      const cacheKey = key
+      manifest = await timer.time('Cache restore', async () => restoreLayer(cacheDir, cacheKey))
+      if (manifest && inputs.verify && !manifest.verified) {
+        core.info('The cached zip was built without verify; rebuilding to verify it.')
+        manifest = undefined
+      } else if (manifest && inputs.smokeTest && !manifest.smokeTested) {
+        core.info('The cached zip was not import-tested; rebuilding to run the smoke test.')
+        manifest = undefined
+      }
+      summary.cache = manifest ? `hit (${key})` : `miss (${key}); saved after the build`
+    }
+
+    let zip: LayerZip
+    let sites: Manifest['sites']
+    if (manifest) {
+      fs.copyFileSync(path.join(cacheDir, 'layer.zip'), zipPath)
+      zip = { ...manifest, path: zipPath }
+      sites = manifest.sites
+      core.setOutput('cache-hit', 'true')
+    } else {
+      const built = await build(inputs, interpreters, workDir, zipPath, timer, summary)
+      zip = built.zip
+      sites = built.sites.map(s => ({
+        runtime: s.runtime,
+        dir: s.dir,
+        python: s.interpreter.version,
+        packages: s.packages
+      }))
+      if (key) {
+        const saveKey = key
+        const saved = await timer.time('Cache save', async () =>
+          saveLayer(cacheDir, saveKey, zip.path, {
+            formatVersion: BUILD_FORMAT_VERSION,
+            key: saveKey,
+            sha256: zip.sha256,
+            bytes: zip.bytes,
+            unzippedBytes: zip.unzippedBytes,
+            files: zip.files,
+            sites,
+            verified: inputs.verify,
+            smokeTested: inputs.smokeTest,
+            compiled: inputs.compile
+          })
+        )
+        if (!saved) summary.cache = `miss (${saveKey}); not saved`
+      }
+    }
+
     core.info(
       `Layer zip: ${zip.path}, ${zip.bytes} bytes (${zip.unzippedBytes} unzipped, ${zip.files} files), CodeSha256 ${zip.sha256}`
     )
+    summary.zip = zip
+    summary.packages = sites.map(s => ({
+      runtime: s.runtime,
+      packages: s.packages.map(p => `${p.name}==${p.version}`)
+    }))
     core.setOutput('zip-path', zip.path)
     core.setOutput('code-sha256', zip.sha256)
     core.setOutput('code-size', String(zip.bytes))
     core.setOutput('unzipped-size', String(zip.unzippedBytes))
-    core.setOutput('packages', JSON.stringify(packageList(built.sites)))
-    if (!inputs.publish) {
+    core.setOutput('packages', JSON.stringify(packageLines(sites)))
+
+    if (!inputs.publish || !client || !inputs.region) {
       core.setOutput('published', 'false')
       core.setOutput('updated-functions', '[]')
-      core.info('publish is false: the zip is built and nothing is sent to AWS.')
+      core.info('publish is false: the zip is built and nothing was sent to AWS.')
+      return
     }
+    await publishAndAttach({ ...inputs, region: inputs.region }, client, zip, plans, timer, summary)
   } catch (error) {
-    core.setFailed(error instanceof ActionError ? error.message : errorMessage(error))
+    const message = error instanceof ActionError ? error.message : errorMessage(error)
+    summary.error = message
+    core.setFailed(message)
+  } finally {
+    try {
+      await writeSummary(summary)
+    } catch (error) {
+      core.warning(`Could not write the job summary: ${errorMessage(error)}`)
+    }
   }
 }

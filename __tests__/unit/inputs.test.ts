@@ -177,3 +177,17 @@ describe('helpers', () => {
     expect(parseBoolean('x', value)).toBe(expected)
   })
 })
+
+describe('getInputs checks names before any work', () => {
+  it.each([
+    [{ 'layer-name': 'my layer' }, /layer-name "my layer"/],
+    [{ 'layer-name': 'x'.repeat(141) }, /layer-name .*141 characters/],
+    [{ 'layer-name': 'arn:aws:lambda:eu-west-1:123456789012:layer:deps:3' }, /drop ":3"/],
+    [{ 'layer-name': 'arn:aws:lambda:us-east-1:123456789012:layer:deps' }, /in us-east-1 but the action runs in eu-west-1/],
+    [{ functions: 'good-fn, bad fn!' }, /functions entry "fn!"/],
+    [{ functions: 'my-fn:prod' }, /functions entry "my-fn:prod".*alias/],
+    [{ functions: 'arn:aws:lambda:us-west-2:123456789012:function:f' }, /functions entry .*us-west-2/]
+  ])('%p', (overrides, message) => {
+    expect(() => inputs(overrides as Record<string, string>, {})).toThrow(message)
+  })
+})

@@ -1,0 +1,74 @@
+/** Precompiles a staged layer's Python files so cold starts skip compilation. */
+import { execFile } from 'node:child_process'
+import path from 'node:path'
+
+export interface CompileOptions {
+  /**
+   * Interpreter of the runtime's Python minor version: .pyc files are only
+   * used by the version that wrote them (__pycache__/x.cpython-312.pyc).
+   */
+  python: string
+  /** Absolute folders to compile, e.g. <root>/python. */
+  dirs: string[]
+  /**
+   * The layer root (the folder holding python/). When given, each .pyc records
+   * its source as /opt/<path under root> (compileall -d), where Lambda unpacks
+   * the layer, instead of this runner's staging path: the bytes then do not
+   * depend on where the layer was staged.
+   */
+  layerRoot?: string
+}
+
+/**
+ * `python -m compileall -q -j 0 --invalidation-mode unchecked-hash <dir>` per dir.
+ *
+ * Why unchecked-hash: a default (timestamp) .pyc records the source's mtime,
+ * but the layer zip gives every file one fixed timestamp, so on Lambda the
+ * recorded mtime no longer matches, the .pyc counts as stale, and Python
+ * cannot write a fresh one because /opt is read-only: it would recompile on
+ * every cold start. An unchecked-hash .pyc embeds no timestamp (so the same
+ * sources give the same bytes and the zip stays reproducible) and is used
+ * without stat-ing or hashing the source, which is safe because a layer
+ * version never changes.
+ *
+ * PYTHONHASHSEED=0 keeps set and frozenset constants in a fixed order, which
+ * otherwise changes with the per-process hash seed and so varies the .pyc bytes.
+ */
+export async function compileBytecode(options: CompileOptions): Promise<void> {
+  for (const dir of options.dirs) {
+    const args = ['-m', 'compileall', '-q', '-j', '0', '--invalidation-mode', 'unchecked-hash']
+    if (options.layerRoot !== undefined) args.push('-d', lambdaPath(options.layerRoot, dir))
+    args.push(dir)
+    await new Promise<void>((resolve, reject) => {
+      execFile(
+        options.python,
+        args,
+        {
+          env: { ...process.env, PYTHONHASHSEED: '0' },
+          maxBuffer: 64 * 1024 * 1024,
+          encoding: 'utf8'
+        },
+        (error, stdout, stderr) => {
+          if (error === null) return resolve()
+          // compileall names the files it could not compile on stdout.
+          const tail = `${stdout}\n${stderr}`.trim().split(/\r?\n/).slice(-20).join('\n')
+          reject(
+            new Error(
+              `Compiling the Python files in ${dir} with ${options.python} failed ` +
+                `(${error.message.split('\n')[0]}):\n${tail}`
+            )
+          )
+        }
+      )
+    })
+  }
+}
+
+/** Where `dir` ends up on Lambda: <root>/python/x → /opt/python/x. */
+export function lambdaPath(layerRoot: string, dir: string): string {
+  const rel = path.relative(path.resolve(layerRoot), path.resolve(dir))
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new Error(`${dir} is not inside the layer root ${layerRoot}`)
+  }
+  return path.posix.join('/opt', ...rel.split(path.sep))
+}

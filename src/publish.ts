@@ -1,0 +1,190 @@
+/**
+ * Publishing layer versions, and finding the latest one when it already holds
+ * exactly what we built (PublishLayerVersion always creates a new version, even
+ * for identical bytes).
+ */
+import { createHash } from 'node:crypto'
+import * as core from '@actions/core'
+import {
+  GetLayerVersionCommand,
+  ListLayerVersionsCommand,
+  PublishLayerVersionCommand,
+  type LambdaClient
+} from '@aws-sdk/client-lambda'
+import { ActionError } from './errors.js'
+import { describeAwsError, isAccessDenied, isNotFound } from './lambda-client.js'
+import { LIMITS, type Architecture, type Runtime } from './runtimes.js'
+
+/** A layer version, published now or reused. */
+export interface PublishedLayerVersion {
+  /** `arn:aws:lambda:<region>:<account>:layer:<name>` */
+  layerArn: string
+  /** `arn:aws:lambda:<region>:<account>:layer:<name>:<version>` */
+  layerVersionArn: string
+  version: number
+}
+
+export interface ReuseQuery {
+  /** The `layer-name` input as given: a name or a layer ARN. */
+  layerName: string
+  /** Base64 SHA-256 of the zip, as Lambda reports it (see codeSha256). */
+  codeSha256: string
+  runtimes: readonly Runtime[]
+  architectures: readonly Architecture[]
+}
+
+export interface PublishRequest {
+  /** The `layer-name` input as given: a name or a layer ARN. */
+  layerName: string
+  zip: Buffer
+  runtimes: readonly Runtime[]
+  architectures: readonly Architecture[]
+  description?: string
+  licenseInfo?: string
+}
+
+/** Base64 SHA-256 of the zip: the form of Lambda's `Content.CodeSha256`. */
+export function codeSha256(zip: Uint8Array): string {
+  return createHash('sha256').update(zip).digest('base64')
+}
+
+function apiError(what: string, permission: string, error: unknown): ActionError {
+  const hint = isAccessDenied(error) ? ` (the credentials need ${permission})` : ''
+  return new ActionError(`${what} failed${hint}: ${describeAwsError(error)}`)
+}
+
+function sameSet(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  const left = new Set(a ?? [])
+  const right = new Set(b)
+  return left.size === right.size && [...left].every(item => right.has(item))
+}
+
+function list(values: readonly string[] | undefined): string {
+  return values && values.length > 0 ? values.join(', ') : 'none'
+}
+
+/**
+ * The layer's latest version when it has our content (same CodeSha256) and the
+ * same compatible runtimes and architectures; otherwise undefined. Only the latest
+ * version counts: reusing an older identical version (after a revert) would leave
+ * the layer's latest version different from what is deployed. A layer that does
+ * not exist yet yields undefined.
+ */
+export async function findReusableVersion(
+  client: LambdaClient,
+  query: ReuseQuery
+): Promise<PublishedLayerVersion | undefined> {
+  const { layerName } = query
+  let versions
+  try {
+    const listed = await client.send(
+      new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 })
+    )
+    versions = listed.LayerVersions ?? []
+  } catch (error) {
+    if (isNotFound(error)) {
+      core.info(`Layer ${layerName} does not exist yet.`)
+      return undefined
+    }
+    throw apiError(`Listing the versions of layer ${layerName}`, 'lambda:ListLayerVersions', error)
+  }
+  // Lambda lists newest first; take the highest number anyway, as emulators
+  // may ignore MaxItems or order differently.
+  const latest = versions.reduce<number | undefined>(
+    (max, item) =>
+      item.Version !== undefined && (max === undefined || item.Version > max) ? item.Version : max,
+    undefined
+  )
+  if (latest === undefined) {
+    core.info(`Layer ${layerName} has no versions yet.`)
+    return undefined
+  }
+
+  let found
+  try {
+    found = await client.send(
+      new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: latest })
+    )
+  } catch (error) {
+    if (isNotFound(error)) {
+      core.info(`Version ${latest} of layer ${layerName} was deleted meanwhile.`)
+      return undefined
+    }
+    throw apiError(
+      `Reading version ${latest} of layer ${layerName}`,
+      'lambda:GetLayerVersion',
+      error
+    )
+  }
+
+  const label = `${layerName} version ${latest}`
+  if (found.Content?.CodeSha256 !== query.codeSha256) {
+    core.info(
+      `The latest version, ${label}, has other content (CodeSha256 ${found.Content?.CodeSha256 ?? 'unknown'}, ours ${query.codeSha256}).`
+    )
+    return undefined
+  }
+  if (!sameSet(found.CompatibleRuntimes, query.runtimes)) {
+    core.info(
+      `The latest version, ${label}, has our content but other compatible runtimes (${list(found.CompatibleRuntimes)}; ours ${list(query.runtimes)}).`
+    )
+    return undefined
+  }
+  if (!sameSet(found.CompatibleArchitectures, query.architectures)) {
+    core.info(
+      `The latest version, ${label}, has our content but other compatible architectures (${list(found.CompatibleArchitectures)}; ours ${list(query.architectures)}).`
+    )
+    return undefined
+  }
+  if (!found.LayerArn || !found.LayerVersionArn || found.Version === undefined) {
+    throw new ActionError(`GetLayerVersion returned no ARN for ${label}.`)
+  }
+  core.info(`The latest version, ${label}, already holds this content: reusing it.`)
+  return {
+    layerArn: found.LayerArn,
+    layerVersionArn: found.LayerVersionArn,
+    version: found.Version
+  }
+}
+
+/**
+ * Publishes the zip as a new version of the layer (direct upload only; a zip
+ * over LIMITS.directUploadBytes is rejected before any API call).
+ */
+export async function publishLayerVersion(
+  client: LambdaClient,
+  request: PublishRequest
+): Promise<PublishedLayerVersion> {
+  const { layerName, zip } = request
+  if (zip.length > LIMITS.directUploadBytes) {
+    const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1)
+    throw new ActionError(
+      `The layer zip is ${mb(zip.length)} MiB (${zip.length} bytes), over the ${mb(LIMITS.directUploadBytes)} MiB that Lambda accepts as a direct upload; publishing through S3 is not supported yet. Make the layer smaller (fewer requirements, or split it into several layers).`
+    )
+  }
+  let published
+  try {
+    published = await client.send(
+      new PublishLayerVersionCommand({
+        LayerName: layerName,
+        Content: { ZipFile: zip },
+        CompatibleRuntimes: [...request.runtimes],
+        CompatibleArchitectures: [...request.architectures],
+        ...(request.description ? { Description: request.description } : {}),
+        ...(request.licenseInfo ? { LicenseInfo: request.licenseInfo } : {})
+      })
+    )
+  } catch (error) {
+    throw apiError(
+      `Publishing a version of layer ${layerName}`,
+      'lambda:PublishLayerVersion',
+      error
+    )
+  }
+  const { LayerArn, LayerVersionArn, Version } = published
+  if (!LayerArn || !LayerVersionArn || Version === undefined) {
+    throw new ActionError(`PublishLayerVersion returned no ARN for layer ${layerName}.`)
+  }
+  core.info(`Published ${LayerVersionArn} (${zip.length} bytes).`)
+  return { layerArn: LayerArn, layerVersionArn: LayerVersionArn, version: Version }
+}
