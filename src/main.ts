@@ -56,13 +56,13 @@ function phases(): Phases {
 }
 
 function workDirFor(inputs: Inputs): string {
-  const base = process.env.RUNNER_TEMP || os.tmpdir()
+  const base = path.resolve(process.env.RUNNER_TEMP || os.tmpdir())
   const safe = inputs.layerName.replace(/[^A-Za-z0-9_-]+/g, '_').slice(-60)
   return path.join(base, 'lambda-python-layer', safe)
 }
 
 function cacheDirFor(): string {
-  return path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'lambda-python-layer-cache')
+  return path.resolve(process.env.RUNNER_TEMP || os.tmpdir(), 'lambda-python-layer-cache')
 }
 
 function packageLines(sites: Manifest['sites']): string[] {
@@ -72,11 +72,14 @@ function packageLines(sites: Manifest['sites']): string[] {
 }
 
 function warnDeprecated(runtimes: Runtime[], now = new Date()): void {
+  const supported = (Object.keys(RUNTIMES) as Runtime[]).find(
+    r => new Date(RUNTIMES[r].deprecated) > now
+  )
   for (const runtime of runtimes) {
     const date = RUNTIMES[runtime].deprecated
     if (new Date(date) <= now) {
       core.warning(
-        `${runtime} reached end of support on ${date}: AWS no longer patches it and will block function updates. Plan a move to ${Object.keys(RUNTIMES).at(-2)} or later.`
+        `${runtime} reached end of support on ${date}: AWS no longer patches it and will block creating and updating functions on it. Plan a move to ${supported ?? 'a supported runtime'} or later.`
       )
     }
   }

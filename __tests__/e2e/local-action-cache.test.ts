@@ -1,0 +1,97 @@
+/**
+ * Through `npm run local-action` (which stubs @actions/cache with a local
+ * folder): a second run with unchanged inputs restores the zip from the
+ * cache, runs no pip, and reuses the version published by the first run.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals'
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ROOT } from '../helpers/action.js'
+import { awsEnv, unique, versionCount } from '../helpers/aws.js'
+import { makeToolCache } from '../helpers/toolcache.js'
+
+interface LocalRun {
+  exitCode: number
+  log: string
+  outputs: Record<string, string>
+}
+
+/** Outputs as @github/local-action's core stub prints them. */
+function outputsOf(log: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  for (const m of log.matchAll(/^::set-output name=([^:]+)::(.*)$/gm)) outputs[m[1]] = m[2]
+  return outputs
+}
+
+async function localAction(envFile: string, env: Record<string, string | undefined>): Promise<LocalRun> {
+  const merged: Record<string, string | undefined> = { ...process.env, ...env, ENV_FILE: envFile }
+  for (const k of Object.keys(merged)) if (merged[k] === undefined || k.startsWith('INPUT_')) delete merged[k]
+  const child = spawn('npm', ['run', '--silent', 'local-action'], {
+    cwd: ROOT,
+    env: merged as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let log = ''
+  child.stdout.on('data', (d: Buffer) => (log += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()))
+  const exitCode: number = await new Promise(resolve => child.on('close', c => resolve(c ?? -1)))
+  return { exitCode, log, outputs: outputsOf(log) }
+}
+
+describe('cache through npm run local-action', () => {
+  const layer = unique('cached')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-action-'))
+  const toolCache = path.join(dir, 'toolcache')
+  let first: LocalRun
+  let second: LocalRun
+
+  beforeAll(async () => {
+    makeToolCache(toolCache, ['3.12'])
+    fs.writeFileSync(path.join(dir, 'requirements.txt'), 'six==1.16.0\n')
+    const envFile = path.join(dir, '.env')
+    fs.writeFileSync(
+      envFile,
+      [
+        `INPUT_LAYER-NAME=${layer}`,
+        `INPUT_REQUIREMENTS=${path.join(dir, 'requirements.txt')}`,
+        'INPUT_RUNTIMES=python3.12',
+        'INPUT_ARCHITECTURES=x86_64',
+        'INPUT_PUBLISH=true',
+        'INPUT_CACHE=true',
+        'INPUT_VERIFY=true',
+        'INPUT_REUSE-UNCHANGED=true',
+        'INPUT_AWS-REGION=us-east-1',
+        ''
+      ].join('\n')
+    )
+    const env = {
+      ...awsEnv(),
+      RUNNER_TOOL_CACHE: toolCache,
+      LOCAL_ACTION_CACHE_PATH: path.join(dir, 'cache'),
+      LOCAL_ACTION_WORKSPACE: path.join(dir, 'workspace'),
+      RUNNER_TEMP: path.join(dir, 'workspace', 'tmp')
+    }
+    fs.mkdirSync(env.LOCAL_ACTION_CACHE_PATH, { recursive: true })
+    first = await localAction(envFile, env)
+    second = await localAction(envFile, env)
+  })
+
+  it('first run: cache miss, pip runs, a version is published', () => {
+    expect(first.exitCode).toBe(0)
+    expect(first.outputs['cache-hit']).toBe('false')
+    expect(first.log).toMatch(/-m pip install --target/)
+    expect(first.outputs.published).toBe('true')
+  })
+
+  it('second run: cache hit, no pip, the published version is reused', async () => {
+    expect(second.exitCode).toBe(0)
+    expect(second.outputs['cache-hit']).toBe('true')
+    expect(second.log).not.toMatch(/-m pip install/)
+    expect(second.outputs.published).toBe('false')
+    expect(second.outputs['layer-version-arn']).toBe(first.outputs['layer-version-arn'])
+    expect(second.outputs['code-sha256']).toBe(first.outputs['code-sha256'])
+    expect(await versionCount(layer)).toBe(1)
+  })
+})
