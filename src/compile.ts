@@ -1,4 +1,5 @@
 /** Precompiles a staged layer's Python files so cold starts skip compilation. */
+import * as core from '@actions/core'
 import { execFile } from 'node:child_process'
 import path from 'node:path'
 
@@ -50,6 +51,16 @@ export async function compileBytecode(options: CompileOptions): Promise<void> {
         },
         (error, stdout, stderr) => {
           if (error === null) return resolve()
+          // Files Python cannot compile (Python 2 leftovers, templates named .py)
+          // would fail on import on Lambda too: warn and keep them as source.
+          const failed = [...stdout.matchAll(/\*\*\* Error compiling '([^']+)'/g)].map(m => m[1])
+          if (failed.length > 0) {
+            const shown = failed.slice(0, 10).map(f => path.relative(dir, f))
+            core.warning(
+              `compile: ${failed.length} file(s) in ${path.basename(dir)} are not valid Python and stay uncompiled: ${shown.join(', ')}${failed.length > 10 ? ', ...' : ''}`
+            )
+            return resolve()
+          }
           // compileall names the files it could not compile on stdout.
           const tail = `${stdout}\n${stderr}`.trim().split(/\r?\n/).slice(-20).join('\n')
           reject(

@@ -292,7 +292,10 @@ export function parseGlibcVersion(name: string): [number, number] | null {
   return match ? [Number(match[1]), Number(match[2])] : null
 }
 
-export function compareVersions(a: readonly [number, number], b: readonly [number, number]): number {
+export function compareVersions(
+  a: readonly [number, number],
+  b: readonly [number, number]
+): number {
   return a[0] !== b[0] ? a[0] - b[0] : a[1] - b[1]
 }
 

@@ -6,6 +6,7 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
+import { nameFromDistInfoFolder, parseMetadata } from './dist-info.js'
 import { ActionError } from './errors.js'
 import { run, tail } from './exec.js'
 import type { Interpreter } from './python.js'
@@ -102,35 +103,25 @@ function requirementName(requirement: string): string {
 
 /** name==version of every distribution in a site folder, sorted by name. */
 export function installedDistributions(siteDir: string): Distribution[] {
-  const found: Distribution[] = []
   let entries: string[] = []
   try {
     entries = fs.readdirSync(siteDir)
   } catch {
     return []
   }
-  for (const entry of entries) {
-    if (!entry.endsWith('.dist-info')) continue
-    let name: string | undefined
-    let version: string | undefined
-    try {
-      const metadata = fs.readFileSync(path.join(siteDir, entry, 'METADATA'), 'utf8')
-      for (const line of metadata.split(/\r?\n/)) {
-        if (line === '') break
-        if (!name && line.startsWith('Name:')) name = line.slice(5).trim()
-        if (!version && line.startsWith('Version:')) version = line.slice(8).trim()
+  return entries
+    .filter(entry => entry.endsWith('.dist-info'))
+    .map(entry => {
+      let metadata: { name?: string; version?: string } = {}
+      try {
+        metadata = parseMetadata(fs.readFileSync(path.join(siteDir, entry, 'METADATA'), 'utf8'))
+      } catch {
+        // fall back to the folder name
       }
-    } catch {
-      // fall back to the folder name below
-    }
-    if (!name || !version) {
-      const m = /^(.+)-([^-]+)\.dist-info$/.exec(entry)
-      name = name ?? m?.[1] ?? entry
-      version = version ?? m?.[2] ?? '?'
-    }
-    found.push({ name, version })
-  }
-  return found.sort((a, b) => normalizeName(a.name).localeCompare(normalizeName(b.name), 'en'))
+      const fromFolder = nameFromDistInfoFolder(entry)
+      return { name: metadata.name ?? fromFolder.name, version: metadata.version ?? fromFolder.version }
+    })
+    .sort((a, b) => normalizeName(a.name).localeCompare(normalizeName(b.name), 'en'))
 }
 
 function targetLabel(runtime: Runtime, architecture: Architecture): string {

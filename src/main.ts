@@ -180,7 +180,8 @@ async function build(
           findings.push(
             ...(await smokeTest({
               python: site.interpreter.path,
-              siteDir: path.join(built.root, site.dir)
+              siteDir: path.join(built.root, site.dir),
+              runtime: site.runtime
             }))
           )
         }
@@ -197,7 +198,8 @@ async function build(
         for (const site of built.sites) {
           await compileBytecode({
             python: site.interpreter.path,
-            dirs: [path.join(built.root, site.dir)]
+            dirs: [path.join(built.root, site.dir)],
+            layerRoot: built.root
           })
         }
       })

@@ -9,7 +9,12 @@ import { randomBytes } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { distributionLabel, isIdentifier, moduleNameOfFile, readDistributions } from './dist-info.js'
+import {
+  distributionLabel,
+  isIdentifier,
+  moduleNameOfFile,
+  readDistributions
+} from './dist-info.js'
 import type { Finding } from './findings.js'
 import { ARCHITECTURES, type Architecture, type Runtime } from './runtimes.js'
 
@@ -48,7 +53,8 @@ const DEFAULT_TIMEOUT_MS = 120_000
  * must not keep the process alive.
  */
 const SCRIPT = `
-import importlib, json, os, sys, traceback
+import faulthandler, importlib, json, os, sys, traceback
+faulthandler.enable()
 marker, site_dir, modules = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 sys.path.insert(0, site_dir)
 out = sys.stdout
@@ -62,9 +68,13 @@ for name in modules:
         importlib.import_module(name)
         emit({"module": name, "ok": True})
     except BaseException as error:
-        lines = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        tb = error.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename in ("<string>", importlib.__file__):
+            tb = tb.tb_next
+        text = "".join(traceback.format_exception(type(error), error, tb))
+        lines = [l for l in text.rstrip().splitlines() if "<frozen importlib" not in l]
         emit({"module": name, "ok": False, "type": type(error).__name__,
-              "message": str(error), "traceback": lines.rstrip().splitlines()[-6:]})
+              "message": str(error), "traceback": lines[-6:]})
 emit({"done": True})
 os._exit(0)
 `
@@ -182,7 +192,7 @@ async function runInterpreter(
     done: false,
     timedOut: error?.killed === true,
     failure: '',
-    stderrTail: stderr.trimEnd().split(/\r?\n/).slice(-6)
+    stderrTail: stderrTail(stderr)
   }
   for (const line of stdout.split(/\r?\n/)) {
     if (!line.startsWith(marker)) continue
@@ -220,8 +230,34 @@ async function runInterpreter(
   return run
 }
 
+/**
+ * The last meaningful stderr lines: for a crash, faulthandler's dump (which
+ * names the module's file) without the import machinery's own frames.
+ */
+function stderrTail(stderr: string): string[] {
+  return stderr
+    .trimEnd()
+    .split(/\r?\n/)
+    .filter(
+      l =>
+        l.trim() !== '' &&
+        !/File "(<frozen importlib[^"]*|<string>|[^"]*[\\/]importlib[\\/]__init__\.py)"/.test(l) &&
+        !l.startsWith('Extension modules:')
+    )
+    .slice(-6)
+}
+
 /** Top-level dirs that are never importable code of a layer. */
-const SKIP = new Set(['__pycache__', 'bin', 'test', 'tests', 'setup', 'conftest', 'docs', 'examples'])
+const SKIP = new Set([
+  '__pycache__',
+  'bin',
+  'test',
+  'tests',
+  'setup',
+  'conftest',
+  'docs',
+  'examples'
+])
 
 /**
  * The importable top-level modules of a site dir, sorted: packages (dirs with
@@ -294,12 +330,16 @@ function importFailureMessage(
   topLevel: Set<string>
 ): string {
   const what = pkg === undefined ? result.module : `${result.module} (${pkg})`
-  const where = options.runtime === undefined ? options.python : `${options.runtime} (${options.python})`
-  const error = result.type === undefined ? 'failed' : `${result.type}: ${result.message ?? ''}`.trim()
-  const trace =
-    result.traceback && result.traceback.length > 0
-      ? ` Last traceback lines:\n${result.traceback.join('\n')}`
-      : ''
+  const where =
+    options.runtime === undefined ? options.python : `${options.runtime} (${options.python})`
+  const error =
+    result.type === undefined ? 'failed' : `${result.type}: ${result.message ?? ''}`.trim()
+  const lines = (result.traceback ?? []).filter(
+    l => l.trim() !== '' && !l.startsWith('Traceback (most recent call last)')
+  )
+  const label =
+    result.type === 'Crash' || result.type === 'Timeout' ? 'Its last output' : 'Traceback'
+  const trace = lines.length > 0 ? ` ${label} (last lines):\n${lines.join('\n')}` : ''
   return `Importing ${what} with ${where} fails: ${error}. ${importAdvice(result, topLevel)}${trace}`
 }
 

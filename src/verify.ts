@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { distributionLabel, readDistributions } from './dist-info.js'
-import { compareVersions, parseGlibcVersion, readElf, readHead } from './elf.js'
+import { compareVersions, parseGlibcVersion, readElf, readHead, type ElfInfo } from './elf.js'
 import { compareStrings, formatBytes, sortFindings, type Finding } from './findings.js'
 import {
   ARCHITECTURES,
@@ -59,6 +59,10 @@ export const NEAR_LIMIT_RATIO = 0.8
 
 /** Enough of a file's start to recognise ELF, Mach-O and PE (whose header offset sits at 0x3c). */
 const HEAD_BYTES = 1024
+/** Files read at once: small reads, so the walk is not a chain of round trips. */
+const READ_CONCURRENCY = 16
+/** ELF files are read whole: at most this many at once, to bound memory. */
+const WHOLE_FILE_READS = 2
 
 interface LayerFile {
   abs: string
@@ -126,7 +130,9 @@ export async function verifyLayer(options: VerifyOptions): Promise<VerifyReport>
     }
   }
 
-  for (const file of files) {
+  // Reading is the slow part: do it concurrently, then judge files in order.
+  const scans = await mapConcurrent(files, READ_CONCURRENCY, scanFile)
+  for (const [index, file] of files.entries()) {
     unzippedBytes += file.size
     const owner = owners.ownerOf(file.abs)
     if (owner !== undefined) {
@@ -141,8 +147,7 @@ export async function verifyLayer(options: VerifyOptions): Promise<VerifyReport>
     const runtimes = dir === undefined ? allRuntimes : (runtimesByDir.get(dir) ?? allRuntimes)
     const context: FileContext = { file: file.rel, package: owner?.label, runtimes, architectures }
 
-    const head = await readHead(file.abs, HEAD_BYTES)
-    const format = detectFormat(head)
+    const { format, elf } = scans[index]
     const foreign = foreignIssue(context, format)
     if (foreign !== null) {
       issues.push(foreign)
@@ -150,9 +155,8 @@ export async function verifyLayer(options: VerifyOptions): Promise<VerifyReport>
     }
     if (format !== 'elf') continue
 
-    const buf = await readFile(file.abs)
-    const elfIssue = checkElf(context, buf)
-    if (elfIssue.issue !== null) issues.push(elfIssue.issue)
+    const elfIssue = checkElf(context, elf)
+    issues.push(...elfIssue.issues)
     if (elfIssue.machine !== null) {
       const key = owner?.label ?? file.rel
       const seen = machinesByOwner.get(key) ?? {
@@ -214,8 +218,9 @@ export function checkSizes(
   const runtimeHint =
     runtimeProvided.length === 0
       ? ''
-      : ` ${runtimeProvided.map(p => p.name).join(', ')} already ship with the Lambda Python ` +
-        'runtime: leave them out unless you need a newer version.'
+      : ` ${runtimeProvided.map(p => p.name).join(', ')} already ` +
+        `${runtimeProvided.length === 1 ? 'ships' : 'ship'} with the Lambda Python runtime: ` +
+        `leave ${runtimeProvided.length === 1 ? 'it' : 'them'} out unless you need a newer version.`
   const limit = LIMITS.unzippedBytes
   const limitText = `${formatBytes(limit)} (${limit.toLocaleString('en-US')} bytes)`
 
@@ -285,7 +290,10 @@ export function detectFormat(head: Buffer): Format {
   }
   if (head[0] === 0x4d && head[1] === 0x5a && head.length >= 0x40) {
     const peOffset = head.readUInt32LE(0x3c)
-    if (peOffset + 4 <= head.length && head.toString('latin1', peOffset, peOffset + 4) === 'PE\0\0') {
+    if (
+      peOffset + 4 <= head.length &&
+      head.toString('latin1', peOffset, peOffset + 4) === 'PE\0\0'
+    ) {
       return 'pe'
     }
   }
@@ -322,35 +330,41 @@ function foreignIssue(ctx: FileContext, format: Format): Issue | null {
   }
 }
 
-function checkElf(ctx: FileContext, buf: Buffer): { issue: Issue | null; machine: number | null } {
-  const info = readElf(buf)
+function checkElf(
+  ctx: FileContext,
+  info: ElfInfo | null
+): { issues: Issue[]; machine: number | null } {
   const pkg = ctx.package
   const who = pkg ?? 'the package that installs it'
   const base = { file: ctx.file, package: pkg, rank: 0 }
   if (info === null) {
     return {
-      issue: {
-        ...base,
-        severity: 'warning',
-        code: 'unreadable-elf',
-        problem: `${describeFile(ctx)} starts like an ELF binary but its header is invalid`,
-        advice: `Reinstall ${who}; if the error persists, report it to its maintainers`,
-        group: `unreadable-elf\0${ctx.file}`
-      },
+      issues: [
+        {
+          ...base,
+          severity: 'warning',
+          code: 'unreadable-elf',
+          problem: `${describeFile(ctx)} starts like an ELF binary but its header is invalid`,
+          advice: `Reinstall ${who}; if the error persists, report it to its maintainers`,
+          group: `unreadable-elf\0${ctx.file}`
+        }
+      ],
       machine: null
     }
   }
   const archNames = ctx.architectures.join(', ')
   if (info.elfClass !== 64) {
     return {
-      issue: {
-        ...base,
-        severity: 'error',
-        code: 'not-64-bit',
-        problem: `${describeFile(ctx)} is a 32-bit ${machineName(info.machine)} binary, but Lambda runs 64-bit code only (${archNames})`,
-        advice: `Install a 64-bit Linux build of ${who} or remove the file`,
-        group: `not-64-bit\0${pkg ?? ctx.file}`
-      },
+      issues: [
+        {
+          ...base,
+          severity: 'error',
+          code: 'not-64-bit',
+          problem: `${describeFile(ctx)} is a 32-bit ${machineName(info.machine)} binary, but Lambda runs 64-bit code only (${archNames})`,
+          advice: `Install a 64-bit Linux build of ${who} or remove the file`,
+          group: `not-64-bit\0${pkg ?? ctx.file}`
+        }
+      ],
       machine: null
     }
   }
@@ -358,107 +372,118 @@ function checkElf(ctx: FileContext, buf: Buffer): { issue: Issue | null; machine
   if (!info.littleEndian || targetArch === undefined) {
     const built = `${info.littleEndian ? '' : 'big-endian '}${machineName(info.machine)}`
     return {
-      issue: {
-        ...base,
-        severity: 'error',
-        code: 'wrong-machine',
-        problem: `${describeFile(ctx)} is compiled for ${built}, but the layer is for ${archNames}`,
-        advice:
-          'Build one layer per architecture, and set architectures to match the functions that ' +
-          'use it; a package compiled from source on the runner matches the runner, so build ' +
-          `the ${archNames} layer on a ${archNames} runner`,
-        group: `wrong-machine\0${pkg ?? ctx.file}\0${built}`
-      },
+      issues: [
+        {
+          ...base,
+          severity: 'error',
+          code: 'wrong-machine',
+          problem: `${describeFile(ctx)} is compiled for ${built}, but the layer is for ${archNames}`,
+          advice:
+            'Build one layer per architecture, and set architectures to match the functions that ' +
+            'use it; a package compiled from source on the runner matches the runner, so build ' +
+            `the ${archNames} layer on a ${archNames} runner`,
+          group: `wrong-machine\0${pkg ?? ctx.file}\0${built}`
+        }
+      ],
       machine: null
     }
   }
 
+  // Per runtime: an extension with another Python's suffix is never loaded
+  // (so its glibc does not matter there); otherwise its glibc must fit.
   const suffix = VERSIONED_SUFFIX.exec(path.posix.basename(ctx.file))?.[1]
-  if (suffix !== undefined) {
-    const wrongFor = ctx.runtimes.filter(
-      r => !ctx.architectures.some(a => extensionSuffix(r, a) === suffix)
-    )
-    if (wrongFor.length > 0) {
-      const expected = wrongFor
-        .map(r => `*.${extensionSuffix(r, targetArch)}.so`)
-        .filter((v, i, all) => all.indexOf(v) === i)
-        .join(' or ')
-      return {
-        issue: {
-          ...base,
-          severity: 'error',
-          code: 'wrong-python',
-          problem:
-            `${describeFile(ctx)} is an extension module for ${suffix}, but ` +
-            `${wrongFor.join(', ')} on ${targetArch} only imports ${expected} (or *.abi3.so), so ` +
-            'importing it fails with "No module named ..."',
-          advice:
-            `Install ${who} for ${wrongFor.join(', ')} with that Python version; a layer for ` +
-            'several Python versions needs one python/lib/python3.X/site-packages folder per version',
-          group: `wrong-python\0${pkg ?? ctx.file}\0${wrongFor.join(',')}\0${suffix}`
-        },
-        machine: info.machine
-      }
+  const glibcMax = info.glibcMax
+  const wrongPython: Runtime[] = []
+  const tooOld: Runtime[] = []
+  for (const runtime of ctx.runtimes) {
+    if (
+      suffix !== undefined &&
+      !ctx.architectures.some(a => extensionSuffix(runtime, a) === suffix)
+    ) {
+      wrongPython.push(runtime)
+    } else if (glibcMax !== null && compareVersions(glibcMax, RUNTIMES[runtime].glibc) > 0) {
+      tooOld.push(runtime)
     }
   }
 
-  const glibcMax = info.glibcMax
-  if (glibcMax !== null) {
-    const tooOld = ctx.runtimes.filter(r => compareVersions(glibcMax, RUNTIMES[r].glibc) > 0)
-    if (tooOld.length > 0) {
-      const needed = glibcMax.join('.')
-      const symbol = info.versionNames.find(n => {
+  const issues: Issue[] = []
+  if (suffix !== undefined && wrongPython.length > 0) {
+    const expected = wrongPython
+      .map(r => `*.${extensionSuffix(r, targetArch)}.so`)
+      .filter((v, i, all) => all.indexOf(v) === i)
+      .join(' or ')
+    issues.push({
+      ...base,
+      severity: 'error',
+      code: 'wrong-python',
+      problem:
+        `${describeFile(ctx)} is an extension module for ${describeSuffix(suffix)}, but ` +
+        `${wrongPython.join(', ')} on ${targetArch} only imports ${expected} (or *.abi3.so), so ` +
+        'importing it fails with "No module named ..."',
+      advice:
+        `pip installed ${who} for another Python version: install it with the interpreter of ` +
+        `${wrongPython.join(', ')}; compiled packages for several Python versions need one ` +
+        'python/lib/python3.X/site-packages folder per version',
+      group: `wrong-python\0${pkg ?? ctx.file}\0${wrongPython.join(',')}\0${suffix}`
+    })
+  }
+
+  if (glibcMax !== null && tooOld.length > 0) {
+    const needed = glibcMax.join('.')
+    const symbol =
+      info.versionNames.find(n => {
         const v = parseGlibcVersion(n)
         return v !== null && compareVersions(v, glibcMax) === 0
-      })
-      const fits = (Object.keys(RUNTIMES) as Runtime[]).find(
-        r => compareVersions(RUNTIMES[r].glibc, glibcMax) >= 0
-      )
-      const lowest = tooOld
-        .map(r => RUNTIMES[r].glibc)
-        .reduce((a, b) => (compareVersions(a, b) <= 0 ? a : b))
-      const name = pkg?.split('==')[0]
-      const pin = name
-        ? `pin an older ${name} (one that has manylinux_${lowest[0]}_${lowest[1]} or older wheels, e.g. manylinux2014)`
-        : 'use an older build of it (manylinux2014 or older)'
-      const switchRuntime =
-        fits === undefined
-          ? `; no Lambda Python runtime has glibc ${needed} yet`
-          : `, or use ${fits} or newer (${RUNTIMES[fits].os}, glibc ${glibcString(fits)})`
-      return {
-        issue: {
-          ...base,
-          severity: 'error',
-          code: 'glibc-too-new',
-          problem:
-            `${describeFile(ctx)} needs glibc ${needed} (${symbol ?? `GLIBC_${needed}`}), but ` +
-            `${tooOld.map(describeRuntime).join(', ')} on ${targetArch} cannot provide it; ` +
-            `loading it fails with "version \`${symbol ?? `GLIBC_${needed}`}' not found"`,
-          advice: `${capitalize(pin)}${switchRuntime}`,
-          rank: glibcMax[0] * 10_000 + glibcMax[1],
-          group: `glibc-too-new\0${pkg ?? ctx.file}\0${tooOld.join(',')}`
-        },
-        machine: info.machine
-      }
-    }
+      }) ?? `GLIBC_${needed}`
+    const fits = (Object.keys(RUNTIMES) as Runtime[]).find(
+      r => compareVersions(RUNTIMES[r].glibc, glibcMax) >= 0
+    )
+    const lowest = tooOld
+      .map(r => RUNTIMES[r].glibc)
+      .reduce((a, b) => (compareVersions(a, b) <= 0 ? a : b))
+    const name = pkg?.split('==')[0]
+    const pin = name
+      ? `Pin an older ${name} (one that has manylinux_${lowest[0]}_${lowest[1]} or older wheels, e.g. manylinux2014)`
+      : 'Use an older build of it (manylinux2014 or older)'
+    const switchRuntime =
+      fits === undefined
+        ? `; no Lambda Python runtime has glibc ${needed} yet`
+        : `, or use ${fits} or newer (${RUNTIMES[fits].os}, glibc ${glibcString(fits)})`
+    issues.push({
+      ...base,
+      severity: 'error',
+      code: 'glibc-too-new',
+      problem:
+        `${describeFile(ctx)} needs glibc ${needed} (${symbol}), but ` +
+        `${tooOld.map(describeRuntime).join(', ')} on ${targetArch} cannot provide it; ` +
+        `loading it fails with "version \`${symbol}' not found"`,
+      advice: `${pin}${switchRuntime}`,
+      rank: glibcMax[0] * 10_000 + glibcMax[1],
+      group: `glibc-too-new\0${pkg ?? ctx.file}\0${tooOld.join(',')}`
+    })
   }
 
-  if (info.incomplete) {
-    return {
-      issue: {
-        ...base,
-        severity: 'warning',
-        code: 'unreadable-elf',
-        problem:
-          `${describeFile(ctx)} looks truncated or corrupt: its glibc version needs could not ` +
-          'be read, so whether it loads on Lambda is unknown',
-        advice: `Reinstall ${who}; if the file stays like this, report it to its maintainers`,
-        group: `unreadable-elf\0${ctx.file}`
-      },
-      machine: info.machine
-    }
+  if (issues.length === 0 && info.incomplete) {
+    issues.push({
+      ...base,
+      severity: 'warning',
+      code: 'unreadable-elf',
+      problem:
+        `${describeFile(ctx)} looks truncated or corrupt: its glibc version needs could not ` +
+        'be read, so whether it loads on Lambda is unknown',
+      advice: `Reinstall ${who}; if the file stays like this, report it to its maintainers`,
+      group: `unreadable-elf\0${ctx.file}`
+    })
   }
-  return { issue: null, machine: info.machine }
+  return { issues, machine: info.machine }
+}
+
+/** "cpython-312-x86_64-linux-gnu" → "CPython 3.12 (x86_64-linux-gnu)". */
+function describeSuffix(suffix: string): string {
+  const match = /^cpython-(\d)(\d+)(t?)[a-z]*-(.+)$/.exec(suffix)
+  if (match === null) return suffix
+  const [, major, minor, freeThreaded, platform] = match
+  return `CPython ${major}.${minor}${freeThreaded ? ' free-threaded' : ''} (${platform})`
 }
 
 function describeFile(ctx: FileContext): string {
@@ -467,10 +492,6 @@ function describeFile(ctx: FileContext): string {
 
 function describeRuntime(runtime: Runtime): string {
   return `${runtime} (${RUNTIMES[runtime].os}, glibc ${glibcString(runtime)})`
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 const OTHER_MACHINES: Readonly<Record<number, string>> = {
@@ -523,7 +544,64 @@ function mergeIssues(issues: Issue[]): Finding[] {
 }
 
 // ---------------------------------------------------------------------------
-// tree walking and ownership
+// tree walking, reading and ownership
+
+/** Runs at most `size` tasks at a time. */
+class Limiter {
+  private active = 0
+  private readonly waiting: Array<() => void> = []
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) {
+      await new Promise<void>(resolve => this.waiting.push(resolve))
+    } else {
+      this.active++
+    }
+    try {
+      return await task()
+    } finally {
+      const wake = this.waiting.shift()
+      if (wake !== undefined) wake()
+      else this.active--
+    }
+  }
+}
+
+interface Scan {
+  format: Format
+  /** Parsed ELF header and version needs (format 'elf' only); null when invalid. */
+  elf: ElfInfo | null
+}
+
+const wholeFileReads = new Limiter(WHOLE_FILE_READS)
+
+async function scanFile(file: LayerFile): Promise<Scan> {
+  if (file.size === 0) return { format: null, elf: null }
+  const format = detectFormat(await readHead(file.abs, HEAD_BYTES))
+  if (format !== 'elf') return { format, elf: null }
+  const elf = await wholeFileReads.run(async () => readElf(await readFile(file.abs)))
+  return { format, elf }
+}
+
+/** Like Promise.all(items.map(fn)) with at most `limit` calls in flight. */
+async function mapConcurrent<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>
+): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await fn(items[index])
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
 
 function normalizeDir(dir: string): string {
   const normalized = path.posix.normalize(dir.replace(/\\/g, '/')).replace(/\/+$/, '')
@@ -543,34 +621,27 @@ function targetDirOf(rel: string, dirs: Map<string, Runtime[]>): string | undefi
 
 /** Every regular file under root (symlinks to files included, to dirs not followed), sorted. */
 async function walk(root: string): Promise<LayerFile[]> {
-  const result: LayerFile[] = []
-  const visit = async (dir: string): Promise<void> => {
+  const visit = async (dir: string): Promise<LayerFile[]> => {
     const entries = await readdir(dir, { withFileTypes: true })
-    entries.sort((a, b) => compareStrings(a.name, b.name))
-    for (const entry of entries) {
-      const abs = path.join(dir, entry.name)
-      if (entry.isDirectory()) {
-        await visit(abs)
-        continue
-      }
-      let isFile = entry.isFile()
-      let size = 0
-      if (isFile || entry.isSymbolicLink()) {
+    entries.sort((x, y) => compareStrings(x.name, y.name))
+    const parts = await Promise.all(
+      entries.map(async (entry): Promise<LayerFile[]> => {
+        const abs = path.join(dir, entry.name)
+        if (entry.isDirectory()) return visit(abs)
+        if (!entry.isFile() && !entry.isSymbolicLink()) return []
+        let info
         try {
-          const info = await stat(abs)
-          isFile = info.isFile()
-          size = info.size
+          info = await stat(abs)
         } catch {
-          isFile = false // dangling symlink
+          return [] // dangling symlink
         }
-      }
-      if (!isFile) continue
-      const rel = path.relative(root, abs).split(path.sep).join('/')
-      result.push({ abs, rel, size })
-    }
+        if (!info.isFile()) return []
+        return [{ abs, rel: path.relative(root, abs).split(path.sep).join('/'), size: info.size }]
+      })
+    )
+    return parts.flat()
   }
-  await visit(root)
-  return result
+  return visit(root)
 }
 
 interface Owner {

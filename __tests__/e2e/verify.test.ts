@@ -1,0 +1,128 @@
+/**
+ * Verification through the bundled action: a binary that needs a newer glibc
+ * than the runtime has fails before anything is published; the import smoke
+ * test catches a module that cannot import; compiled bytecode is reproducible.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { runAction, type ActionRun } from '../helpers/action.js'
+import { awsEnv, unique, versionCount } from '../helpers/aws.js'
+import { entries } from '../helpers/layer.js'
+import { makeToolCache } from '../helpers/toolcache.js'
+import { compileNewGlibcObject, makeWheel } from '../helpers/wheel.js'
+
+const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
+makeToolCache(toolCache, ['3.11', '3.12'])
+
+function workspace(requirements: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ws-'))
+  fs.writeFileSync(path.join(dir, 'requirements.txt'), requirements)
+  return dir
+}
+
+describe('a shared object that needs a newer glibc than the runtime', () => {
+  const layer = unique('newglibc')
+  let result: ActionRun
+
+  beforeAll(async () => {
+    const so = compileNewGlibcObject()
+    expect(so).toBeDefined()
+    const ws = workspace('fastthing==1.0\nsix==1.16.0\n')
+    // The wheel claims manylinux_2_17 but its extension was built against glibc 2.34+:
+    // the kind of wheel that slips through tag checks and crashes on Lambda.
+    makeWheel(path.join(ws, 'wheels'), {
+      name: 'fastthing',
+      version: '1.0',
+      tag: 'cp311-cp311-manylinux_2_17_x86_64',
+      files: {
+        'fastthing/__init__.py': 'from ._speedups import *\n',
+        'fastthing/_speedups.cpython-311-x86_64-linux-gnu.so': so ?? ''
+      }
+    })
+    result = await runAction(
+      {
+        'layer-name': layer,
+        runtimes: 'python3.11',
+        'pip-args': `--find-links ${path.join(ws, 'wheels')}`
+      },
+      { workspace: ws, toolCache, env: awsEnv() }
+    )
+  })
+
+  it('fails naming the file, the package and the glibc versions', () => {
+    expect(result.exitCode).toBe(1)
+    const error = result.errors.join('\n')
+    expect(error).toContain('python/fastthing/_speedups.cpython-311-x86_64-linux-gnu.so')
+    expect(error).toContain('fastthing==1.0')
+    expect(error).toMatch(/GLIBC_2\.3[4-9]|glibc 2\.3[4-9]/)
+    expect(error).toContain('2.26')
+  })
+
+  it('publishes nothing', async () => {
+    expect(result.log).not.toMatch(/Published arn:/)
+    expect(await versionCount(layer)).toBe(0)
+  })
+})
+
+describe('import smoke test', () => {
+  let bad: ActionRun
+  let good: ActionRun
+
+  beforeAll(async () => {
+    const ws = workspace('brokenimport==1.0\nsix==1.16.0\n')
+    makeWheel(path.join(ws, 'wheels'), {
+      name: 'brokenimport',
+      version: '1.0',
+      tag: 'py3-none-any',
+      files: { 'brokenimport/__init__.py': 'import a_module_that_is_not_in_the_layer\n' }
+    })
+    const inputs = {
+      'layer-name': 'smoke',
+      runtimes: 'python3.12',
+      publish: 'false',
+      'smoke-test': 'true',
+      'pip-args': `--find-links ${path.join(ws, 'wheels')}`
+    }
+    bad = await runAction(inputs, { workspace: ws, toolCache })
+    good = await runAction(
+      { ...inputs, 'pip-args': '' },
+      { workspace: workspace('six==1.16.0\nidna==3.7\n'), toolCache }
+    )
+  })
+
+  it('fails on a module whose import fails, naming it and the error', () => {
+    expect(bad.exitCode).toBe(1)
+    const error = bad.errors.join('\n')
+    expect(error).toContain('brokenimport')
+    expect(error).toContain('a_module_that_is_not_in_the_layer')
+  })
+
+  it('passes on a good layer', () => {
+    expect(good.errors).toEqual([])
+    expect(good.exitCode).toBe(0)
+    expect(good.log).toMatch(/imports in a clean interpreter/)
+  })
+})
+
+describe('compile: true', () => {
+  let first: ActionRun
+  let second: ActionRun
+
+  beforeAll(async () => {
+    const inputs = { 'layer-name': 'compiled', runtimes: 'python3.12', publish: 'false', compile: 'true' }
+    first = await runAction(inputs, { workspace: workspace('six==1.16.0\n'), toolCache })
+    second = await runAction(inputs, { workspace: workspace('six==1.16.0\n'), toolCache })
+  })
+
+  it('adds .pyc files for the runtime next to the sources', () => {
+    expect(first.exitCode).toBe(0)
+    expect(entries(first.outputs['zip-path'])).toContain('python/__pycache__/six.cpython-312.pyc')
+  })
+
+  it('stays reproducible', () => {
+    expect(second.exitCode).toBe(0)
+    expect(second.outputs['code-sha256']).toBe(first.outputs['code-sha256'])
+  })
+})
