@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { runAction, type ActionRun } from '../helpers/action.js'
 import { elfMachine, entries, extract, glibcNeeded, sha256Base64, walk, wheelTags } from '../helpers/layer.js'
+import { makeSdist } from '../helpers/wheel.js'
 import { makeToolCache } from '../helpers/toolcache.js'
 
 const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
@@ -129,5 +130,96 @@ describe('python3.12 / arm64: numpy', () => {
         .filter(Boolean)
     )
     expect([...suffixes]).toEqual(['cpython-312-aarch64-linux-gnu'])
+  })
+})
+
+describe('several runtimes and architectures', () => {
+  it('gives each Python version its own site-packages', async () => {
+    const result = await runAction(
+      { 'layer-name': 'multi', runtimes: 'python3.12, python3.11', publish: 'false' },
+      { workspace: workspace('six==1.16.0\n'), toolCache }
+    )
+    expect(result.errors).toEqual([])
+    const names = entries(result.outputs['zip-path'])
+    expect(names).toContain('python/lib/python3.11/site-packages/six.py')
+    expect(names).toContain('python/lib/python3.12/site-packages/six.py')
+    expect(names.filter(n => !n.startsWith('python/lib/python3.1'))).toEqual(['python/', 'python/lib/'])
+  })
+
+  it('builds one layer for both architectures when nothing is compiled', async () => {
+    const result = await runAction(
+      { 'layer-name': 'pure', runtimes: 'python3.12', architectures: 'x86_64,arm64', publish: 'false' },
+      { workspace: workspace('six==1.16.0\n'), toolCache }
+    )
+    expect(result.errors).toEqual([])
+    expect(result.exitCode).toBe(0)
+  })
+
+  it('refuses both architectures for compiled code and shows the matrix', async () => {
+    const result = await runAction(
+      { 'layer-name': 'np', runtimes: 'python3.12', architectures: 'x86_64 arm64', publish: 'false' },
+      { workspace: workspace('numpy==2.2.6\n'), toolCache }
+    )
+    expect(result.exitCode).toBe(1)
+    const error = result.errors.join('\n')
+    expect(error).toMatch(/`architectures` lists x86_64 and arm64, but the layer holds compiled code/)
+    expect(error).toContain('numpy')
+    expect(error).toContain('matrix')
+  })
+})
+
+describe('interpreter discovery', () => {
+  it('names the missing Python and shows the setup-python step', async () => {
+    const result = await runAction(
+      { 'layer-name': 'nopy', runtimes: 'python3.14', publish: 'false' },
+      { workspace: workspace('six==1.16.0\n'), toolCache }
+    )
+    expect(result.exitCode).toBe(1)
+    const error = result.errors.join('\n')
+    expect(error).toContain('No Python 3.14 interpreter found')
+    expect(error).toContain("uses: actions/setup-python@v6")
+    expect(error).toContain("python-version: '3.14'")
+  })
+})
+
+describe('packages published only as source distributions', () => {
+  function sdistWorkspace(compiled: boolean): string {
+    const ws = workspace(`srconly==1.0\nsix==1.16.0\n`)
+    makeSdist(path.join(ws, 'dists'), { name: 'srconly', version: '1.0', compiled })
+    return ws
+  }
+
+  it('builds a pure-Python one with the runtime interpreter and includes it', async () => {
+    const ws = sdistWorkspace(false)
+    const result = await runAction(
+      {
+        'layer-name': 'sdist',
+        runtimes: 'python3.12',
+        publish: 'false',
+        'pip-args': `--find-links ${path.join(ws, 'dists')}`
+      },
+      { workspace: ws, toolCache }
+    )
+    expect(result.errors).toEqual([])
+    expect(JSON.parse(result.outputs.packages)).toContain('srconly==1.0')
+    expect(entries(result.outputs['zip-path'])).toContain('python/srconly/__init__.py')
+  })
+
+  it('refuses one that compiles to machine code on the runner', async () => {
+    const ws = sdistWorkspace(true)
+    const result = await runAction(
+      {
+        'layer-name': 'sdist-c',
+        runtimes: 'python3.12',
+        publish: 'false',
+        'pip-args': `--find-links ${path.join(ws, 'dists')}`
+      },
+      { workspace: ws, toolCache }
+    )
+    expect(result.exitCode).toBe(1)
+    const error = result.errors.join('\n')
+    expect(error).toMatch(/srconly==1\.0 has no wheel for python3\.12 \/ x86_64/)
+    expect(error).toMatch(/compiles to machine code/)
+    expect(error).toContain('psycopg2-binary')
   })
 })

@@ -59,3 +59,39 @@ export function compileNewGlibcObject(): Buffer | undefined {
   }
   return fs.readFileSync(out)
 }
+
+/**
+ * Writes a source distribution (name-version.tar.gz, setuptools) into `dir`:
+ * pure Python, or with a C extension that compiles on this machine.
+ */
+export function makeSdist(
+  dir: string,
+  spec: { name: string; version: string; compiled: boolean }
+): string {
+  const { name, version } = spec
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sdist-'))
+  const root = path.join(work, `${name}-${version}`)
+  fs.mkdirSync(path.join(root, name), { recursive: true })
+  fs.writeFileSync(path.join(root, name, '__init__.py'), `VERSION = ${JSON.stringify(version)}\n`)
+  fs.writeFileSync(
+    path.join(root, 'PKG-INFO'),
+    `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`
+  )
+  const extension = spec.compiled
+    ? `, ext_modules=[Extension("${name}._native", ["${name}/_native.c"])]`
+    : ''
+  if (spec.compiled) {
+    fs.writeFileSync(
+      path.join(root, name, '_native.c'),
+      `#include <Python.h>\nstatic struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "_native", 0, -1, 0};\nPyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&m); }\n`
+    )
+  }
+  fs.writeFileSync(
+    path.join(root, 'setup.py'),
+    `from setuptools import setup, Extension\nsetup(name=${JSON.stringify(name)}, version=${JSON.stringify(version)}, packages=[${JSON.stringify(name)}]${extension})\n`
+  )
+  fs.mkdirSync(dir, { recursive: true })
+  const file = path.join(dir, `${name}-${version}.tar.gz`)
+  execFileSync('tar', ['-czf', file, '-C', work, `${name}-${version}`])
+  return file
+}
