@@ -75,7 +75,10 @@ function localPathOf(line: string, dir: string): string | undefined {
           ? line.split('@').slice(1).join('@').trim().split(/\s|;/)[0]
           : undefined
   if (!candidate || isUrl(candidate)) return undefined
-  const plain = candidate.replace(/^file:(\/\/)?/, '').replace(/#.*$/, '').replace(/\[.*\]$/, '')
+  const plain = candidate
+    .replace(/^file:(\/\/)?/, '')
+    .replace(/#.*$/, '')
+    .replace(/\[.*\]$/, '')
   return path.resolve(dir, plain)
 }
 

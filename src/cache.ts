@@ -63,7 +63,9 @@ export async function restoreLayer(dir: string, key: string): Promise<Manifest |
   try {
     manifest = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST_NAME), 'utf8')) as Manifest
   } catch (error) {
-    core.warning(`Cache entry ${hit} has no readable manifest (${errorMessage(error)}); rebuilding.`)
+    core.warning(
+      `Cache entry ${hit} has no readable manifest (${errorMessage(error)}); rebuilding.`
+    )
     return undefined
   }
   if (!fs.existsSync(zipPath) || fileSha256(zipPath) !== manifest.sha256 || manifest.key !== key) {

@@ -235,7 +235,9 @@ function optionalText(name: string, value: string, max: number): string | undefi
   const v = value.trim()
   if (!v) return undefined
   if (v.length > max) {
-    throw new ActionError(`Input \`${name}\` is ${v.length} characters long; Lambda allows at most ${max}.`)
+    throw new ActionError(
+      `Input \`${name}\` is ${v.length} characters long; Lambda allows at most ${max}.`
+    )
   }
   return v
 }
@@ -280,7 +282,11 @@ export function getInputs(
   const smokeTest = parseBoolean('smoke-test', read('smoke-test') || 'false')
   const compile = parseBoolean('compile', read('compile') || 'false')
   const description = optionalText('description', read('description'), LIMITS.descriptionMaxLength)
-  const licenseInfo = optionalText('license-info', read('license-info'), LIMITS.licenseInfoMaxLength)
+  const licenseInfo = optionalText(
+    'license-info',
+    read('license-info'),
+    LIMITS.licenseInfoMaxLength
+  )
   const region = parseRegion(read('aws-region'), env)
 
   if (!publish && functions.length > 0) {

@@ -119,7 +119,10 @@ export function installedDistributions(siteDir: string): Distribution[] {
         // fall back to the folder name
       }
       const fromFolder = nameFromDistInfoFolder(entry)
-      return { name: metadata.name ?? fromFolder.name, version: metadata.version ?? fromFolder.version }
+      return {
+        name: metadata.name ?? fromFolder.name,
+        version: metadata.version ?? fromFolder.version
+      }
     })
     .sort((a, b) => normalizeName(a.name).localeCompare(normalizeName(b.name), 'en'))
 }
@@ -170,11 +173,15 @@ async function buildFromSource(
     )
   }
   const wheels = fs.readdirSync(scratch).filter(f => f.endsWith('.whl'))
-  const wheel = wheels.find(f => normalizeName(f.split('-')[0]) === normalizeName(name)) ?? wheels[0]
+  const wheel =
+    wheels.find(f => normalizeName(f.split('-')[0]) === normalizeName(name)) ?? wheels[0]
   if (!wheel) {
     throw new ActionError(`Building ${requirement} from source produced no wheel.`)
   }
-  const tags = wheel.replace(/\.whl$/, '').split('-').slice(-3)
+  const tags = wheel
+    .replace(/\.whl$/, '')
+    .split('-')
+    .slice(-3)
   if (tags[1] !== 'none' || tags[2] !== 'any') {
     throw new ActionError(
       `Package ${requirement} has no wheel for ${label}, and its source distribution compiles to machine code (${wheel}) on this runner, linked against the runner's libraries, not Lambda's. Use a distribution that ships manylinux wheels instead (for psycopg2, use psycopg2-binary or psycopg[binary]), pin a version that has wheels for ${architecture}, or build this package in an Amazon Linux container.`
@@ -214,7 +221,14 @@ async function explainMissing(options: InstallOptions, requirement: string): Pro
 
 /** The subset of pip-args that tells pip where packages live. */
 function indexArgs(pipArgs: string[]): string[] {
-  const withValue = ['-i', '--index-url', '--extra-index-url', '-f', '--find-links', '--trusted-host']
+  const withValue = [
+    '-i',
+    '--index-url',
+    '--extra-index-url',
+    '-f',
+    '--find-links',
+    '--trusted-host'
+  ]
   const flags = ['--no-index', '--pre']
   const out: string[] = []
   for (let i = 0; i < pipArgs.length; i++) {

@@ -11,7 +11,12 @@ import path from 'node:path'
 import { attachToFunctions, type FunctionPlan, planFunctions } from './attach.js'
 import { buildLayer, findInterpreters, type Site } from './build.js'
 import { cacheServiceAvailable, type Manifest, restoreLayer, saveLayer } from './cache.js'
-import { BUILD_FORMAT_VERSION, computeCacheKey, readRequirementsTree, relevantPipConfig } from './cache-key.js'
+import {
+  BUILD_FORMAT_VERSION,
+  computeCacheKey,
+  readRequirementsTree,
+  relevantPipConfig
+} from './cache-key.js'
 import { compileBytecode } from './compile.js'
 import { ActionError, errorMessage } from './errors.js'
 import { run as runCommand } from './exec.js'
@@ -346,7 +351,9 @@ export async function run(): Promise<void> {
       summary.cache = 'disabled (cache: false)'
     } else if (!cacheServiceAvailable()) {
       summary.cache = 'unavailable (no GitHub cache service)'
-      core.info('No GitHub Actions cache service here (not running on GitHub): building without cache.')
+      core.info(
+        'No GitHub Actions cache service here (not running on GitHub): building without cache.'
+      )
     } else {
       key = await cacheKeyFor(inputs, interpreters)
       const cacheKey = key

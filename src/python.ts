@@ -113,7 +113,9 @@ export async function findInterpreter(options: FindOptions): Promise<Interpreter
   if (override && !/^\d+\.\d+(\.\d+)?$/.test(override)) {
     const version = await probe(override)
     if (!version) {
-      throw new ActionError(`Input \`python-version\` is "${override}", which does not run as Python.`)
+      throw new ActionError(
+        `Input \`python-version\` is "${override}", which does not run as Python.`
+      )
     }
     if (!version.startsWith(`${minor}.`)) {
       throw new ActionError(

@@ -4,12 +4,7 @@
  */
 
 export type Runtime =
-  | 'python3.9'
-  | 'python3.10'
-  | 'python3.11'
-  | 'python3.12'
-  | 'python3.13'
-  | 'python3.14'
+  'python3.9' | 'python3.10' | 'python3.11' | 'python3.12' | 'python3.13' | 'python3.14'
 
 export type Architecture = 'x86_64' | 'arm64'
 

@@ -74,7 +74,9 @@ export async function writeSummary(data: SummaryData): Promise<void> {
   if (data.findings.length > 0) {
     s.addHeading('Checks', 4)
     s.addList(
-      data.findings.map(f => `${f.severity === 'error' ? '❌' : '⚠️'} ${escape(f.message.split('\n')[0])}`)
+      data.findings.map(
+        f => `${f.severity === 'error' ? '❌' : '⚠️'} ${escape(f.message.split('\n')[0])}`
+      )
     )
   }
 

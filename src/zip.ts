@@ -58,7 +58,12 @@ export function listTree(root: string): TreeEntry[] {
         walk(absolute, `${entryName}/`, new Set([...seen, real]))
       } else if (stat.isFile()) {
         const executable = (stat.mode & 0o111) !== 0
-        entries.push({ name: entryName, absolute, directory: false, mode: executable ? 0o755 : 0o644 })
+        entries.push({
+          name: entryName,
+          absolute,
+          directory: false,
+          mode: executable ? 0o755 : 0o644
+        })
       }
     }
   }

@@ -7,7 +7,15 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runAction, type ActionRun } from '../helpers/action.js'
-import { elfMachine, entries, extract, glibcNeeded, sha256Base64, walk, wheelTags } from '../helpers/layer.js'
+import {
+  elfMachine,
+  entries,
+  extract,
+  glibcNeeded,
+  sha256Base64,
+  walk,
+  wheelTags
+} from '../helpers/layer.js'
 import { makeSdist } from '../helpers/wheel.js'
 import { makeToolCache } from '../helpers/toolcache.js'
 
@@ -68,7 +76,9 @@ describe('python3.11 / x86_64: requests and numpy', () => {
     const numpy = packages.find(p => p.startsWith('numpy=='))
     expect(numpy).toMatch(/^numpy==2\.2\./)
     expect(packages).toContain('requests==2.32.3')
-    const distInfo = fs.readdirSync(path.join(tree, 'python')).find(d => /^numpy-.*\.dist-info$/.test(d))
+    const distInfo = fs
+      .readdirSync(path.join(tree, 'python'))
+      .find(d => /^numpy-.*\.dist-info$/.test(d))
     const tags = wheelTags(path.join(tree, 'python', distInfo ?? 'missing'))
     expect(tags.length).toBeGreaterThan(0)
     for (const tag of tags) {
@@ -105,7 +115,12 @@ describe('python3.12 / arm64: numpy', () => {
   beforeAll(async () => {
     expect(versions['3.12']).toBeDefined()
     result = await runAction(
-      { 'layer-name': 'numpy-arm', runtimes: 'python3.12', architectures: 'arm64', publish: 'false' },
+      {
+        'layer-name': 'numpy-arm',
+        runtimes: 'python3.12',
+        architectures: 'arm64',
+        publish: 'false'
+      },
       { workspace: ws, toolCache }
     )
     if (result.exitCode === 0) tree = extract(result.outputs['zip-path'])
@@ -143,12 +158,20 @@ describe('several runtimes and architectures', () => {
     const names = entries(result.outputs['zip-path'])
     expect(names).toContain('python/lib/python3.11/site-packages/six.py')
     expect(names).toContain('python/lib/python3.12/site-packages/six.py')
-    expect(names.filter(n => !n.startsWith('python/lib/python3.1'))).toEqual(['python/', 'python/lib/'])
+    expect(names.filter(n => !n.startsWith('python/lib/python3.1'))).toEqual([
+      'python/',
+      'python/lib/'
+    ])
   })
 
   it('builds one layer for both architectures when nothing is compiled', async () => {
     const result = await runAction(
-      { 'layer-name': 'pure', runtimes: 'python3.12', architectures: 'x86_64,arm64', publish: 'false' },
+      {
+        'layer-name': 'pure',
+        runtimes: 'python3.12',
+        architectures: 'x86_64,arm64',
+        publish: 'false'
+      },
       { workspace: workspace('six==1.16.0\n'), toolCache }
     )
     expect(result.errors).toEqual([])
@@ -157,12 +180,19 @@ describe('several runtimes and architectures', () => {
 
   it('refuses both architectures for compiled code and shows the matrix', async () => {
     const result = await runAction(
-      { 'layer-name': 'np', runtimes: 'python3.12', architectures: 'x86_64 arm64', publish: 'false' },
+      {
+        'layer-name': 'np',
+        runtimes: 'python3.12',
+        architectures: 'x86_64 arm64',
+        publish: 'false'
+      },
       { workspace: workspace('numpy==2.2.6\n'), toolCache }
     )
     expect(result.exitCode).toBe(1)
     const error = result.errors.join('\n')
-    expect(error).toMatch(/`architectures` lists x86_64 and arm64, but the layer holds compiled code/)
+    expect(error).toMatch(
+      /`architectures` lists x86_64 and arm64, but the layer holds compiled code/
+    )
     expect(error).toContain('numpy')
     expect(error).toContain('matrix')
   })
@@ -177,7 +207,7 @@ describe('interpreter discovery', () => {
     expect(result.exitCode).toBe(1)
     const error = result.errors.join('\n')
     expect(error).toContain('No Python 3.14 interpreter found')
-    expect(error).toContain("uses: actions/setup-python@v6")
+    expect(error).toContain('uses: actions/setup-python@v6')
     expect(error).toContain("python-version: '3.14'")
   })
 })

@@ -25,9 +25,13 @@ function outputsOf(log: string): Record<string, string> {
   return outputs
 }
 
-async function localAction(envFile: string, env: Record<string, string | undefined>): Promise<LocalRun> {
+async function localAction(
+  envFile: string,
+  env: Record<string, string | undefined>
+): Promise<LocalRun> {
   const merged: Record<string, string | undefined> = { ...process.env, ...env, ENV_FILE: envFile }
-  for (const k of Object.keys(merged)) if (merged[k] === undefined || k.startsWith('INPUT_')) delete merged[k]
+  for (const k of Object.keys(merged))
+    if (merged[k] === undefined || k.startsWith('INPUT_')) delete merged[k]
   const child = spawn('npm', ['run', '--silent', 'local-action'], {
     cwd: ROOT,
     env: merged as NodeJS.ProcessEnv,

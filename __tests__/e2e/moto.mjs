@@ -27,7 +27,8 @@ export async function startMoto() {
   const endpoint = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`)
+    if (child.exitCode !== null)
+      throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`)
     try {
       const response = await fetch(`${endpoint}/moto-api/`)
       if (response.ok) break

@@ -8,7 +8,14 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runAction, type ActionRun } from '../helpers/action.js'
-import { awsEnv, createFunction, layersOf, publishLayer, unique, versionCount } from '../helpers/aws.js'
+import {
+  awsEnv,
+  createFunction,
+  layersOf,
+  publishLayer,
+  unique,
+  versionCount
+} from '../helpers/aws.js'
 import { makeToolCache } from '../helpers/toolcache.js'
 import { makeWheel } from '../helpers/wheel.js'
 
@@ -125,17 +132,38 @@ describe('failures publish nothing and change nothing', () => {
   })
 
   it.each<[string, Record<string, string>, string, RegExp]>([
-    ['a missing function', { functions: `${fnOk}, no-such-fn-xyz` }, 'six==1.16.0', /no-such-fn-xyz/],
-    ['a function already at five layers', { functions: `${fnOk}\n${fnFull}` }, 'six==1.16.0', /already has 5 other layers.*Lambda allows 5 per function/],
+    [
+      'a missing function',
+      { functions: `${fnOk}, no-such-fn-xyz` },
+      'six==1.16.0',
+      /no-such-fn-xyz/
+    ],
+    [
+      'a function already at five layers',
+      { functions: `${fnOk}\n${fnFull}` },
+      'six==1.16.0',
+      /already has 5 other layers.*Lambda allows 5 per function/
+    ],
     ['an unknown runtime', { runtimes: 'python3.8' }, 'six==1.16.0', /`runtimes`.*"python3\.8"/],
-    ['an unknown architecture', { architectures: 'sparc' }, 'six==1.16.0', /`architectures`.*"sparc"/],
+    [
+      'an unknown architecture',
+      { architectures: 'sparc' },
+      'six==1.16.0',
+      /`architectures`.*"sparc"/
+    ],
     ['a bad layer name', { 'layer-name': 'bad name!' }, 'six==1.16.0', /layer-name "bad name!"/],
-    ['a package that does not exist', {}, 'no-such-package-xyz-123==1.0\n', /no-such-package-xyz-123.*not found/]
+    [
+      'a package that does not exist',
+      {},
+      'no-such-package-xyz-123==1.0\n',
+      /no-such-package-xyz-123.*not found/
+    ]
   ])('%s', async (_what, inputs, requirements, message) => {
     const result = await act(base(inputs), workspace(requirements))
     expect(result.exitCode).toBe(1)
     expect(result.errors.join('\n')).toMatch(message)
-    if (_what === 'a function already at five layers') expect(result.errors.join('\n')).toContain(fnFull)
+    if (_what === 'a function already at five layers')
+      expect(result.errors.join('\n')).toContain(fnFull)
     await expectUntouched()
   })
 

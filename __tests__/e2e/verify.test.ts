@@ -111,7 +111,12 @@ describe('compile: true', () => {
   let second: ActionRun
 
   beforeAll(async () => {
-    const inputs = { 'layer-name': 'compiled', runtimes: 'python3.12', publish: 'false', compile: 'true' }
+    const inputs = {
+      'layer-name': 'compiled',
+      runtimes: 'python3.12',
+      publish: 'false',
+      compile: 'true'
+    }
     first = await runAction(inputs, { workspace: workspace('six==1.16.0\n'), toolCache })
     second = await runAction(inputs, { workspace: workspace('six==1.16.0\n'), toolCache })
   })

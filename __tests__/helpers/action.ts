@@ -94,7 +94,9 @@ export async function runAction(
   let log = ''
   child.stdout.on('data', (d: Buffer) => (log += d.toString()))
   child.stderr.on('data', (d: Buffer) => (log += d.toString()))
-  const exitCode: number = await new Promise(resolve => child.on('close', code => resolve(code ?? -1)))
+  const exitCode: number = await new Promise(resolve =>
+    child.on('close', code => resolve(code ?? -1))
+  )
   const result: ActionRun = {
     exitCode,
     log,
@@ -103,7 +105,12 @@ export async function runAction(
     errors: log
       .split('\n')
       .filter(l => l.startsWith('::error'))
-      .map(l => l.replace(/^::error[^:]*::/, '').replace(/%0A/g, '\n').replace(/%25/g, '%'))
+      .map(l =>
+        l
+          .replace(/^::error[^:]*::/, '')
+          .replace(/%0A/g, '\n')
+          .replace(/%25/g, '%')
+      )
   }
   fs.rmSync(files, { recursive: true, force: true })
   return result

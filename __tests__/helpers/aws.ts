@@ -14,7 +14,8 @@ export const REGION = 'us-east-1'
 /** The environment the action gets to reach moto: standard SDK variables only. */
 export function awsEnv(): Record<string, string | undefined> {
   const endpoint = process.env.E2E_AWS_ENDPOINT_URL
-  if (!endpoint) throw new Error('E2E_AWS_ENDPOINT_URL is not set: the e2e globalSetup starts moto_server')
+  if (!endpoint)
+    throw new Error('E2E_AWS_ENDPOINT_URL is not set: the e2e globalSetup starts moto_server')
   return {
     AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: 'testing',
@@ -45,7 +46,13 @@ async function role(): Promise<string> {
       RoleName: name,
       AssumeRolePolicyDocument: JSON.stringify({
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'lambda.amazonaws.com' },
+            Action: 'sts:AssumeRole'
+          }
+        ]
       })
     })
   )
@@ -62,7 +69,10 @@ function handlerZip(): Buffer {
 /** A small zip to publish as some layer version. */
 export function dummyLayerZip(text = 'x'): Buffer {
   const zip = new AdmZip()
-  zip.addFile(`python/dummy_${text.replace(/\W/g, '_')}.py`, Buffer.from(`VALUE = ${JSON.stringify(text)}\n`))
+  zip.addFile(
+    `python/dummy_${text.replace(/\W/g, '_')}.py`,
+    Buffer.from(`VALUE = ${JSON.stringify(text)}\n`)
+  )
   return zip.toBuffer()
 }
 

@@ -36,8 +36,14 @@ describe('computeCacheKey', () => {
   })
 
   it.each<[string, Partial<KeyParts>]>([
-    ['a requirement', { requirements: [{ name: 'requirements.txt', lines: ['requests==2.32.4', 'numpy==2.2.6'] }] }],
-    ['an included file', { requirements: [...base.requirements, { name: 'more.txt', lines: ['idna'] }] }],
+    [
+      'a requirement',
+      { requirements: [{ name: 'requirements.txt', lines: ['requests==2.32.4', 'numpy==2.2.6'] }] }
+    ],
+    [
+      'an included file',
+      { requirements: [...base.requirements, { name: 'more.txt', lines: ['idna'] }] }
+    ],
     ['a local path fingerprint', { localPaths: [{ name: 'wheels', digest: 'abc' }] }],
     ['the runtimes', { runtimes: ['python3.12', 'python3.13'] }],
     ['the architectures', { architectures: ['arm64'] }],
@@ -52,8 +58,14 @@ describe('computeCacheKey', () => {
   })
 
   it('does not change with credentials in index URLs', () => {
-    const a = computeCacheKey({ ...base, pipArgs: ['--extra-index-url', 'https://u:token1@x.example/simple'] })
-    const b = computeCacheKey({ ...base, pipArgs: ['--extra-index-url', 'https://u:token2@x.example/simple'] })
+    const a = computeCacheKey({
+      ...base,
+      pipArgs: ['--extra-index-url', 'https://u:token1@x.example/simple']
+    })
+    const b = computeCacheKey({
+      ...base,
+      pipArgs: ['--extra-index-url', 'https://u:token2@x.example/simple']
+    })
     expect(a).toBe(b)
   })
 })
@@ -77,13 +89,20 @@ describe('readRequirementsTree', () => {
   fs.mkdirSync(path.join(dir, 'sub'))
   fs.mkdirSync(path.join(dir, 'wheels'))
   fs.writeFileSync(path.join(dir, 'wheels', 'a-1.0-py3-none-any.whl'), 'wheel bytes')
-  fs.writeFileSync(path.join(dir, 'requirements.txt'), '-r sub/base.txt\n--constraint=c.txt\n-f ./wheels\nrequests\n')
+  fs.writeFileSync(
+    path.join(dir, 'requirements.txt'),
+    '-r sub/base.txt\n--constraint=c.txt\n-f ./wheels\nrequests\n'
+  )
   fs.writeFileSync(path.join(dir, 'sub', 'base.txt'), 'idna\n-r ../requirements.txt\n')
   fs.writeFileSync(path.join(dir, 'c.txt'), 'idna<4\n')
 
   it('follows -r and -c (relative to each file) and fingerprints local folders', () => {
     const tree = readRequirementsTree(path.join(dir, 'requirements.txt'))
-    expect(tree.requirements.map(r => r.name)).toEqual(['requirements.txt', 'sub/base.txt', 'c.txt'])
+    expect(tree.requirements.map(r => r.name)).toEqual([
+      'requirements.txt',
+      'sub/base.txt',
+      'c.txt'
+    ])
     expect(tree.localPaths.map(p => p.name)).toEqual(['wheels'])
   })
 
@@ -103,7 +122,9 @@ describe('readRequirementsTree', () => {
 
   it('names a missing included file', () => {
     fs.writeFileSync(path.join(dir, 'broken.txt'), '-r nowhere.txt\n')
-    expect(() => readRequirementsTree(path.join(dir, 'broken.txt'))).toThrow(/refers to nowhere.txt/)
+    expect(() => readRequirementsTree(path.join(dir, 'broken.txt'))).toThrow(
+      /refers to nowhere.txt/
+    )
   })
 })
 
@@ -125,6 +146,8 @@ describe('pip configuration', () => {
   })
 
   it('redacts user:password@ and token parameters', () => {
-    expect(redactCredentials('https://a:b@h/simple?token=xyz&x=1')).toBe('https://h/simple?token=&x=1')
+    expect(redactCredentials('https://a:b@h/simple?token=xyz&x=1')).toBe(
+      'https://h/simple?token=&x=1'
+    )
   })
 })

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { compileBytecode, lambdaPath } from '../../src/compile.js'
@@ -80,10 +80,19 @@ withPython('compileBytecode with a real interpreter', () => {
     expect(filename).toBe('/opt/python/pkg/__init__.py')
   })
 
-  it('fails naming the file that does not compile', async () => {
+  it('leaves a file that is not valid Python as source and compiles the rest', async () => {
     const root = layerRoot({ 'ok.py': 'x = 1\n', 'broken.py': 'def (:\n' })
+    await compileBytecode({ python: py, dirs: [path.join(root, 'python')] })
+    const cache = path.join(root, 'python', '__pycache__')
+    const tag = `cpython-${pythonMinor(py).replace('.', '')}`
+    expect(existsSync(path.join(cache, `ok.${tag}.pyc`))).toBe(true)
+    expect(existsSync(path.join(cache, `broken.${tag}.pyc`))).toBe(false)
+  })
+
+  it('fails when the interpreter cannot run compileall', async () => {
+    const root = layerRoot({ 'ok.py': 'x = 1\n' })
     await expect(
-      compileBytecode({ python: py, dirs: [path.join(root, 'python')] })
-    ).rejects.toThrow(/Compiling the Python files in .*python.*failed[\s\S]*broken\.py/)
+      compileBytecode({ python: '/no/such/python', dirs: [path.join(root, 'python')] })
+    ).rejects.toThrow(/Compiling the Python files in .*python.* failed/)
   })
 })

@@ -64,7 +64,10 @@ describe('getInputs accepts', () => {
 
   it.each([
     ['fn-a, fn-b\nfn-c', ['fn-a', 'fn-b', 'fn-c']],
-    ['arn:aws:lambda:eu-west-1:123456789012:function:x', ['arn:aws:lambda:eu-west-1:123456789012:function:x']]
+    [
+      'arn:aws:lambda:eu-west-1:123456789012:function:x',
+      ['arn:aws:lambda:eu-west-1:123456789012:function:x']
+    ]
   ])('functions %p', (value, expected) => {
     expect(inputs({ functions: value }).functions).toEqual(expected)
   })
@@ -131,7 +134,10 @@ describe('getInputs rejects, naming the input and the value', () => {
     [{ 'aws-region': 'Europe' }, /input `aws-region` is not a valid AWS region: "Europe"/],
     [{ 'aws-region': 'us-east-1a' }, /not a valid AWS region: "us-east-1a"/],
     [{ 'aws-region': '' }, /No AWS region/],
-    [{ description: 'x'.repeat(257) }, /`description` is 257 characters long; Lambda allows at most 256/],
+    [
+      { description: 'x'.repeat(257) },
+      /`description` is 257 characters long; Lambda allows at most 256/
+    ],
     [{ 'license-info': 'x'.repeat(513) }, /`license-info` is 513 characters long/],
     [{ publish: 'false', functions: 'fn' }, /`functions` \(fn\) needs `publish: true`/],
     [
@@ -183,10 +189,16 @@ describe('getInputs checks names before any work', () => {
     [{ 'layer-name': 'my layer' }, /layer-name "my layer"/],
     [{ 'layer-name': 'x'.repeat(141) }, /layer-name .*141 characters/],
     [{ 'layer-name': 'arn:aws:lambda:eu-west-1:123456789012:layer:deps:3' }, /drop ":3"/],
-    [{ 'layer-name': 'arn:aws:lambda:us-east-1:123456789012:layer:deps' }, /in us-east-1 but the action runs in eu-west-1/],
+    [
+      { 'layer-name': 'arn:aws:lambda:us-east-1:123456789012:layer:deps' },
+      /in us-east-1 but the action runs in eu-west-1/
+    ],
     [{ functions: 'good-fn, bad fn!' }, /functions entry "fn!"/],
     [{ functions: 'my-fn:prod' }, /functions entry "my-fn:prod".*alias/],
-    [{ functions: 'arn:aws:lambda:us-west-2:123456789012:function:f' }, /functions entry .*us-west-2/]
+    [
+      { functions: 'arn:aws:lambda:us-west-2:123456789012:function:f' },
+      /functions entry .*us-west-2/
+    ]
   ])('%p', (overrides, message) => {
     expect(() => inputs(overrides as Record<string, string>, {})).toThrow(message)
   })
