@@ -10,6 +10,7 @@ import {
   type FunctionConfiguration,
   type LambdaClient
 } from '@aws-sdk/client-lambda'
+import { mapConcurrent } from './concurrency.js'
 import { ActionError, errorMessage } from './errors.js'
 import {
   arnLocation,
@@ -111,25 +112,6 @@ export function newLayerList(currentLayers: readonly string[], layerVersionArn: 
   }
   if (!placed) result.push(layerVersionArn)
   return result
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
-async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>
-): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await fn(items[index])
-    }
-  }
-  const workers = Math.max(1, Math.min(limit, items.length))
-  await Promise.all(Array.from({ length: workers }, worker))
-  return results
 }
 
 function layersOf(config: FunctionConfiguration): string[] {
@@ -236,7 +218,7 @@ export async function planFunctions(
     }
   }
 
-  const checked = await mapWithConcurrency(
+  const checked = await mapConcurrent(
     refs,
     request.concurrency ?? DEFAULT_CONCURRENCY,
     async ref => await checkFunction(client, ref, layer, request)
@@ -448,7 +430,7 @@ export async function attachToFunctions(
     sleep: options.sleep ?? realSleep,
     maxWaitMs: (options.waiterMaxWaitSeconds ?? DEFAULT_WAIT_SECONDS) * 1000
   }
-  return await mapWithConcurrency(plans, options.concurrency ?? DEFAULT_CONCURRENCY, async plan => {
+  return await mapConcurrent(plans, options.concurrency ?? DEFAULT_CONCURRENCY, async plan => {
     try {
       return await attachOne(client, plan, layerVersionArn, settings)
     } catch (error) {

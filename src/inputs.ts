@@ -280,7 +280,7 @@ export function getInputs(
   const cache = parseBoolean('cache', read('cache') || 'true')
   const verify = parseBoolean('verify', read('verify') || 'true')
   const smokeTest = parseBoolean('smoke-test', read('smoke-test') || 'false')
-  const compile = parseBoolean('compile', read('compile') || 'false')
+  const compile = parseBoolean('compile', read('compile') || 'true')
   const description = optionalText('description', read('description'), LIMITS.descriptionMaxLength)
   const licenseInfo = optionalText(
     'license-info',

@@ -3,6 +3,7 @@
  * the Lambda targets (architecture, glibc, Python version), nothing foreign
  * (Windows/macOS) may stand in for a Linux build, and the sizes must fit.
  */
+import { mapConcurrent } from './concurrency.js'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { distributionLabel, readDistributions } from './dist-info.js'
@@ -583,24 +584,6 @@ async function scanFile(file: LayerFile): Promise<Scan> {
   if (format !== 'elf') return { format, elf: null }
   const elf = await wholeFileReads.run(async () => readElf(await readFile(file.abs)))
   return { format, elf }
-}
-
-/** Like Promise.all(items.map(fn)) with at most `limit` calls in flight. */
-async function mapConcurrent<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>
-): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await fn(items[index])
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
 }
 
 function normalizeDir(dir: string): string {

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { runAction, type ActionRun } from '../helpers/action.js'
+import { runAction, workspace, type ActionRun } from '../helpers/action.js'
 import {
   elfMachine,
   entries,
@@ -21,12 +21,6 @@ import { makeToolCache } from '../helpers/toolcache.js'
 
 const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
 const versions = makeToolCache(toolCache, ['3.11', '3.12'])
-
-function workspace(requirements: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ws-'))
-  fs.writeFileSync(path.join(dir, 'requirements.txt'), requirements)
-  return dir
-}
 
 function sharedObjects(dir: string): string[] {
   return walk(dir).filter(f => /\.so(\.|$)/.test(path.basename(f)))

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { runAction, type ActionRun } from '../helpers/action.js'
+import { runAction, workspace, type ActionRun } from '../helpers/action.js'
 import {
   awsEnv,
   createFunction,
@@ -21,12 +21,6 @@ import { makeWheel } from '../helpers/wheel.js'
 
 const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
 makeToolCache(toolCache, ['3.11', '3.12'])
-
-function workspace(requirements: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ws-'))
-  fs.writeFileSync(path.join(dir, 'requirements.txt'), requirements)
-  return dir
-}
 
 async function act(inputs: Record<string, string>, ws: string): Promise<ActionRun> {
   return await runAction(inputs, { workspace: ws, toolCache, env: awsEnv() })

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { runAction, type ActionRun } from '../helpers/action.js'
+import { runAction, workspace, type ActionRun } from '../helpers/action.js'
 import { awsEnv, unique, versionCount } from '../helpers/aws.js'
 import { entries } from '../helpers/layer.js'
 import { makeToolCache } from '../helpers/toolcache.js'
@@ -15,12 +15,6 @@ import { compileNewGlibcObject, makeWheel } from '../helpers/wheel.js'
 
 const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
 makeToolCache(toolCache, ['3.11', '3.12'])
-
-function workspace(requirements: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ws-'))
-  fs.writeFileSync(path.join(dir, 'requirements.txt'), requirements)
-  return dir
-}
 
 describe('a shared object that needs a newer glibc than the runtime', () => {
   const layer = unique('newglibc')

@@ -115,3 +115,10 @@ export async function runAction(
   fs.rmSync(files, { recursive: true, force: true })
   return result
 }
+
+/** A fresh workspace holding requirements.txt with the given text. */
+export function workspace(requirements: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ws-'))
+  fs.writeFileSync(path.join(dir, 'requirements.txt'), requirements)
+  return dir
+}
