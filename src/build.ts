@@ -21,6 +21,8 @@ export interface BuildOptions {
   pythonVersion?: string
   /** Scratch folder; the layer tree is staged below it. */
   workDir: string
+  /** Where pip runs (the workspace). */
+  cwd: string
   /** Interpreters already found (e.g. for the cache key), by runtime. */
   interpreters?: Map<Runtime, Interpreter>
 }
@@ -139,7 +141,8 @@ export async function buildLayer(options: BuildOptions): Promise<BuildResult> {
             requirements: options.requirements,
             pipArgs: options.pipArgs,
             targetDir: path.join(root, dir),
-            workDir
+            workDir,
+            cwd: options.cwd
           })
       )
       core.info(

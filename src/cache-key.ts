@@ -104,12 +104,16 @@ export function fingerprint(target: string): string {
 
 /**
  * Reads a requirements file and every file it pulls in (-r, -c), and
- * fingerprints the local paths they name. Names are relative to `base`.
+ * fingerprints the local paths they name, resolved as pip does: included
+ * files and --find-links relative to the file naming them, package paths
+ * (./pkg, -e ./pkg) relative to the folder pip runs in (`cwd`). Names are
+ * relative to `cwd`.
  */
 export function readRequirementsTree(
   file: string,
-  base: string = path.dirname(file)
+  cwd: string = path.dirname(file)
 ): Pick<KeyParts, 'requirements' | 'localPaths'> {
+  const base = cwd
   const requirements: KeyParts['requirements'] = []
   const localPaths: KeyParts['localPaths'] = []
   const seen = new Set<string>()
@@ -135,7 +139,7 @@ export function readRequirementsTree(
         if (!isUrl(target)) visit(path.resolve(dir, target), path.relative(base, resolved))
         continue
       }
-      const local = localPathOf(line, dir)
+      const local = localPathOf(line, FIND_LINKS.test(line) ? dir : cwd)
       if (local) localPaths.push({ name: path.relative(base, local), digest: fingerprint(local) })
     }
   }

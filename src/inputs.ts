@@ -18,6 +18,8 @@ import {
 } from './runtimes.js'
 
 export interface Inputs {
+  /** The workspace: where relative paths resolve and pip runs. */
+  workspace: string
   layerName: string
   requirements: string
   runtimes: Runtime[]
@@ -305,6 +307,7 @@ export function getInputs(
   for (const entry of functions) parseFunctionName(entry, region)
 
   return {
+    workspace: path.resolve(workspace),
     layerName,
     requirements,
     runtimes,

@@ -34,6 +34,8 @@ export interface InstallOptions {
   targetDir: string
   /** Scratch folder for wheels built from source distributions. */
   workDir: string
+  /** Where pip runs (the workspace): relative paths in requirements and pip-args resolve here, as pip does. */
+  cwd: string
 }
 
 /** The pip arguments that select wheels for the Lambda target. */
@@ -161,7 +163,7 @@ async function buildFromSource(
       ...options.pipArgs,
       requirement
     ],
-    { env: pipEnv(), cwd: path.dirname(options.requirements) }
+    { env: pipEnv(), cwd: options.cwd }
   )
   if (built.exitCode !== 0) {
     const output = built.stdout + built.stderr
@@ -263,7 +265,7 @@ export async function installRequirements(options: InstallOptions): Promise<Dist
     })
     const result = await run(interpreter.path, args, {
       env: pipEnv(),
-      cwd: path.dirname(options.requirements)
+      cwd: options.cwd
     })
     if (result.exitCode === 0) break
 

@@ -117,7 +117,7 @@ async function cacheKeyFor(
   inputs: Inputs,
   interpreters: Map<Runtime, Interpreter>
 ): Promise<string> {
-  const tree = readRequirementsTree(inputs.requirements)
+  const tree = readRequirementsTree(inputs.requirements, inputs.workspace)
   const configs = new Set<string>()
   for (const interpreter of new Set([...interpreters.values()].map(i => i.path))) {
     const listed = await runCommand(interpreter, ['-m', 'pip', 'config', 'list'], {
@@ -155,6 +155,7 @@ async function build(
       requirements: inputs.requirements,
       pipArgs: inputs.pipArgs,
       workDir,
+      cwd: inputs.workspace,
       interpreters
     })
   )

@@ -151,3 +151,27 @@ describe('pip configuration', () => {
     )
   })
 })
+
+describe('local paths resolve as pip resolves them', () => {
+  const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'repo-'))
+  fs.mkdirSync(path.join(repo, 'libs', 'shared'), { recursive: true })
+  fs.mkdirSync(path.join(repo, 'services', 'api', 'wheels'), { recursive: true })
+  fs.writeFileSync(path.join(repo, 'libs', 'shared', 'setup.py'), 'v1')
+  fs.writeFileSync(
+    path.join(repo, 'services', 'api', 'requirements.txt'),
+    './libs/shared\n--find-links wheels\n'
+  )
+
+  it('package paths from the folder pip runs in, --find-links from the file', () => {
+    const tree = readRequirementsTree(path.join(repo, 'services', 'api', 'requirements.txt'), repo)
+    expect(tree.localPaths.map(p => p.name)).toEqual(['libs/shared', 'services/api/wheels'])
+    expect(tree.localPaths[0].digest).not.toBe('missing')
+  })
+
+  it('sees an edit inside a local package', () => {
+    const file = path.join(repo, 'services', 'api', 'requirements.txt')
+    const before = readRequirementsTree(file, repo).localPaths[0].digest
+    fs.writeFileSync(path.join(repo, 'libs', 'shared', 'setup.py'), 'v2')
+    expect(readRequirementsTree(file, repo).localPaths[0].digest).not.toBe(before)
+  })
+})
