@@ -94,6 +94,18 @@ describe('python3.11 / x86_64: requests and numpy', () => {
     }
   })
 
+  it('carries on without a cache service, saying so once', () => {
+    expect(first.log.match(/No GitHub Actions cache service/g)).toHaveLength(1)
+    expect(first.summary).toMatch(/Cache<\/td><td>unavailable/)
+  })
+
+  it('writes a job summary with sizes, packages and phase times', () => {
+    expect(first.summary).toContain(first.outputs['code-sha256'])
+    expect(first.summary).toContain('numpy==2.2.')
+    expect(first.summary).toMatch(/<td>Install \(pip\)<\/td><td>\d+\.\d<\/td>/)
+    expect(first.summary).toMatch(/<td>Zip<\/td>/)
+  })
+
   it('gives the same bytes when built twice', () => {
     expect(second.exitCode).toBe(0)
     expect(second.outputs['zip-path']).not.toBe(first.outputs['zip-path'])
