@@ -75,7 +75,7 @@ export function listTree(root: string): TreeEntry[] {
 export function progress(label: string, total: number): (done: number) => void {
   let nextPercent = 10
   return done => {
-    if (total < 2000) return
+    if (total < 500) return
     const percent = Math.floor((done / total) * 100)
     if (percent >= nextPercent) {
       core.info(`${label}: ${done}/${total} (${percent}%)`)
