@@ -41,6 +41,11 @@ export function isNotFound(error: unknown): boolean {
   return awsErrorName(error) === 'ResourceNotFoundException'
 }
 
+/** The SDK found no credentials at all (no env vars, profile, OIDC or instance role). */
+export function isMissingCredentials(error: unknown): boolean {
+  return awsErrorName(error) === 'CredentialsProviderError'
+}
+
 export function isAccessDenied(error: unknown): boolean {
   const name = awsErrorName(error)
   return name === 'AccessDeniedException' || name === 'AccessDenied' || httpStatus(error) === 403

@@ -24,7 +24,12 @@ import { type Finding, sortFindings } from './findings.js'
 import { getInputs, type Inputs } from './inputs.js'
 import { pipEnv } from './install.js'
 import { createLambdaClient } from './lambda-client.js'
-import { findReusableVersion, publishLayerVersion, type PublishedLayerVersion } from './publish.js'
+import {
+  checkLayerAccess,
+  findReusableVersion,
+  publishLayerVersion,
+  type PublishedLayerVersion
+} from './publish.js'
 import type { Interpreter } from './python.js'
 import { RUNTIMES, type Runtime } from './runtimes.js'
 import { canRunTarget, smokeTest } from './smoke-test.js'
@@ -342,10 +347,14 @@ export async function run(): Promise<void> {
     let plans: FunctionPlan[] = []
     if (inputs.publish && inputs.region) {
       client = createLambdaClient(inputs.region)
+      const lambdaClient = client
+      await timer.time('Preflight (layer)', async () =>
+        checkLayerAccess(lambdaClient, inputs.layerName)
+      )
       if (inputs.functions.length > 0) {
         const lambda = client
         const region = inputs.region
-        plans = await timer.time('Preflight', async () =>
+        plans = await timer.time('Preflight (functions)', async () =>
           core.group(`Preflight: read ${inputs.functions.length} function(s)`, async () =>
             planFunctions(lambda, {
               functions: inputs.functions,

@@ -12,7 +12,12 @@ import {
   type LambdaClient
 } from '@aws-sdk/client-lambda'
 import { ActionError } from './errors.js'
-import { describeAwsError, isAccessDenied, isNotFound } from './lambda-client.js'
+import {
+  describeAwsError,
+  isAccessDenied,
+  isMissingCredentials,
+  isNotFound
+} from './lambda-client.js'
 import { LIMITS, type Architecture, type Runtime } from './runtimes.js'
 
 /** A layer version, published now or reused. */
@@ -49,6 +54,11 @@ export function codeSha256(zip: Uint8Array): string {
 }
 
 function apiError(what: string, permission: string, error: unknown): ActionError {
+  if (isMissingCredentials(error)) {
+    return new ActionError(
+      `${what} failed: no AWS credentials found. Add aws-actions/configure-aws-credentials before this step (OIDC: \`permissions: id-token: write\`), or set \`publish: false\` to only build the zip.`
+    )
+  }
   const hint = isAccessDenied(error) ? ` (the credentials need ${permission})` : ''
   return new ActionError(`${what} failed${hint}: ${describeAwsError(error)}`)
 }
@@ -61,6 +71,19 @@ function sameSet(a: readonly string[] | undefined, b: readonly string[]): boolea
 
 function list(values: readonly string[] | undefined): string {
   return values && values.length > 0 ? values.join(', ') : 'none'
+}
+
+/**
+ * Runs before anything is built: the credentials work, the region answers and
+ * they may list the layer's versions. A layer that does not exist yet is fine.
+ */
+export async function checkLayerAccess(client: LambdaClient, layerName: string): Promise<void> {
+  try {
+    await client.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }))
+  } catch (error) {
+    if (isNotFound(error)) return
+    throw apiError(`Reading layer ${layerName}`, 'lambda:ListLayerVersions', error)
+  }
 }
 
 /**

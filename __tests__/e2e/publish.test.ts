@@ -181,4 +181,23 @@ describe('failures publish nothing and change nothing', () => {
     expect(error).toContain('glibc 2.26')
     await expectUntouched()
   })
+
+  it('no AWS credentials: fails before building, saying what to add', async () => {
+    const result = await runAction(base(), {
+      workspace: workspace('six==1.16.0\n'),
+      toolCache,
+      env: {
+        ...awsEnv(),
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+        AWS_CONFIG_FILE: '/nonexistent/config',
+        AWS_EC2_METADATA_DISABLED: 'true'
+      }
+    })
+    expect(result.exitCode).toBe(1)
+    expect(result.errors.join('\n')).toMatch(/no AWS credentials found.*configure-aws-credentials/)
+    expect(result.log).not.toMatch(/-m pip install/)
+    await expectUntouched()
+  })
 })

@@ -15,7 +15,7 @@ jest.unstable_mockModule('@actions/core', () => ({
   warning: jest.fn()
 }))
 
-const { codeSha256, findReusableVersion, publishLayerVersion } =
+const { checkLayerAccess, codeSha256, findReusableVersion, publishLayerVersion } =
   await import('../../src/publish.js')
 const { ActionError } = await import('../../src/errors.js')
 const { LIMITS } = await import('../../src/runtimes.js')
@@ -220,5 +220,40 @@ describe('publishLayerVersion', () => {
         architectures: ['x86_64']
       })
     ).rejects.toThrow(/lambda:PublishLayerVersion/)
+  })
+})
+
+describe('checkLayerAccess', () => {
+  beforeEach(() => {
+    lambda.reset()
+  })
+
+  it('accepts a layer that does not exist yet', async () => {
+    lambda
+      .on(ListLayerVersionsCommand)
+      .rejects(new ResourceNotFoundException({ message: 'not found', $metadata: {} }))
+    await expect(checkLayerAccess(client, 'deps')).resolves.toBeUndefined()
+  })
+
+  it('says what to add when there are no credentials', async () => {
+    const error = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError'
+    })
+    lambda.on(ListLayerVersionsCommand).rejects(error)
+    await expect(checkLayerAccess(client, 'deps')).rejects.toThrow(
+      /no AWS credentials found.*aws-actions\/configure-aws-credentials.*publish: false/
+    )
+  })
+
+  it('names the permission on an access denial', async () => {
+    lambda.on(ListLayerVersionsCommand).rejects(
+      new LambdaServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        message: 'User is not authorized',
+        $metadata: { httpStatusCode: 403 }
+      })
+    )
+    await expect(checkLayerAccess(client, 'deps')).rejects.toThrow(/lambda:ListLayerVersions/)
   })
 })
