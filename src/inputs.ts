@@ -5,6 +5,7 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
+import { credentialsIn } from './cache-key.js'
 import { ActionError } from './errors.js'
 import { parseFunctionName, parseLayerName } from './lambda-arn.js'
 import {
@@ -116,6 +117,8 @@ export function splitArgs(value: string): string[] {
 }
 
 function parsePipArgs(value: string): string[] {
+  // pip's command line is echoed to the log: mask index credentials first.
+  for (const secret of credentialsIn(value)) core.setSecret(secret)
   const args = splitArgs(value)
   for (const arg of args) {
     const option = arg.split('=')[0]

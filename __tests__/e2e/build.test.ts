@@ -259,3 +259,25 @@ describe('packages published only as source distributions', () => {
     expect(error).toContain('psycopg2-binary')
   })
 })
+
+describe('secrets', () => {
+  it('masks index credentials from pip-args before pip echoes its command line', async () => {
+    const result = await runAction(
+      {
+        'layer-name': 'masked',
+        runtimes: 'python3.12',
+        publish: 'false',
+        'pip-args': '--retries 0 --extra-index-url https://builder:pa55word-xyz@127.0.0.1:9/simple'
+      },
+      { workspace: workspace('six==1.16.0\n'), toolCache }
+    )
+    expect(result.exitCode).toBe(0)
+    const lines = result.log.split('\n')
+    const mask = lines.indexOf('::add-mask::pa55word-xyz')
+    const firstUse = lines.findIndex(
+      l => l.includes('pa55word-xyz') && !l.startsWith('::add-mask::')
+    )
+    expect(mask).toBeGreaterThanOrEqual(0)
+    expect(firstUse).toBeGreaterThan(mask)
+  })
+})

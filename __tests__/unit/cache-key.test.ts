@@ -5,6 +5,7 @@ import path from 'node:path'
 import {
   BUILD_FORMAT_VERSION,
   computeCacheKey,
+  credentialsIn,
   type KeyParts,
   readRequirementsTree,
   redactCredentials,
@@ -173,5 +174,17 @@ describe('local paths resolve as pip resolves them', () => {
     const before = readRequirementsTree(file, repo).localPaths[0].digest
     fs.writeFileSync(path.join(repo, 'libs', 'shared', 'setup.py'), 'v2')
     expect(readRequirementsTree(file, repo).localPaths[0].digest).not.toBe(before)
+  })
+})
+
+describe('credentialsIn', () => {
+  it.each([
+    ['--extra-index-url https://user:s3cret@x.example/simple', ['user:s3cret', 's3cret']],
+    ['-i https://ghp_tokenvalue@x.example/simple', ['ghp_tokenvalue']],
+    ['--index-url https://x.example/simple?token=abc123&y=1', ['abc123']],
+    ['--pre --no-deps', []]
+  ])('%p → %p', (text, expected) => {
+    expect(credentialsIn(text)).toEqual(expected)
+    for (const secret of expected) expect(redactCredentials(text)).not.toContain(secret)
   })
 })
