@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { attachToFunctions, type FunctionPlan, planFunctions } from './attach.js'
 import { buildLayer, findInterpreters, type Site } from './build.js'
-import { cacheServiceAvailable, type Manifest, restoreLayer, saveLayer } from './cache.js'
+import { cacheServiceAvailable, type Manifest, restoreLayer, saveLayer, ZIP_NAME } from './cache.js'
 import {
   BUILD_FORMAT_VERSION,
   computeCacheKey,
@@ -316,6 +316,101 @@ async function publishAndAttach(
   }
 }
 
+/** Reads what the layer and the functions need before anything is built or published. */
+async function preflight(
+  inputs: Inputs,
+  timer: Phases
+): Promise<{ client?: LambdaClient; plans: FunctionPlan[] }> {
+  const region = inputs.region
+  if (!inputs.publish || !region) return { plans: [] }
+  const client = createLambdaClient(region)
+  await timer.time('Preflight (layer)', async () => checkLayerAccess(client, inputs.layerName))
+  if (inputs.functions.length === 0) return { client, plans: [] }
+  const plans = await timer.time('Preflight (functions)', async () =>
+    core.group(`Preflight: read ${inputs.functions.length} function(s)`, async () =>
+      planFunctions(client, {
+        functions: inputs.functions,
+        layerName: inputs.layerName,
+        runtimes: inputs.runtimes,
+        architectures: inputs.architectures,
+        region
+      })
+    )
+  )
+  for (const plan of plans) for (const w of plan.warnings) core.warning(w)
+  return { client, plans }
+}
+
+/** The zip from the cache when an entry fits, else built (and then saved to the cache). */
+async function cachedOrBuilt(
+  inputs: Inputs,
+  workDir: string,
+  timer: Phases,
+  summary: SummaryData
+): Promise<{ zip: LayerZip; sites: Manifest['sites'] }> {
+  const zipPath = path.join(workDir, `${path.basename(workDir)}.zip`)
+  const interpreters = await timer.time('Find interpreters', async () =>
+    findInterpreters(inputs.runtimes, inputs.pythonVersion)
+  )
+
+  let key: string | undefined
+  const cacheDir = cacheDirFor()
+  if (!inputs.cache) {
+    summary.cache = 'disabled (cache: false)'
+  } else if (!cacheServiceAvailable()) {
+    summary.cache = 'unavailable (no GitHub cache service)'
+    core.info(
+      'No GitHub Actions cache service here (not running on GitHub): building without cache.'
+    )
+  } else {
+    const cacheKey = await cacheKeyFor(inputs, interpreters)
+    key = cacheKey
+    let manifest = await timer.time('Cache restore', async () => restoreLayer(cacheDir, cacheKey))
+    if (manifest && inputs.verify && !manifest.verified) {
+      core.info('The cached zip was built without verify; rebuilding to verify it.')
+      manifest = undefined
+    } else if (manifest && inputs.smokeTest && !manifest.smokeTested) {
+      core.info('The cached zip was not import-tested; rebuilding to run the smoke test.')
+      manifest = undefined
+    }
+    if (manifest) {
+      summary.cache = `hit (${cacheKey})`
+      fs.copyFileSync(path.join(cacheDir, ZIP_NAME), zipPath)
+      core.setOutput('cache-hit', 'true')
+      return { zip: { ...manifest, path: zipPath }, sites: manifest.sites }
+    }
+    summary.cache = `miss (${cacheKey}); saved after the build`
+  }
+
+  const built = await build(inputs, interpreters, workDir, zipPath, timer, summary)
+  const zip = built.zip
+  const sites = built.sites.map(s => ({
+    runtime: s.runtime,
+    dir: s.dir,
+    python: s.interpreter.version,
+    packages: s.packages
+  }))
+  if (key) {
+    const saveKey = key
+    const saved = await timer.time('Cache save', async () =>
+      saveLayer(cacheDir, saveKey, zip.path, {
+        formatVersion: BUILD_FORMAT_VERSION,
+        key: saveKey,
+        sha256: zip.sha256,
+        bytes: zip.bytes,
+        unzippedBytes: zip.unzippedBytes,
+        files: zip.files,
+        sites,
+        verified: inputs.verify,
+        smokeTested: inputs.smokeTest,
+        compiled: inputs.compile
+      })
+    )
+    if (!saved) summary.cache = `miss (${saveKey}); not saved`
+  }
+  return { zip, sites }
+}
+
 export async function run(): Promise<void> {
   const timer = phases()
   const summary: SummaryData = {
@@ -340,98 +435,9 @@ export async function run(): Promise<void> {
     const workDir = workDirFor(inputs)
     fs.rmSync(workDir, { recursive: true, force: true })
     fs.mkdirSync(workDir, { recursive: true })
-    const zipPath = path.join(workDir, `${path.basename(workDir)}.zip`)
 
-    // Read every function before building or publishing anything.
-    let client: LambdaClient | undefined
-    let plans: FunctionPlan[] = []
-    if (inputs.publish && inputs.region) {
-      client = createLambdaClient(inputs.region)
-      const lambdaClient = client
-      await timer.time('Preflight (layer)', async () =>
-        checkLayerAccess(lambdaClient, inputs.layerName)
-      )
-      if (inputs.functions.length > 0) {
-        const lambda = client
-        const region = inputs.region
-        plans = await timer.time('Preflight (functions)', async () =>
-          core.group(`Preflight: read ${inputs.functions.length} function(s)`, async () =>
-            planFunctions(lambda, {
-              functions: inputs.functions,
-              layerName: inputs.layerName,
-              runtimes: inputs.runtimes,
-              architectures: inputs.architectures,
-              region
-            })
-          )
-        )
-        for (const plan of plans) for (const w of plan.warnings) core.warning(w)
-      }
-    }
-
-    const interpreters = await timer.time('Find interpreters', async () =>
-      findInterpreters(inputs.runtimes, inputs.pythonVersion)
-    )
-
-    let key: string | undefined
-    let manifest: Manifest | undefined
-    const cacheDir = cacheDirFor()
-    if (!inputs.cache) {
-      summary.cache = 'disabled (cache: false)'
-    } else if (!cacheServiceAvailable()) {
-      summary.cache = 'unavailable (no GitHub cache service)'
-      core.info(
-        'No GitHub Actions cache service here (not running on GitHub): building without cache.'
-      )
-    } else {
-      key = await cacheKeyFor(inputs, interpreters)
-      const cacheKey = key
-      manifest = await timer.time('Cache restore', async () => restoreLayer(cacheDir, cacheKey))
-      if (manifest && inputs.verify && !manifest.verified) {
-        core.info('The cached zip was built without verify; rebuilding to verify it.')
-        manifest = undefined
-      } else if (manifest && inputs.smokeTest && !manifest.smokeTested) {
-        core.info('The cached zip was not import-tested; rebuilding to run the smoke test.')
-        manifest = undefined
-      }
-      summary.cache = manifest ? `hit (${key})` : `miss (${key}); saved after the build`
-    }
-
-    let zip: LayerZip
-    let sites: Manifest['sites']
-    if (manifest) {
-      fs.copyFileSync(path.join(cacheDir, 'layer.zip'), zipPath)
-      zip = { ...manifest, path: zipPath }
-      sites = manifest.sites
-      core.setOutput('cache-hit', 'true')
-    } else {
-      const built = await build(inputs, interpreters, workDir, zipPath, timer, summary)
-      zip = built.zip
-      sites = built.sites.map(s => ({
-        runtime: s.runtime,
-        dir: s.dir,
-        python: s.interpreter.version,
-        packages: s.packages
-      }))
-      if (key) {
-        const saveKey = key
-        const saved = await timer.time('Cache save', async () =>
-          saveLayer(cacheDir, saveKey, zip.path, {
-            formatVersion: BUILD_FORMAT_VERSION,
-            key: saveKey,
-            sha256: zip.sha256,
-            bytes: zip.bytes,
-            unzippedBytes: zip.unzippedBytes,
-            files: zip.files,
-            sites,
-            verified: inputs.verify,
-            smokeTested: inputs.smokeTest,
-            compiled: inputs.compile
-          })
-        )
-        if (!saved) summary.cache = `miss (${saveKey}); not saved`
-      }
-    }
+    const { client, plans } = await preflight(inputs, timer)
+    const { zip, sites } = await cachedOrBuilt(inputs, workDir, timer, summary)
 
     core.info(
       `Layer zip: ${zip.path}, ${zip.bytes} bytes (${zip.unzippedBytes} unzipped, ${zip.files} files), CodeSha256 ${zip.sha256}`
@@ -447,7 +453,7 @@ export async function run(): Promise<void> {
     core.setOutput('unzipped-size', String(zip.unzippedBytes))
     core.setOutput('packages', JSON.stringify(packageLines(sites)))
 
-    if (!inputs.publish || !client || !inputs.region) {
+    if (!client || !inputs.region) {
       core.setOutput('published', 'false')
       core.setOutput('updated-functions', '[]')
       core.info('publish is false: the zip is built and nothing was sent to AWS.')
@@ -455,7 +461,7 @@ export async function run(): Promise<void> {
     }
     await publishAndAttach({ ...inputs, region: inputs.region }, client, zip, plans, timer, summary)
   } catch (error) {
-    const message = error instanceof ActionError ? error.message : errorMessage(error)
+    const message = errorMessage(error)
     summary.error = message
     core.setFailed(message)
   } finally {
