@@ -17,7 +17,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { localAction } from '../__tests__/helpers/local-action.js'
-import { makeToolCache } from '../__tests__/helpers/toolcache.js'
+import { benchPython } from '../__tests__/helpers/toolcache.js'
 // @ts-expect-error plain ESM module shared with the Jest global setup
 import { startMoto } from '../__tests__/e2e/moto.mjs'
 
@@ -25,18 +25,7 @@ const requirements = (process.argv[2] ?? 'pandas==2.2.3').split(',').join('\n')
 const runs = Number(process.argv[3] ?? 3)
 const minor = '3.12'
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cache-'))
-const toolCache = path.join(work, 'toolcache')
-const versions = makeToolCache(toolCache, [minor])
-if (!versions[minor]) throw new Error(`no Python ${minor} on this machine`)
-const python = path.join(
-  toolCache,
-  'Python',
-  versions[minor],
-  process.arch === 'arm64' ? 'arm64' : 'x64',
-  'bin',
-  'python3'
-)
+const { work, toolCache, version, python } = benchPython('bench-cache-', minor)
 const requirementsFile = path.join(work, 'requirements.txt')
 fs.writeFileSync(requirementsFile, `${requirements}\n`)
 
@@ -170,7 +159,7 @@ moto.child.kill()
 const zip = fs.statSync(path.join(work, 'manual-1', 'layer.zip')).size
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
 console.log(
-  `Requirements: ${requirements.replace(/\n/g, ', ')} for python${minor} (Python ${versions[minor]}), median of ${runs} runs`
+  `Requirements: ${requirements.replace(/\n/g, ', ')} for python${minor} (Python ${version}), median of ${runs} runs`
 )
 console.log(
   `Machine: ${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; pip download cache warm; AWS = moto_server on 127.0.0.1`

@@ -16,25 +16,14 @@ import os from 'node:os'
 import path from 'node:path'
 import { runAction } from '../__tests__/helpers/action.js'
 import { extract } from '../__tests__/helpers/layer.js'
-import { makeToolCache } from '../__tests__/helpers/toolcache.js'
+import { benchPython } from '../__tests__/helpers/toolcache.js'
 
 const requirement = process.argv[2] ?? 'pandas==2.2.3'
 const module = process.argv[3] ?? 'pandas'
 const runs = Number(process.argv[4] ?? 15)
 const minor = '3.12'
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-compile-'))
-const toolCache = path.join(work, 'toolcache')
-const versions = makeToolCache(toolCache, [minor])
-if (!versions[minor]) throw new Error(`no Python ${minor} on this machine`)
-const python = path.join(
-  toolCache,
-  'Python',
-  versions[minor],
-  process.arch === 'arm64' ? 'arm64' : 'x64',
-  'bin',
-  'python3'
-)
+const { work, toolCache, version, python } = benchPython('bench-compile-', minor)
 fs.writeFileSync(path.join(work, 'requirements.txt'), `${requirement}\n`)
 
 function median(values: number[]): number {
@@ -80,7 +69,7 @@ const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`
 const without = await measure(false)
 const withPyc = await measure(true)
 console.log(
-  `import ${module} from a read-only layer (${requirement}, Python ${versions[minor]}, ${runs} runs each, ${os.cpus().length} cores ${os.cpus()[0]?.model ?? ''})`
+  `import ${module} from a read-only layer (${requirement}, Python ${version}, ${runs} runs each, ${os.cpus().length} cores ${os.cpus()[0]?.model ?? ''})`
 )
 console.log('layer            median import   min import   zip        unzipped')
 for (const [label, r] of [

@@ -50,3 +50,25 @@ export function makeToolCache(dir: string, minors: string[]): Record<string, str
   }
   return found
 }
+
+/**
+ * A scratch folder with a tool cache holding Python <minor>: its path, the
+ * full version and the interpreter's executable. Throws when the machine has
+ * no such Python.
+ */
+export function benchPython(
+  prefix: string,
+  minor: string
+): { work: string; toolCache: string; version: string; python: string } {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  const toolCache = path.join(work, 'toolcache')
+  const version = makeToolCache(toolCache, [minor])[minor]
+  if (!version) throw new Error(`no Python ${minor} on this machine`)
+  const arch = process.arch === 'arm64' ? 'arm64' : 'x64'
+  return {
+    work,
+    toolCache,
+    version,
+    python: path.join(toolCache, 'Python', version, arch, 'bin', 'python3')
+  }
+}
