@@ -8,6 +8,7 @@ import path from 'node:path'
 import { credentialsIn } from './cache-key.js'
 import { ActionError } from './errors.js'
 import { parseFunctionName, parseLayerName } from './lambda-arn.js'
+import { parseS3Location, type S3Location } from './s3-upload.js'
 import {
   ARCHITECTURES,
   type Architecture,
@@ -33,6 +34,8 @@ export interface Inputs {
   region?: string
   description?: string
   licenseInfo?: string
+  /** Where to upload the zip before publishing (s3-bucket). */
+  s3?: S3Location
   cache: boolean
   verify: boolean
   smokeTest: boolean
@@ -293,6 +296,8 @@ export function getInputs(
     LIMITS.licenseInfoMaxLength
   )
   const region = parseRegion(read('aws-region'), env)
+  const s3Input = read('s3-bucket').trim()
+  const s3 = s3Input ? parseS3Location(s3Input) : undefined
 
   if (!publish && functions.length > 0) {
     throw new ActionError(
@@ -323,6 +328,7 @@ export function getInputs(
     region,
     description,
     licenseInfo,
+    s3,
     cache,
     verify,
     smokeTest,

@@ -32,6 +32,7 @@ import {
 } from './publish.js'
 import type { Interpreter } from './python.js'
 import { RUNTIMES, type Runtime } from './runtimes.js'
+import { createS3Client, uploadZip } from './s3-upload.js'
 import { canRunTarget, smokeTest } from './smoke-test.js'
 import { type SummaryData, writeSummary } from './summary.js'
 import { checkSizes, verifyLayer } from './verify.js'
@@ -238,7 +239,7 @@ async function build(
   )
   if (inputs.verify) {
     const findings = sizeFindings(
-      checkSizes(zip.unzippedBytes, zip.bytes, packageSizes).filter(
+      checkSizes(zip.unzippedBytes, inputs.s3 ? undefined : zip.bytes, packageSizes).filter(
         f => f.code === 'zip-too-large' || f.code === 'unzipped-too-large'
       ),
       inputs.compile
@@ -269,9 +270,21 @@ async function publishAndAttach(
   await timer.time('Publish', async () => {
     if (inputs.reuseUnchanged) version = await findReusableVersion(client, query)
     if (!version) {
+      const content = inputs.s3
+        ? {
+            s3Bucket: inputs.s3.bucket,
+            s3Key: await uploadZip(
+              createS3Client(inputs.region),
+              inputs.s3,
+              inputs.layerName,
+              zip.path
+            ),
+            bytes: zip.bytes
+          }
+        : { zip: fs.readFileSync(zip.path) }
       version = await publishLayerVersion(client, {
         layerName: inputs.layerName,
-        zip: fs.readFileSync(zip.path),
+        content,
         runtimes: inputs.runtimes,
         architectures: inputs.architectures,
         description: inputs.description,

@@ -41,7 +41,8 @@ export interface ReuseQuery {
 export interface PublishRequest {
   /** The `layer-name` input as given: a name or a layer ARN. */
   layerName: string
-  zip: Buffer
+  /** The zip, uploaded inline; or where it was uploaded in S3. */
+  content: { zip: Buffer } | { s3Bucket: string; s3Key: string; bytes: number }
   runtimes: readonly Runtime[]
   architectures: readonly Architecture[]
   description?: string
@@ -170,27 +171,33 @@ export async function findReusableVersion(
   }
 }
 
+/** Why a zip cannot be published inline, and what to do. */
+export function tooLargeForDirectUpload(bytes: number): string {
+  const mb = (n: number): string => (n / 1024 / 1024).toFixed(1)
+  return `The layer zip is ${mb(bytes)} MiB (${bytes} bytes), over the ${mb(LIMITS.directUploadBytes)} MiB that Lambda accepts as a direct upload. Set \`s3-bucket\` (a bucket in the layer's region) to publish through S3, or make the layer smaller.`
+}
+
 /**
- * Publishes the zip as a new version of the layer (direct upload only; a zip
- * over LIMITS.directUploadBytes is rejected before any API call).
+ * Publishes a new version of the layer from the zip inline (at most
+ * LIMITS.directUploadBytes, checked before any API call) or from S3.
  */
 export async function publishLayerVersion(
   client: LambdaClient,
   request: PublishRequest
 ): Promise<PublishedLayerVersion> {
-  const { layerName, zip } = request
-  if (zip.length > LIMITS.directUploadBytes) {
-    const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1)
-    throw new ActionError(
-      `The layer zip is ${mb(zip.length)} MiB (${zip.length} bytes), over the ${mb(LIMITS.directUploadBytes)} MiB that Lambda accepts as a direct upload; publishing through S3 is not supported yet. Make the layer smaller (fewer requirements, or split it into several layers).`
-    )
+  const { layerName, content } = request
+  if ('zip' in content && content.zip.length > LIMITS.directUploadBytes) {
+    throw new ActionError(tooLargeForDirectUpload(content.zip.length))
   }
   let published
   try {
     published = await client.send(
       new PublishLayerVersionCommand({
         LayerName: layerName,
-        Content: { ZipFile: zip },
+        Content:
+          'zip' in content
+            ? { ZipFile: content.zip }
+            : { S3Bucket: content.s3Bucket, S3Key: content.s3Key },
         CompatibleRuntimes: [...request.runtimes],
         CompatibleArchitectures: [...request.architectures],
         ...(request.description ? { Description: request.description } : {}),
@@ -208,6 +215,9 @@ export async function publishLayerVersion(
   if (!LayerArn || !LayerVersionArn || Version === undefined) {
     throw new ActionError(`PublishLayerVersion returned no ARN for layer ${layerName}.`)
   }
-  core.info(`Published ${LayerVersionArn} (${zip.length} bytes).`)
+  const bytes = 'zip' in content ? content.zip.length : content.bytes
+  core.info(
+    `Published ${LayerVersionArn} (${bytes} bytes${'zip' in content ? '' : `, from s3://${content.s3Bucket}/${content.s3Key}`}).`
+  )
   return { layerArn: LayerArn, layerVersionArn: LayerVersionArn, version: Version }
 }

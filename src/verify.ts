@@ -255,9 +255,8 @@ export function checkSizes(
       message:
         `The layer zip is ${formatBytes(zipBytes)}, too large for a direct upload: Lambda ` +
         `accepts at most ${formatBytes(LIMITS.directUploadBytes)} in PublishLayerVersion ` +
-        '(Content.ZipFile), and uploading through S3 is not supported by this action yet.' +
-        `${largestText}${runtimeHint} Remove packages the function does not need, or split the ` +
-        'requirements into two layers.'
+        "(Content.ZipFile). Set `s3-bucket` (a bucket in the layer's region) to publish " +
+        `through S3, or make the layer smaller.${largestText}${runtimeHint}`
     })
   }
   return findings

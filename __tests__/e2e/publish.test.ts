@@ -10,8 +10,11 @@ import path from 'node:path'
 import { runAction, workspace, type ActionRun } from '../helpers/action.js'
 import {
   awsEnv,
+  createBucket,
   createFunction,
+  layerSha256,
   layersOf,
+  objectKeys,
   publishLayer,
   unique,
   versionCount
@@ -199,5 +202,37 @@ describe('failures publish nothing and change nothing', () => {
     expect(result.errors.join('\n')).toMatch(/no AWS credentials found.*configure-aws-credentials/)
     expect(result.log).not.toMatch(/-m pip install/)
     await expectUntouched()
+  })
+})
+
+describe('publishing through S3 (s3-bucket)', () => {
+  it('uploads the zip under <prefix>/<layer>/<sha256>.zip and publishes from it', async () => {
+    const bucket = unique('layers-bucket')
+    const layer = unique('via-s3')
+    await createBucket(bucket)
+    const result = await act(
+      { 'layer-name': layer, runtimes: 'python3.12', 's3-bucket': `${bucket}/ci/layers` },
+      workspace('six==1.16.0\n')
+    )
+    expect(result.errors).toEqual([])
+    expect(result.outputs.published).toBe('true')
+    const hex = Buffer.from(result.outputs['code-sha256'], 'base64').toString('hex')
+    expect(await objectKeys(bucket)).toEqual([`ci/layers/${layer}/${hex}.zip`])
+    expect(await layerSha256(result.outputs['layer-version-arn'])).toBe(
+      result.outputs['code-sha256']
+    )
+  })
+
+  it('fails naming the bucket when it does not exist, publishing nothing', async () => {
+    const layer = unique('no-bucket')
+    const result = await act(
+      { 'layer-name': layer, runtimes: 'python3.12', 's3-bucket': 'no-such-bucket-xyz-123' },
+      workspace('six==1.16.0\n')
+    )
+    expect(result.exitCode).toBe(1)
+    expect(result.errors.join('\n')).toMatch(
+      /s3:\/\/no-such-bucket-xyz-123\/.*\(input `s3-bucket`\) failed/
+    )
+    expect(await versionCount(layer)).toBe(0)
   })
 })

@@ -1,6 +1,8 @@
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam'
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import {
   CreateFunctionCommand,
+  GetLayerVersionCommand,
   GetFunctionConfigurationCommand,
   LambdaClient,
   ListLayerVersionsCommand,
@@ -119,4 +121,23 @@ export async function versionCount(layerName: string): Promise<number> {
 /** A name no other test uses. */
 export function unique(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
+}
+
+export const s3 = (): S3Client => new S3Client({ ...clientConfig(), forcePathStyle: true })
+
+export async function createBucket(name: string): Promise<void> {
+  await s3().send(new CreateBucketCommand({ Bucket: name }))
+}
+
+export async function objectKeys(bucket: string): Promise<string[]> {
+  const out = await s3().send(new ListObjectsV2Command({ Bucket: bucket }))
+  return (out.Contents ?? []).map(o => o.Key ?? '')
+}
+
+export async function layerSha256(layerVersionArn: string): Promise<string | undefined> {
+  const parts = layerVersionArn.split(':')
+  const out = await lambda().send(
+    new GetLayerVersionCommand({ LayerName: parts[6], VersionNumber: Number(parts[7]) })
+  )
+  return out.Content?.CodeSha256
 }

@@ -17,7 +17,6 @@ jest.unstable_mockModule('@actions/core', () => ({
 
 const { checkLayerAccess, codeSha256, findReusableVersion, publishLayerVersion } =
   await import('../../src/publish.js')
-const { ActionError } = await import('../../src/errors.js')
 const { LIMITS } = await import('../../src/runtimes.js')
 
 const lambda = mockClient(LambdaClient)
@@ -146,7 +145,7 @@ describe('publishLayerVersion', () => {
     await expect(
       publishLayerVersion(client, {
         layerName: 'deps',
-        zip: ZIP,
+        content: { zip: ZIP },
         runtimes: ['python3.12'],
         architectures: ['arm64']
       })
@@ -157,7 +156,7 @@ describe('publishLayerVersion', () => {
     lambda.on(PublishLayerVersionCommand).resolves(published)
     await publishLayerVersion(client, {
       layerName: 'deps',
-      zip: ZIP,
+      content: { zip: ZIP },
       runtimes: ['python3.12', 'python3.13'],
       architectures: ['arm64'],
       description: 'requirements.txt abc123',
@@ -177,7 +176,7 @@ describe('publishLayerVersion', () => {
     lambda.on(PublishLayerVersionCommand).resolves(published)
     await publishLayerVersion(client, {
       layerName: 'deps',
-      zip: ZIP,
+      content: { zip: ZIP },
       runtimes: ['python3.12'],
       architectures: ['x86_64']
     })
@@ -195,12 +194,26 @@ describe('publishLayerVersion', () => {
     await expect(
       publishLayerVersion(client, {
         layerName: 'deps',
-        zip,
+        content: { zip },
         runtimes: ['python3.12'],
         architectures: ['x86_64']
       })
-    ).rejects.toThrow(ActionError)
+    ).rejects.toThrow(/over the 50\.0 MiB that Lambda accepts as a direct upload\. Set `s3-bucket`/)
     expect(lambda.commandCalls(PublishLayerVersionCommand)).toHaveLength(0)
+  })
+
+  it('publishes from S3 when the zip was uploaded there', async () => {
+    lambda.on(PublishLayerVersionCommand).resolves(published)
+    await publishLayerVersion(client, {
+      layerName: 'deps',
+      content: { s3Bucket: 'bucket', s3Key: 'layers/deps/abc.zip', bytes: 60_000_000 },
+      runtimes: ['python3.12'],
+      architectures: ['x86_64']
+    })
+    expect(lambda.commandCalls(PublishLayerVersionCommand)[0].args[0].input.Content).toEqual({
+      S3Bucket: 'bucket',
+      S3Key: 'layers/deps/abc.zip'
+    })
   })
 
   it('names the missing permission when publishing is denied', async () => {
@@ -215,7 +228,7 @@ describe('publishLayerVersion', () => {
     await expect(
       publishLayerVersion(client, {
         layerName: 'deps',
-        zip: ZIP,
+        content: { zip: ZIP },
         runtimes: ['python3.12'],
         architectures: ['x86_64']
       })

@@ -645,11 +645,9 @@ describe('checkSizes', () => {
     expect(finding.message).not.toContain('f==1')
   })
 
-  it('the zip error says S3 upload is not supported yet', () => {
+  it('the zip error points at s3-bucket', () => {
     const [finding] = checkSizes(10 * MB, 60 * MB, packages)
-    expect(finding.message).toMatch(
-      /60\.0 MB.*direct upload.*S3 is not supported by this action yet/
-    )
+    expect(finding.message).toMatch(/60\.0 MB.*direct upload.*Set `s3-bucket`/)
   })
 
   it('the unzipped error points out packages the runtime already has', () => {
