@@ -168,7 +168,7 @@ async function buildFromSource(
   if (built.exitCode !== 0) {
     const output = built.stdout + built.stderr
     if (unsatisfiedRequirement(output)) {
-      await explainMissing(options, requirement)
+      await explainMissing(options, requirement, 'no-sdist')
     }
     throw new ActionError(
       `Package ${requirement} has no wheel for ${label}, and building it from its source distribution failed:\n${tail(output, 15)}`
@@ -194,30 +194,74 @@ async function buildFromSource(
   core.info(`Built pure-Python ${wheel} from source: it runs on any platform.`)
 }
 
-/** Throws the right error for a requirement that nothing satisfies. */
-async function explainMissing(options: InstallOptions, requirement: string): Promise<never> {
+/**
+ * Whether pip finds a binary wheel of the requirement for this runner's own
+ * platform. When it does but none fits Lambda, the project ships compiled
+ * wheels (for a newer glibc or another CPU): building it from source here
+ * would only produce machine code for the runner, after minutes of compiling.
+ */
+async function hasHostWheel(options: InstallOptions, requirement: string): Promise<boolean> {
+  const probe = await run(
+    options.interpreter.path,
+    [
+      '-m',
+      'pip',
+      'install',
+      '--dry-run',
+      '--ignore-installed',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--quiet',
+      ...indexArgs(options.pipArgs),
+      requirement
+    ],
+    { env: pipEnv(), cwd: options.cwd, silent: true }
+  )
+  return probe.exitCode === 0
+}
+
+/**
+ * Throws the right error for a requirement that no wheel for the target
+ * satisfies: the project is not on the index at all, or it ships compiled
+ * wheels for other platforms only (`compiled`), or it has neither a fitting
+ * wheel nor a source distribution.
+ */
+async function explainMissing(
+  options: InstallOptions,
+  requirement: string,
+  reason: 'compiled' | 'no-sdist'
+): Promise<never> {
   const { interpreter, runtime, architecture } = options
   const name = requirementName(requirement)
   const label = targetLabel(runtime, architecture)
-  // Does the project exist at all on the configured indexes (any platform)?
+  // Does the project exist at all on the configured indexes?
   const probe = await run(
     interpreter.path,
     ['-m', 'pip', 'index', 'versions', ...indexArgs(options.pipArgs), name],
-    { env: pipEnv(), silent: true }
+    { env: pipEnv(), cwd: options.cwd, silent: true }
   )
   const available = /Available versions:\s*(.*)/.exec(probe.stdout)?.[1]?.trim()
-  if (probe.exitCode !== 0 || !available) {
+  if (reason === 'no-sdist' && (probe.exitCode !== 0 || !available)) {
     throw new ActionError(
       `Package ${requirement} was not found on the package index (pip: "No matching distribution found for ${requirement}"). Check its name and version in ${path.basename(options.requirements)}, and \`pip-args\` / pip configuration if it lives on a private index.`
     )
   }
-  const newest = available.split(',').slice(0, 5).join(',')
-  const glibcHint =
+  const versions = available ? available.split(',').map(v => v.trim()) : []
+  const shown = versions.length
+    ? ` Versions on the index: ${versions.slice(0, 5).join(', ')}${versions.length > 5 ? ', ...' : ''}.`
+    : ''
+  const wheel = `a ${ARCHITECTURES[architecture].wheelArch} manylinux wheel for glibc ${glibcString(runtime)} or older and CPython ${RUNTIMES[runtime].python}`
+  const advice =
     RUNTIMES[runtime].glibc[1] < 34
-      ? ` Newer releases often need glibc 2.28+: pin an older version that still ships manylinux2014 wheels, or move to python3.12 or later (glibc 2.34).`
-      : ''
+      ? ' Newer releases often need glibc 2.28+: pin an older version that still ships manylinux2014 wheels, or move to python3.12 or later (glibc 2.34).'
+      : ` Pin a version that ships ${ARCHITECTURES[architecture].wheelArch} wheels, or check the project's supported platforms.`
+  if (reason === 'compiled') {
+    throw new ActionError(
+      `Package ${requirement} has no wheel for ${label}: it ships compiled wheels, but no release matching it has ${wheel}. (This runner's platform has one, which would not load on Lambda; building it from source here would link it against the runner's libraries, so the action does not try.)${advice}${shown}`
+    )
+  }
   throw new ActionError(
-    `Package ${requirement} has no wheel for ${label}: no release matching it ships a ${ARCHITECTURES[architecture].wheelArch} manylinux wheel for glibc ${glibcString(runtime)} or older and CPython ${RUNTIMES[runtime].python}, and none has a source distribution (versions on the index: ${newest}${available.split(',').length > 5 ? ', ...' : ''}).${glibcHint}`
+    `Package ${requirement} has no wheel for ${label}: no release matching it has ${wheel}, and none has a source distribution.${advice}${shown}`
   )
 }
 
@@ -278,8 +322,9 @@ export async function installRequirements(options: InstallOptions): Promise<Dist
       )
     }
     const key = normalizeName(requirementName(missing))
-    if (triedFromSource.has(key)) await explainMissing(options, missing)
+    if (triedFromSource.has(key)) await explainMissing(options, missing, 'no-sdist')
     triedFromSource.add(key)
+    if (await hasHostWheel(options, missing)) await explainMissing(options, missing, 'compiled')
     await buildFromSource(options, missing, wheelhouse)
   }
 

@@ -281,3 +281,22 @@ describe('secrets', () => {
     expect(firstUse).toBeGreaterThan(mask)
   })
 })
+
+describe('a compiled package whose wheels need a newer glibc', () => {
+  it('fails at once, without compiling it from source on the runner', async () => {
+    // numpy 2.3 ships manylinux_2_28 wheels only (and an sdist): none fits python3.11's glibc 2.26.
+    const result = await runAction(
+      { 'layer-name': 'np23', runtimes: 'python3.11', publish: 'false' },
+      { workspace: workspace('numpy==2.3.0\n'), toolCache }
+    )
+    expect(result.exitCode).toBe(1)
+    const error = result.errors.join('\n')
+    expect(error).toMatch(
+      /numpy==2\.3\.0 has no wheel for python3\.11 \/ x86_64 \(Amazon Linux 2, glibc 2\.26\)/
+    )
+    expect(error).toMatch(/ships compiled wheels/)
+    expect(error).toMatch(/pin an older version|python3\.12/)
+    // A from-source build would have run `pip wheel` and printed its steps.
+    expect(result.log).not.toMatch(/-m pip wheel|Building wheel/)
+  })
+})
