@@ -43,6 +43,8 @@ export interface FunctionPlan {
   currentVersionArn?: string
   /** Things the user should know that do not stop the update. */
   warnings: string[]
+  /** The function's runtime and architecture, where they are not among the layer's. */
+  mismatch?: { runtime?: string; architecture?: string }
 }
 
 export interface PlanRequest {
@@ -171,13 +173,16 @@ async function checkFunction(
   }
 
   const warnings: string[] = []
+  const mismatch: NonNullable<FunctionPlan['mismatch']> = {}
   if (config.Runtime && !(request.runtimes as readonly string[]).includes(config.Runtime)) {
+    mismatch.runtime = config.Runtime
     warnings.push(
       `${functionName} runs ${config.Runtime}, which is not among the layer's compatible runtimes (${request.runtimes.join(', ')}); its packages may fail to import`
     )
   }
   const architecture = config.Architectures?.[0] ?? 'x86_64'
   if (!(request.architectures as readonly string[]).includes(architecture)) {
+    mismatch.architecture = architecture
     warnings.push(
       `${functionName} runs on ${architecture}, which is not among the layer's compatible architectures (${request.architectures.join(', ')}); compiled packages will fail to load`
     )
@@ -192,7 +197,8 @@ async function checkFunction(
       functionArn,
       currentLayers,
       ...(currentVersionArn ? { currentVersionArn } : {}),
-      warnings
+      warnings,
+      ...(mismatch.runtime || mismatch.architecture ? { mismatch } : {})
     }
   }
 }
@@ -439,4 +445,42 @@ export async function attachToFunctions(
       return { functionArn: plan.functionArn, input: plan.input, status: 'failed', error: message }
     }
   })
+}
+
+/** What the built layer holds, for judging a runtime or architecture mismatch. */
+export interface LayerTraits {
+  runtimes: readonly Runtime[]
+  architectures: readonly Architecture[]
+  /** Compiled code (shared objects) anywhere in the layer. */
+  compiled: boolean
+  /** python/lib/python3.X/site-packages per version (several runtimes). */
+  perVersion: boolean
+}
+
+/**
+ * The mismatches that would break a function rather than merely look odd: a
+ * runtime the layer has no folder for (several-version layout) or no compiled
+ * code for, an architecture its compiled code cannot run on. A pure-Python
+ * layer in python/ works on any Python 3 runtime and architecture, so those
+ * stay warnings.
+ */
+export function breakingMismatches(plans: readonly FunctionPlan[], layer: LayerTraits): string[] {
+  const problems: string[] = []
+  for (const plan of plans) {
+    const { runtime, architecture } = plan.mismatch ?? {}
+    if (runtime && runtime.startsWith('python') && (layer.compiled || layer.perVersion)) {
+      const why = layer.perVersion
+        ? `the layer has site-packages folders for ${layer.runtimes.join(', ')} only, so ${runtime} finds none of its packages`
+        : `its compiled packages are built for ${layer.runtimes.join(', ')} and will not import on ${runtime}`
+      problems.push(
+        `${plan.functionName} runs ${runtime}: ${why}. Add ${runtime} to \`runtimes\`, or leave the function out of \`functions\`.`
+      )
+    }
+    if (architecture && layer.compiled) {
+      problems.push(
+        `${plan.functionName} runs on ${architecture}, but the layer's compiled packages are built for ${layer.architectures.join(', ')} and will not load there. Build a layer for ${architecture} (\`architectures: ${architecture}\`), or leave the function out of \`functions\`.`
+      )
+    }
+  }
+  return problems
 }

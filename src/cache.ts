@@ -24,6 +24,8 @@ export interface Manifest {
   verified: boolean
   smokeTested: boolean
   compiled: boolean
+  /** The layer holds shared objects (machine code), so it is tied to its runtimes and architecture. */
+  machineCode: boolean
 }
 
 export const ZIP_NAME = 'layer.zip'

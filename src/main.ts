@@ -8,8 +8,13 @@ import type { LambdaClient } from '@aws-sdk/client-lambda'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { attachToFunctions, type FunctionPlan, planFunctions } from './attach.js'
-import { buildLayer, findInterpreters, type Site } from './build.js'
+import {
+  attachToFunctions,
+  breakingMismatches,
+  type FunctionPlan,
+  planFunctions
+} from './attach.js'
+import { buildLayer, compiledFiles, findInterpreters, type Site } from './build.js'
 import { cacheServiceAvailable, type Manifest, restoreLayer, saveLayer, ZIP_NAME } from './cache.js'
 import {
   BUILD_FORMAT_VERSION,
@@ -153,7 +158,7 @@ async function build(
   zipPath: string,
   timer: Phases,
   summary: SummaryData
-): Promise<{ zip: LayerZip; sites: Site[] }> {
+): Promise<{ zip: LayerZip; sites: Site[]; machineCode: boolean }> {
   const built = await timer.time('Install (pip)', async () =>
     buildLayer({
       runtimes: inputs.runtimes,
@@ -248,7 +253,7 @@ async function build(
     if (inputs.publish) failOnErrors(findings, 'The size check')
     else for (const f of findings) core.warning(f.message)
   }
-  return { zip, sites: built.sites }
+  return { zip, sites: built.sites, machineCode: compiledFiles(built.root).length > 0 }
 }
 
 async function publishAndAttach(
@@ -360,7 +365,7 @@ async function cachedOrBuilt(
   workDir: string,
   timer: Phases,
   summary: SummaryData
-): Promise<{ zip: LayerZip; sites: Manifest['sites'] }> {
+): Promise<{ zip: LayerZip; sites: Manifest['sites']; machineCode: boolean }> {
   const zipPath = path.join(workDir, `${path.basename(workDir)}.zip`)
   const interpreters = await timer.time('Find interpreters', async () =>
     findInterpreters(inputs.runtimes, inputs.pythonVersion)
@@ -390,7 +395,11 @@ async function cachedOrBuilt(
       summary.cache = `hit (${cacheKey})`
       fs.copyFileSync(path.join(cacheDir, ZIP_NAME), zipPath)
       core.setOutput('cache-hit', 'true')
-      return { zip: { ...manifest, path: zipPath }, sites: manifest.sites }
+      return {
+        zip: { ...manifest, path: zipPath },
+        sites: manifest.sites,
+        machineCode: manifest.machineCode
+      }
     }
     summary.cache = `miss (${cacheKey}); saved after the build`
   }
@@ -416,12 +425,13 @@ async function cachedOrBuilt(
         sites,
         verified: inputs.verify,
         smokeTested: inputs.smokeTest,
-        compiled: inputs.compile
+        compiled: inputs.compile,
+        machineCode: built.machineCode
       })
     )
     if (!saved) summary.cache = `miss (${saveKey}); not saved`
   }
-  return { zip, sites }
+  return { zip, sites, machineCode: built.machineCode }
 }
 
 export async function run(): Promise<void> {
@@ -450,7 +460,7 @@ export async function run(): Promise<void> {
     fs.mkdirSync(workDir, { recursive: true })
 
     const { client, plans } = await preflight(inputs, timer)
-    const { zip, sites } = await cachedOrBuilt(inputs, workDir, timer, summary)
+    const { zip, sites, machineCode } = await cachedOrBuilt(inputs, workDir, timer, summary)
 
     core.info(
       `Layer zip: ${zip.path}, ${zip.bytes} bytes (${zip.unzippedBytes} unzipped, ${zip.files} files), CodeSha256 ${zip.sha256}`
@@ -471,6 +481,17 @@ export async function run(): Promise<void> {
       core.setOutput('updated-functions', '[]')
       core.info('publish is false: the zip is built and nothing was sent to AWS.')
       return
+    }
+    const breaking = breakingMismatches(plans, {
+      runtimes: inputs.runtimes,
+      architectures: inputs.architectures,
+      compiled: machineCode,
+      perVersion: sites.length > 1
+    })
+    if (breaking.length > 0) {
+      throw new ActionError(
+        `The layer would break ${breaking.length === 1 ? 'a function' : `${breaking.length} functions`}; nothing was published or changed:\n${breaking.map(b => `- ${b}`).join('\n')}`
+      )
     }
     await publishAndAttach({ ...inputs, region: inputs.region }, client, zip, plans, timer, summary)
   } catch (error) {

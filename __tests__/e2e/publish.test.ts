@@ -150,6 +150,18 @@ describe('failures publish nothing and change nothing', () => {
     ],
     ['a bad layer name', { 'layer-name': 'bad name!' }, 'six==1.16.0', /layer-name "bad name!"/],
     [
+      'compiled code for another Python version than a function runs',
+      { runtimes: 'python3.11' },
+      'markupsafe==2.1.5',
+      /runs python3\.12: its compiled packages are built for python3\.11 and will not import/
+    ],
+    [
+      'compiled code for another architecture than a function runs',
+      { architectures: 'arm64' },
+      'markupsafe==2.1.5',
+      /runs on x86_64, but the layer's compiled packages are built for arm64/
+    ],
+    [
       'a package that does not exist',
       {},
       'no-such-package-xyz-123==1.0\n',

@@ -19,7 +19,8 @@ jest.unstable_mockModule('@actions/core', () => ({
   warning: jest.fn()
 }))
 
-const { attachToFunctions, newLayerList, planFunctions } = await import('../../src/attach.js')
+const { attachToFunctions, breakingMismatches, newLayerList, planFunctions } =
+  await import('../../src/attach.js')
 const { ActionError } = await import('../../src/errors.js')
 type FunctionPlan = import('../../src/attach.js').FunctionPlan
 
@@ -506,5 +507,62 @@ describe('attachToFunctions', () => {
     await expect(
       attachToFunctions(client, [plan('api', [])], `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:deps`)
     ).rejects.toThrow(/Not a layer version ARN/)
+  })
+})
+
+describe('breakingMismatches', () => {
+  const plan = (mismatch?: { runtime?: string; architecture?: string }) => ({
+    input: 'fn',
+    functionName: 'fn',
+    functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fn',
+    currentLayers: [],
+    warnings: [],
+    ...(mismatch ? { mismatch } : {})
+  })
+  const layer = {
+    runtimes: ['python3.12'] as const,
+    architectures: ['x86_64'] as const,
+    compiled: false,
+    perVersion: false
+  }
+
+  it.each([
+    ['no mismatch', plan(), layer, 0],
+    ['another Python, pure python/ layer: works', plan({ runtime: 'python3.13' }), layer, 0],
+    ['another CPU, pure layer: works', plan({ architecture: 'arm64' }), layer, 0],
+    [
+      'another Python, compiled layer',
+      plan({ runtime: 'python3.13' }),
+      { ...layer, compiled: true },
+      1
+    ],
+    [
+      'another Python, per-version layout',
+      plan({ runtime: 'python3.13' }),
+      { ...layer, perVersion: true },
+      1
+    ],
+    [
+      'another CPU, compiled layer',
+      plan({ architecture: 'arm64' }),
+      { ...layer, compiled: true },
+      1
+    ],
+    [
+      'both, compiled layer',
+      plan({ runtime: 'python3.13', architecture: 'arm64' }),
+      { ...layer, compiled: true },
+      2
+    ],
+    [
+      'a non-Python runtime stays a warning',
+      plan({ runtime: 'nodejs22.x' }),
+      { ...layer, compiled: true },
+      0
+    ]
+  ])('%s', (_what, p, traits, count) => {
+    const problems = breakingMismatches([p], traits)
+    expect(problems).toHaveLength(count)
+    for (const problem of problems) expect(problem).toMatch(/^fn runs /)
   })
 })

@@ -32,6 +32,7 @@ function manifest(overrides: Partial<Manifest> = {}): Manifest {
     verified: true,
     smokeTested: false,
     compiled: true,
+    machineCode: false,
     ...overrides
   }
 }
