@@ -2,6 +2,7 @@
 import * as core from '@actions/core'
 import { execFile } from 'node:child_process'
 import path from 'node:path'
+import { tail } from './exec.js'
 
 export interface CompileOptions {
   /**
@@ -62,11 +63,10 @@ export async function compileBytecode(options: CompileOptions): Promise<void> {
             return resolve()
           }
           // compileall names the files it could not compile on stdout.
-          const tail = `${stdout}\n${stderr}`.trim().split(/\r?\n/).slice(-20).join('\n')
           reject(
             new Error(
               `Compiling the Python files in ${dir} with ${options.python} failed ` +
-                `(${error.message.split('\n')[0]}):\n${tail}`
+                `(${error.message.split('\n')[0]}):\n${tail(`${stdout}\n${stderr}`)}`
             )
           )
         }

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { nameFromDistInfoFolder, parseMetadata } from './dist-info.js'
 import { ActionError } from './errors.js'
-import { run, tail } from './exec.js'
+import { run } from './exec.js'
 import type { Interpreter } from './python.js'
 import {
   ARCHITECTURES,
@@ -69,6 +69,8 @@ export function pipInstallArgs(options: {
     options.targetDir,
     '--no-compile',
     '--disable-pip-version-check',
+    // pip would check against the interpreter's own site-packages, not the layer.
+    '--no-warn-conflicts',
     ...targetArgs(options.runtime, options.architecture),
     ...(options.findLinks ? ['--find-links', options.findLinks] : []),
     ...options.pipArgs,
@@ -97,6 +99,23 @@ export function normalizeName(name: string): string {
 export function unsatisfiedRequirement(output: string): string | undefined {
   const matches = [...output.matchAll(/No matching distribution found for (\S+)/g)]
   return matches.length ? matches[matches.length - 1][1] : undefined
+}
+
+/** pip lines that are progress, not the error. */
+const PIP_NOISE =
+  /━|^\s*(Collecting|Downloading|Using cached|Processing|Looking in|Obtaining|Requirement already|Saved |Installing build|Getting requirements|Preparing metadata|WARNING: Location )/
+
+/**
+ * What a user needs from a failed pip run: its error lines (stderr) and, for
+ * a conflict, pip's explanation (which it prints to stdout); not its progress.
+ */
+export function pipErrorExcerpt(stdout: string, stderr: string, lines = 25): string {
+  const keep = (text: string): string[] =>
+    text.split(/\r?\n/).filter(l => l.trim() !== '' && !PIP_NOISE.test(l))
+  const conflictAt = stdout.indexOf('The conflict is caused by:')
+  const errors = keep(stderr.trim() ? stderr : conflictAt === -1 ? stdout : '')
+  const explanation = conflictAt === -1 ? [] : keep(stdout.slice(conflictAt))
+  return [...errors, ...explanation].slice(-lines).join('\n')
 }
 
 function requirementName(requirement: string): string {
@@ -167,11 +186,9 @@ async function buildFromSource(
   )
   if (built.exitCode !== 0) {
     const output = built.stdout + built.stderr
-    if (unsatisfiedRequirement(output)) {
-      await explainMissing(options, requirement, 'no-sdist')
-    }
+    if (unsatisfiedRequirement(output)) await explainMissing(options, requirement, 'no-sdist')
     throw new ActionError(
-      `Package ${requirement} has no wheel for ${label}, and building it from its source distribution failed:\n${tail(output, 15)}`
+      `Package ${requirement} has no wheel for ${label}, and building it from its source distribution failed (pip's full output is in the log above):\n${pipErrorExcerpt(built.stdout, built.stderr, 15)}`
     )
   }
   const wheels = fs.readdirSync(scratch).filter(f => f.endsWith('.whl'))
@@ -220,49 +237,117 @@ async function hasHostWheel(options: InstallOptions, requirement: string): Promi
   return probe.exitCode === 0
 }
 
+/** The versions of a project on the configured indexes, newest first; undefined when it is not there. */
+async function indexVersions(options: InstallOptions, name: string): Promise<string[] | undefined> {
+  const probe = await run(
+    options.interpreter.path,
+    ['-m', 'pip', 'index', 'versions', ...indexArgs(options.pipArgs), name],
+    { env: pipEnv(), cwd: options.cwd, silent: true }
+  )
+  const available = /Available versions:\s*(.*)/.exec(probe.stdout)?.[1]?.trim()
+  if (probe.exitCode !== 0 || !available) return undefined
+  return available.split(',').map(v => v.trim())
+}
+
+/** The newest release of `name` that has a wheel for the target, if any (a dry run; nothing is written). */
+async function newestFitting(options: InstallOptions, name: string): Promise<string | undefined> {
+  const report = path.join(fs.mkdtempSync(path.join(options.workDir, 'probe-')), 'report.json')
+  const probe = await run(
+    options.interpreter.path,
+    [
+      '-m',
+      'pip',
+      'install',
+      '--dry-run',
+      '--ignore-installed',
+      '--no-deps',
+      '--quiet',
+      '--report',
+      report,
+      '--target',
+      path.join(path.dirname(report), 'target'),
+      ...targetArgs(options.runtime, options.architecture),
+      ...indexArgs(options.pipArgs),
+      name
+    ],
+    { env: pipEnv(), cwd: options.cwd, silent: true }
+  )
+  if (probe.exitCode !== 0) return undefined
+  try {
+    const parsed = JSON.parse(fs.readFileSync(report, 'utf8')) as {
+      install?: Array<{ metadata?: { version?: string } }>
+    }
+    return parsed.install?.[0]?.metadata?.version
+  } catch {
+    return undefined
+  }
+}
+
+/** "requests==99.0" → "99.0"; undefined for anything but one exact pin. */
+function pinnedVersion(requirement: string): string | undefined {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?===?([^,;<>=!~\s]+)$/.exec(
+    requirement.trim()
+  )?.[1]
+}
+
 /**
  * Throws the right error for a requirement that no wheel for the target
- * satisfies: the project is not on the index at all, or it ships compiled
- * wheels for other platforms only (`compiled`), or it has neither a fitting
- * wheel nor a source distribution.
+ * satisfies: it ships compiled wheels for other platforms only (`compiled`),
+ * or it has neither a fitting wheel nor a source distribution (`no-sdist`).
+ * Names the newest release that does fit, when there is one.
  */
 async function explainMissing(
   options: InstallOptions,
   requirement: string,
   reason: 'compiled' | 'no-sdist'
 ): Promise<never> {
-  const { interpreter, runtime, architecture } = options
+  const { runtime, architecture } = options
   const name = requirementName(requirement)
   const label = targetLabel(runtime, architecture)
-  // Does the project exist at all on the configured indexes?
-  const probe = await run(
-    interpreter.path,
-    ['-m', 'pip', 'index', 'versions', ...indexArgs(options.pipArgs), name],
-    { env: pipEnv(), cwd: options.cwd, silent: true }
-  )
-  const available = /Available versions:\s*(.*)/.exec(probe.stdout)?.[1]?.trim()
-  if (reason === 'no-sdist' && (probe.exitCode !== 0 || !available)) {
-    throw new ActionError(
-      `Package ${requirement} was not found on the package index (pip: "No matching distribution found for ${requirement}"). Check its name and version in ${path.basename(options.requirements)}, and \`pip-args\` / pip configuration if it lives on a private index.`
-    )
-  }
-  const versions = available ? available.split(',').map(v => v.trim()) : []
-  const shown = versions.length
-    ? ` Versions on the index: ${versions.slice(0, 5).join(', ')}${versions.length > 5 ? ', ...' : ''}.`
-    : ''
+  const fitting = await newestFitting(options, name)
   const wheel = `a ${ARCHITECTURES[architecture].wheelArch} manylinux wheel for glibc ${glibcString(runtime)} or older and CPython ${RUNTIMES[runtime].python}`
-  const advice =
-    RUNTIMES[runtime].glibc[1] < 34
+  const advice = fitting
+    ? ` The newest release that has one is ${name} ${fitting}: pin ${name}==${fitting}${RUNTIMES[runtime].glibc[1] < 34 ? ', or move to python3.12 or later (glibc 2.34) for newer releases' : ''}.`
+    : RUNTIMES[runtime].glibc[1] < 34
       ? ' Newer releases often need glibc 2.28+: pin an older version that still ships manylinux2014 wheels, or move to python3.12 or later (glibc 2.34).'
-      : ` Pin a version that ships ${ARCHITECTURES[architecture].wheelArch} wheels, or check the project's supported platforms.`
+      : ` No release has one: check the project's supported platforms.`
   if (reason === 'compiled') {
     throw new ActionError(
-      `Package ${requirement} has no wheel for ${label}: it ships compiled wheels, but no release matching it has ${wheel}. (This runner's platform has one, which would not load on Lambda; building it from source here would link it against the runner's libraries, so the action does not try.)${advice}${shown}`
+      `Package ${requirement} has no wheel for ${label}: it ships compiled wheels, but no release matching it has ${wheel}. (This runner's platform has one, which would not load on Lambda; building it from source here would link it against the runner's libraries, so the action does not try.)${advice}`
     )
   }
   throw new ActionError(
-    `Package ${requirement} has no wheel for ${label}: no release matching it has ${wheel}, and none has a source distribution.${advice}${shown}`
+    `Package ${requirement} has no wheel for ${label}: no release matching it has ${wheel}, and none has a source distribution.${advice}`
   )
+}
+
+/**
+ * A requirement that no wheel for the target satisfies: fail at once when the
+ * project or the pinned version is not on the index at all, or when it ships
+ * compiled wheels for other platforms only; otherwise build it from its source
+ * distribution (pure-Python results only).
+ */
+async function resolveMissing(
+  options: InstallOptions,
+  requirement: string,
+  wheelhouse: string
+): Promise<void> {
+  const name = requirementName(requirement)
+  const versions = await indexVersions(options, name)
+  if (!versions) {
+    throw new ActionError(
+      `Package ${requirement} was not found on the package index (pip: "No matching distribution found for ${requirement}"). Check its name in ${path.basename(options.requirements)}, and \`pip-args\` / pip configuration if it lives on a private index.`
+    )
+  }
+  const pinned = pinnedVersion(requirement)
+  if (pinned && !versions.includes(pinned)) {
+    throw new ActionError(
+      `Package ${name} has no version ${pinned} on the package index (newest: ${versions.slice(0, 3).join(', ')}). Check the pin ${requirement} in ${path.basename(options.requirements)} (or in the package that requires it).`
+    )
+  }
+  if (await hasHostWheel(options, requirement))
+    await explainMissing(options, requirement, 'compiled')
+  await buildFromSource(options, requirement, wheelhouse)
 }
 
 /** The subset of pip-args that tells pip where packages live. */
@@ -318,14 +403,13 @@ export async function installRequirements(options: InstallOptions): Promise<Dist
     if (!missing) {
       const conflict = /ResolutionImpossible|conflicting dependencies/i.test(output)
       throw new ActionError(
-        `pip could not install ${path.basename(options.requirements)} for ${targetLabel(runtime, architecture)}${conflict ? ': the requirements conflict with each other' : ''}:\n${tail(output, 25)}`
+        `pip could not install ${path.basename(options.requirements)} for ${targetLabel(runtime, architecture)}${conflict ? ': the requirements conflict with each other' : ''} (pip's full output is in the log above):\n${pipErrorExcerpt(result.stdout, result.stderr)}`
       )
     }
     const key = normalizeName(requirementName(missing))
     if (triedFromSource.has(key)) await explainMissing(options, missing, 'no-sdist')
     triedFromSource.add(key)
-    if (await hasHostWheel(options, missing)) await explainMissing(options, missing, 'compiled')
-    await buildFromSource(options, missing, wheelhouse)
+    await resolveMissing(options, missing, wheelhouse)
   }
 
   // Console scripts are useless in a layer (and point at the runner's interpreter).

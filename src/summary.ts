@@ -28,7 +28,9 @@ export async function writeSummary(data: SummaryData): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   const s = core.summary
   s.addHeading(`Lambda layer ${data.layerName}`, 3)
-  if (data.error) s.addRaw(`**Failed:** ${escape(data.error.split('\n')[0])}`, true)
+  if (data.error) {
+    s.addRaw(`<p><b>Failed</b></p><pre>${escape(data.error)}</pre>`, true)
+  }
 
   const rows: string[][] = []
   if (data.publish) {
@@ -47,9 +49,9 @@ export async function writeSummary(data: SummaryData): Promise<void> {
     ])
     rows.push(['CodeSha256', `<code>${data.zip.sha256}</code>`])
   }
-  rows.push(['Runtimes', data.runtimes.join(', ')])
-  rows.push(['Architectures', data.architectures.join(', ')])
-  rows.push(['Cache', data.cache])
+  if (data.runtimes.length > 0) rows.push(['Runtimes', data.runtimes.join(', ')])
+  if (data.architectures.length > 0) rows.push(['Architectures', data.architectures.join(', ')])
+  rows.push(['Cache', escape(data.cache)])
   s.addTable([
     [
       { data: 'Item', header: true },
@@ -67,7 +69,12 @@ export async function writeSummary(data: SummaryData): Promise<void> {
         { data: 'Layer after', header: true },
         { data: 'Result', header: true }
       ],
-      ...data.functions.map(f => [f.function, versionOf(f.before), versionOf(f.after), f.status])
+      ...data.functions.map(f => [
+        escape(f.function),
+        versionOf(f.before),
+        versionOf(f.after),
+        escape(f.status)
+      ])
     ])
   }
 
@@ -75,7 +82,8 @@ export async function writeSummary(data: SummaryData): Promise<void> {
     s.addHeading('Checks', 4)
     s.addList(
       data.findings.map(
-        f => `${f.severity === 'error' ? '❌' : '⚠️'} ${escape(f.message.split('\n')[0])}`
+        f =>
+          `${f.severity === 'error' ? '❌' : '⚠️'} ${escape(f.message).replace(/\r?\n/g, '<br>')}`
       )
     )
   }

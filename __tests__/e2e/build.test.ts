@@ -295,8 +295,34 @@ describe('a compiled package whose wheels need a newer glibc', () => {
       /numpy==2\.3\.0 has no wheel for python3\.11 \/ x86_64 \(Amazon Linux 2, glibc 2\.26\)/
     )
     expect(error).toMatch(/ships compiled wheels/)
-    expect(error).toMatch(/pin an older version|python3\.12/)
+    expect(error).toContain('The newest release that has one is numpy 2.2.6: pin numpy==2.2.6')
     // A from-source build would have run `pip wheel` and printed its steps.
     expect(result.log).not.toMatch(/-m pip wheel|Building wheel/)
+  })
+})
+
+describe('requirements pip cannot satisfy', () => {
+  it('a pinned version that does not exist is named as such', async () => {
+    const result = await runAction(
+      { 'layer-name': 'nover', runtimes: 'python3.12', publish: 'false' },
+      { workspace: workspace('six==99.0\n'), toolCache }
+    )
+    expect(result.exitCode).toBe(1)
+    expect(result.errors.join('\n')).toMatch(
+      /Package six has no version 99\.0 on the package index \(newest: 1\.\d+/
+    )
+    expect(result.log).not.toMatch(/trying its source distribution/)
+  })
+
+  it("a conflict shows pip's explanation, not its download progress", async () => {
+    const result = await runAction(
+      { 'layer-name': 'conflict', runtimes: 'python3.12', publish: 'false' },
+      { workspace: workspace('requests==2.32.3\nurllib3==1.20\n'), toolCache }
+    )
+    expect(result.exitCode).toBe(1)
+    const error = result.errors.join('\n')
+    expect(error).toMatch(/the requirements conflict with each other/)
+    expect(error).toMatch(/The conflict is caused by/)
+    expect(error).not.toMatch(/Collecting|Downloading|━/)
   })
 })

@@ -5,6 +5,7 @@ import path from 'node:path'
 import {
   installedDistributions,
   normalizeName,
+  pipErrorExcerpt,
   pipInstallArgs,
   targetArgs,
   unsatisfiedRequirement
@@ -99,5 +100,24 @@ describe('installedDistributions', () => {
     ['a__b', 'a-b']
   ])('normalizeName(%p) = %p', (name, expected) => {
     expect(normalizeName(name)).toBe(expected)
+  })
+})
+
+describe('pipErrorExcerpt', () => {
+  it('keeps the error lines and the conflict explanation, drops progress', () => {
+    const stdout =
+      'Collecting requests==2.32.3\n  Downloading requests-2.32.3.whl (64 kB)\n     ━━━━ 64.9/64.9 kB\nINFO: pip is looking at multiple versions\n\nThe conflict is caused by:\n    The user requested urllib3==1.20\n    requests 2.32.3 depends on urllib3<3 and >=1.21.1\n'
+    const stderr =
+      "WARNING: Location 'file:///x/' is ignored: it is neither a file nor a directory.\nERROR: Cannot install requests==2.32.3 and urllib3==1.20 because these package versions have conflicting dependencies.\n"
+    expect(pipErrorExcerpt(stdout, stderr).split('\n')).toEqual([
+      'ERROR: Cannot install requests==2.32.3 and urllib3==1.20 because these package versions have conflicting dependencies.',
+      'The conflict is caused by:',
+      '    The user requested urllib3==1.20',
+      '    requests 2.32.3 depends on urllib3<3 and >=1.21.1'
+    ])
+  })
+
+  it('falls back to stdout when stderr is empty', () => {
+    expect(pipErrorExcerpt('Collecting x\nERROR: boom\n', '')).toBe('ERROR: boom')
   })
 })
