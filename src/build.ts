@@ -97,18 +97,34 @@ export function compiledFiles(root: string): string[] {
   return found.sort()
 }
 
-function matrixHint(): string {
+/** The step to copy: one layer per architecture with a matrix. */
+function matrixHint(runtimes: Runtime[]): string {
+  const repository = process.env.GITHUB_ACTION_REPOSITORY
+  const ref = process.env.GITHUB_ACTION_REF
+  const uses = repository ? `${repository}@${ref || 'v1'}` : '<this action>@v1'
   return [
     'Build one layer per architecture with a matrix:',
     '  strategy:',
     '    matrix:',
     '      arch: [x86_64, arm64]',
     '  steps:',
-    '    - uses: <this action>@v1',
+    `    - uses: ${uses}`,
     '      with:',
     '        layer-name: my-deps-${{ matrix.arch }}',
+    `        runtimes: ${runtimes.join(' ')}`,
     '        architectures: ${{ matrix.arch }}'
   ].join('\n')
+}
+
+/** "numpy (20 files), numpy.libs (4 files)": compiled files by top-level folder of their site. */
+function byTopLevel(files: string[], sites: Site[]): string {
+  const counts = new Map<string, number>()
+  for (const file of files) {
+    const site = sites.find(s => file.startsWith(`${s.dir}/`))
+    const top = (site ? file.slice(site.dir.length + 1) : file).split('/')[0]
+    counts.set(top, (counts.get(top) ?? 0) + 1)
+  }
+  return [...counts].map(([top, n]) => `${top} (${n} file${n === 1 ? '' : 's'})`).join(', ')
 }
 
 export async function buildLayer(options: BuildOptions): Promise<BuildResult> {
@@ -160,11 +176,10 @@ export async function buildLayer(options: BuildOptions): Promise<BuildResult> {
     for (const architecture of architectures) {
       const built = results.get(architecture)
       if (!built) continue
-      const compiled = compiledFiles(built.root)
+      const compiled = compiledFiles(built.root).map(f => f.split(path.sep).join('/'))
       if (compiled.length > 0) {
-        const shown = compiled.slice(0, 5).join(', ')
         throw new ActionError(
-          `Input \`architectures\` lists ${architectures.join(' and ')}, but the layer holds compiled code for ${architecture} (${shown}${compiled.length > 5 ? `, and ${compiled.length - 5} more` : ''}), which cannot run on the other architecture. ${matrixHint()}`
+          `Input \`architectures\` lists ${architectures.join(' and ')}, but the layer holds code compiled for one architecture only: ${byTopLevel(compiled, built.sites)}. ${matrixHint(runtimes)}`
         )
       }
     }
@@ -174,7 +189,7 @@ export async function buildLayer(options: BuildOptions): Promise<BuildResult> {
       const built = results.get(architecture)
       if (built && signature(built.sites) !== signature(chosen.sites)) {
         throw new ActionError(
-          `Input \`architectures\` lists ${architectures.join(' and ')}, but the requirements resolve to different packages on ${first} and ${architecture}, so one layer cannot serve both. ${matrixHint()}`
+          `Input \`architectures\` lists ${architectures.join(' and ')}, but the requirements resolve to different packages on ${first} and ${architecture}, so one layer cannot serve both. ${matrixHint(runtimes)}`
         )
       }
     }

@@ -126,8 +126,10 @@ export function fingerprint(target: string): string {
  */
 export function readRequirementsTree(
   file: string,
-  cwd: string = path.dirname(file)
+  cwd: string = path.dirname(file),
+  options: { fingerprints?: boolean } = {}
 ): Pick<KeyParts, 'requirements' | 'localPaths'> {
+  const fingerprints = options.fingerprints ?? true
   const base = cwd
   const requirements: KeyParts['requirements'] = []
   const localPaths: KeyParts['localPaths'] = []
@@ -155,7 +157,9 @@ export function readRequirementsTree(
         continue
       }
       const local = localPathOf(line, FIND_LINKS.test(line) ? dir : cwd)
-      if (local) localPaths.push({ name: path.relative(base, local), digest: fingerprint(local) })
+      if (local && fingerprints) {
+        localPaths.push({ name: path.relative(base, local), digest: fingerprint(local) })
+      }
     }
   }
   visit(file)

@@ -5,7 +5,7 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
-import { credentialsIn } from './cache-key.js'
+import { credentialsIn, readRequirementsTree } from './cache-key.js'
 import { ActionError } from './errors.js'
 import { parseFunctionName, parseLayerName } from './lambda-arn.js'
 import { parseS3Location, type S3Location } from './s3-upload.js'
@@ -277,6 +277,9 @@ export function getInputs(
       `Input \`requirements\` points to "${requirementsInput}", which is not a file (looked at ${requirements}). Check the path, relative to the workspace, and that the repository is checked out (actions/checkout) before this step.`
     )
   }
+
+  // Every file it pulls in (-r, -c) must be there too.
+  readRequirementsTree(requirements, workspace, { fingerprints: false })
 
   const runtimes = parseRuntimes(read('runtimes'))
   const architectures = parseArchitectures(read('architectures') || 'x86_64')

@@ -367,5 +367,17 @@ function importAdvice(result: ImportResult, topLevel: Set<string>): string {
       'only provides the standard library and boto3).'
     )
   }
-  return 'Fix the requirement (pin a version that works on this runtime) or remove it from the layer.'
+  if (
+    result.type === 'KeyError' ||
+    /environ|getenv|config|credential/i.test(result.message ?? '')
+  ) {
+    return (
+      "If the module reads configuration when it is imported, set it in the step's `env:` " +
+      "(the smoke test inherits the step's environment), or set `smoke-test: false`."
+    )
+  }
+  return (
+    'Pin a version that works on this runtime or remove it from the layer; if the module ' +
+    "needs configuration at import, set it in the step's `env:` or set `smoke-test: false`."
+  )
 }

@@ -197,10 +197,11 @@ describe('several runtimes and architectures', () => {
     expect(result.exitCode).toBe(1)
     const error = result.errors.join('\n')
     expect(error).toMatch(
-      /`architectures` lists x86_64 and arm64, but the layer holds compiled code/
+      /`architectures` lists x86_64 and arm64, but the layer holds code compiled for one architecture only: .*numpy \(\d+ files\)/
     )
     expect(error).toContain('numpy')
     expect(error).toContain('matrix')
+    expect(error).toContain('runtimes: python3.12')
   })
 })
 

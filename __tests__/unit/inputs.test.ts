@@ -203,3 +203,12 @@ describe('getInputs checks names before any work', () => {
     expect(() => inputs(overrides as Record<string, string>, {})).toThrow(message)
   })
 })
+
+describe('requirements includes', () => {
+  it('names a missing -r file before any work starts', () => {
+    fs.writeFileSync(path.join(workspace, 'with-include.txt'), 'requests\n-r common.txt\n')
+    expect(() => inputs({ requirements: 'with-include.txt' })).toThrow(
+      /Input `requirements`: with-include.txt refers to common.txt, which cannot be read/
+    )
+  })
+})
