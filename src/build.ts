@@ -162,7 +162,9 @@ export async function buildLayer(options: BuildOptions): Promise<BuildResult> {
           })
       )
       core.info(
-        `${runtime} / ${architecture}: ${packages.length} distributions: ${packages.map(p => `${p.name}==${p.version}`).join(' ')}`
+        packages.length === 0
+          ? `${runtime} / ${architecture}: ${path.basename(options.requirements)} installs no packages`
+          : `${runtime} / ${architecture}: ${packages.length} distribution${packages.length === 1 ? '' : 's'}: ${packages.map(p => `${p.name}==${p.version}`).join(' ')}`
       )
       sites.push({ runtime, dir, interpreter, packages })
     }

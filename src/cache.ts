@@ -92,7 +92,7 @@ export async function saveLayer(
     fs.writeFileSync(path.join(dir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`)
     const id = await cache.saveCache([dir], key)
     if (id === -1) {
-      core.info(`Cache not saved for ${key} (the cache service declined it).`)
+      core.info(`Cache not saved for ${key} (see @actions/cache's message above).`)
       return false
     }
     core.info(`Saved cache ${key}.`)

@@ -21,6 +21,7 @@ export interface Finding {
 
 /** Lambda documents its limits in MB of 2^20 bytes (250 MB = 262,144,000 bytes). */
 export function formatBytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`
 }
 

@@ -78,7 +78,7 @@ export function parseLayerName(value: string, region?: string): LayerName {
     if (region !== undefined && arnRegion !== region) {
       throw layerNameError(
         value,
-        `the layer is in ${arnRegion} but the action runs in ${region}; layers are regional`
+        `the layer is in ${arnRegion} but the action runs in ${region}; layers are regional. Set \`aws-region: ${arnRegion}\`, or give the plain name to publish it in ${region}`
       )
     }
     return { name, arn: { partition, region: arnRegion, account } }

@@ -25,9 +25,9 @@ import {
 import { compileBytecode } from './compile.js'
 import { ActionError, errorMessage } from './errors.js'
 import { run as runCommand } from './exec.js'
-import { type Finding, sortFindings } from './findings.js'
+import { type Finding, formatBytes, sortFindings } from './findings.js'
 import { getInputs, type Inputs } from './inputs.js'
-import { pipEnv } from './install.js'
+import { normalizeName, pipEnv } from './install.js'
 import { createLambdaClient } from './lambda-client.js'
 import {
   checkLayerAccess,
@@ -84,7 +84,7 @@ function cacheDirFor(): string {
 function packageLines(sites: Manifest['sites']): string[] {
   const all = new Set<string>()
   for (const site of sites) for (const p of site.packages) all.add(`${p.name}==${p.version}`)
-  return [...all].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase(), 'en'))
+  return [...all].sort((a, b) => normalizeName(a).localeCompare(normalizeName(b), 'en'))
 }
 
 function warnDeprecated(runtimes: Runtime[], now = new Date()): void {
@@ -170,6 +170,11 @@ async function build(
       interpreters
     })
   )
+  if (built.sites.every(s => s.packages.length === 0)) {
+    const what = `${path.basename(inputs.requirements)} installs no packages, so the layer would be empty`
+    if (inputs.publish) throw new ActionError(`${what}; nothing was published. Check the file.`)
+    core.warning(`${what}.`)
+  }
   const targets = built.sites.map(s => ({ runtime: s.runtime, dir: s.dir }))
 
   let packageSizes: Awaited<ReturnType<typeof verifyLayer>>['packages'] = []
@@ -192,7 +197,7 @@ async function build(
         summary.findings.push(...findings)
         failOnErrors(findings, 'Verification')
         core.info(
-          `Checked ${report.files} files (${report.unzippedBytes} bytes): every binary fits ${inputs.runtimes.join(', ')} on ${inputs.architectures.join(', ')}.`
+          `Checked ${report.files} files (${formatBytes(report.unzippedBytes)}): every binary fits ${inputs.runtimes.join(', ')} on ${inputs.architectures.join(', ')}.`
         )
       })
     )

@@ -327,3 +327,16 @@ describe('requirements pip cannot satisfy', () => {
     expect(error).not.toMatch(/Collecting|Downloading|━/)
   })
 })
+
+describe('an empty requirements file', () => {
+  it('warns that the layer is empty when only building', async () => {
+    const result = await runAction(
+      { 'layer-name': 'empty', runtimes: 'python3.12', publish: 'false' },
+      { workspace: workspace('# nothing yet\n'), toolCache }
+    )
+    expect(result.exitCode).toBe(0)
+    expect(result.log).toMatch(
+      /::warning::requirements\.txt installs no packages, so the layer would be empty/
+    )
+  })
+})
