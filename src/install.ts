@@ -305,7 +305,7 @@ async function explainMissing(
   const name = requirementName(requirement)
   const label = targetLabel(runtime, architecture)
   const fitting = await newestFitting(options, name)
-  const wheel = `a ${ARCHITECTURES[architecture].wheelArch} manylinux wheel for glibc ${glibcString(runtime)} or older and CPython ${RUNTIMES[runtime].python}`
+  const wheel = `an ${ARCHITECTURES[architecture].wheelArch} manylinux wheel for glibc ${glibcString(runtime)} or older and CPython ${RUNTIMES[runtime].python}`
   const advice = fitting
     ? ` The newest release that has one is ${name} ${fitting}: pin ${name}==${fitting}${RUNTIMES[runtime].glibc[1] < 34 ? ', or move to python3.12 or later (glibc 2.34) for newer releases' : ''}.`
     : RUNTIMES[runtime].glibc[1] < 34
