@@ -141,3 +141,17 @@ export async function layerSha256(layerVersionArn: string): Promise<string | und
   )
   return out.Content?.CodeSha256
 }
+
+export async function layerVersionInfo(
+  layerVersionArn: string
+): Promise<{ description?: string; licenseInfo?: string; runtimes?: string[] }> {
+  const parts = layerVersionArn.split(':')
+  const out = await lambda().send(
+    new GetLayerVersionCommand({ LayerName: parts[6], VersionNumber: Number(parts[7]) })
+  )
+  return {
+    description: out.Description,
+    licenseInfo: out.LicenseInfo,
+    runtimes: out.CompatibleRuntimes
+  }
+}
