@@ -94,3 +94,22 @@ describe('compile: false', () => {
     expect(names.filter(n => n.endsWith('.pyc'))).toEqual([])
   })
 })
+
+describe('python-version', () => {
+  it('uses the interpreter it names', async () => {
+    const version = fs.readdirSync(path.join(toolCache, 'Python')).find(v => v.startsWith('3.12.'))
+    const arch = process.arch === 'arm64' ? 'arm64' : 'x64'
+    const python = path.join(toolCache, 'Python', version ?? 'missing', arch, 'bin', 'python3')
+    const result = await runAction(
+      {
+        'layer-name': 'pinned-python',
+        runtimes: 'python3.12',
+        publish: 'false',
+        'python-version': python
+      },
+      { workspace: workspace('six==1.16.0\n'), toolCache: path.join(os.tmpdir(), 'no-tool-cache') }
+    )
+    expect(result.errors).toEqual([])
+    expect(result.log).toContain(`python3.12: Python ${version} at ${python} (python-version)`)
+  })
+})
