@@ -86,7 +86,9 @@ export async function runAction(
   }
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k]
 
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'index.js')], {
+  // ACTION_NODE: the Node.js that runs the action (the runner uses Node 24).
+  const node = process.env.ACTION_NODE || process.execPath
+  const child = spawn(node, [path.join(ROOT, 'dist', 'index.js')], {
     cwd: options.workspace,
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe']
@@ -94,9 +96,10 @@ export async function runAction(
   let log = ''
   child.stdout.on('data', (d: Buffer) => (log += d.toString()))
   child.stderr.on('data', (d: Buffer) => (log += d.toString()))
-  const exitCode: number = await new Promise(resolve =>
+  const exitCode: number = await new Promise((resolve, reject) => {
+    child.on('error', error => reject(new Error(`cannot run ${node}: ${error.message}`)))
     child.on('close', code => resolve(code ?? -1))
-  )
+  })
   const result: ActionRun = {
     exitCode,
     log,
