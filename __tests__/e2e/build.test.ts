@@ -340,3 +340,23 @@ describe('an empty requirements file', () => {
     )
   })
 })
+
+describe('reproducible across Node.js versions', () => {
+  // The runner uses Node 24; with ACTION_NODE set to another Node than Jest's
+  // (as .ci/run does), build with both: zlib differences would change the bytes.
+  const other = process.env.ACTION_NODE
+  const run = other && other !== process.execPath ? it : it.skip
+  run(`gives the same zip under ${process.version} and ACTION_NODE`, async () => {
+    const ws = workspace('numpy==2.2.6\nrequests==2.32.3\n')
+    const inputs = { 'layer-name': 'nodes', runtimes: 'python3.12', publish: 'false' }
+    const withOther = await runAction(inputs, { workspace: ws, toolCache })
+    const withJestNode = await runAction(inputs, {
+      workspace: ws,
+      toolCache,
+      env: { ACTION_NODE: process.execPath }
+    })
+    expect(withOther.exitCode).toBe(0)
+    expect(withJestNode.exitCode).toBe(0)
+    expect(withOther.outputs['code-sha256']).toBe(withJestNode.outputs['code-sha256'])
+  })
+})

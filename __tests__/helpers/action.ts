@@ -87,7 +87,7 @@ export async function runAction(
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k]
 
   // ACTION_NODE: the Node.js that runs the action (the runner uses Node 24).
-  const node = process.env.ACTION_NODE || process.execPath
+  const node = options.env?.ACTION_NODE || process.env.ACTION_NODE || process.execPath
   const child = spawn(node, [path.join(ROOT, 'dist', 'index.js')], {
     cwd: options.workspace,
     env: env as NodeJS.ProcessEnv,
