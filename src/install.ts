@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { nameFromDistInfoFolder, parseMetadata } from './dist-info.js'
 import { ActionError } from './errors.js'
-import { run } from './exec.js'
+import { run, type RunResult } from './exec.js'
 import type { Interpreter } from './python.js'
 import {
   ARCHITECTURES,
@@ -218,32 +218,30 @@ async function buildFromSource(
  * would only produce machine code for the runner, after minutes of compiling.
  */
 async function hasHostWheel(options: InstallOptions, requirement: string): Promise<boolean> {
-  const probe = await run(
-    options.interpreter.path,
-    [
-      '-m',
-      'pip',
-      'install',
-      '--dry-run',
-      '--ignore-installed',
-      '--no-deps',
-      '--only-binary=:all:',
-      '--quiet',
-      ...indexArgs(options.pipArgs),
-      requirement
-    ],
-    { env: pipEnv(), cwd: options.cwd, silent: true }
-  )
+  const probe = await pipProbe(options, [
+    ...DRY_RUN,
+    '--only-binary=:all:',
+    ...indexArgs(options.pipArgs),
+    requirement
+  ])
   return probe.exitCode === 0
+}
+
+/** pip options of a resolution that installs nothing. */
+const DRY_RUN = ['install', '--dry-run', '--ignore-installed', '--no-deps', '--quiet']
+
+/** A silent pip run that only asks the index something. */
+async function pipProbe(options: InstallOptions, args: string[]): Promise<RunResult> {
+  return await run(options.interpreter.path, ['-m', 'pip', ...args], {
+    env: pipEnv(),
+    cwd: options.cwd,
+    silent: true
+  })
 }
 
 /** The versions of a project on the configured indexes, newest first; undefined when it is not there. */
 async function indexVersions(options: InstallOptions, name: string): Promise<string[] | undefined> {
-  const probe = await run(
-    options.interpreter.path,
-    ['-m', 'pip', 'index', 'versions', ...indexArgs(options.pipArgs), name],
-    { env: pipEnv(), cwd: options.cwd, silent: true }
-  )
+  const probe = await pipProbe(options, ['index', 'versions', ...indexArgs(options.pipArgs), name])
   const available = /Available versions:\s*(.*)/.exec(probe.stdout)?.[1]?.trim()
   if (probe.exitCode !== 0 || !available) return undefined
   return available.split(',').map(v => v.trim())
@@ -252,26 +250,16 @@ async function indexVersions(options: InstallOptions, name: string): Promise<str
 /** The newest release of `name` that has a wheel for the target, if any (a dry run; nothing is written). */
 async function newestFitting(options: InstallOptions, name: string): Promise<string | undefined> {
   const report = path.join(fs.mkdtempSync(path.join(options.workDir, 'probe-')), 'report.json')
-  const probe = await run(
-    options.interpreter.path,
-    [
-      '-m',
-      'pip',
-      'install',
-      '--dry-run',
-      '--ignore-installed',
-      '--no-deps',
-      '--quiet',
-      '--report',
-      report,
-      '--target',
-      path.join(path.dirname(report), 'target'),
-      ...targetArgs(options.runtime, options.architecture),
-      ...indexArgs(options.pipArgs),
-      name
-    ],
-    { env: pipEnv(), cwd: options.cwd, silent: true }
-  )
+  const probe = await pipProbe(options, [
+    ...DRY_RUN,
+    '--report',
+    report,
+    '--target',
+    path.join(path.dirname(report), 'target'),
+    ...targetArgs(options.runtime, options.architecture),
+    ...indexArgs(options.pipArgs),
+    name
+  ])
   if (probe.exitCode !== 0) return undefined
   try {
     const parsed = JSON.parse(fs.readFileSync(report, 'utf8')) as {
