@@ -5,10 +5,12 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
-import { credentialsIn, readRequirementsTree } from './cache-key.js'
+import { type FunctionRef, type LayerName, parseFunctionName, parseLayerName } from './aws/arn.js'
+import { parseS3Location, type S3Location } from './aws/s3.js'
 import { ActionError } from './errors.js'
-import { parseFunctionName, parseLayerName } from './lambda-arn.js'
-import { parseS3Location, type S3Location } from './s3-upload.js'
+import { credentialsIn } from './requirements/credentials.js'
+import { filesNamed, indexArgs, parsePipOptions, splitArgs } from './requirements/pip-args.js'
+import { readRequirementsTree, type RequirementsTree } from './requirements/tree.js'
 import {
   ARCHITECTURES,
   type Architecture,
@@ -22,15 +24,25 @@ import {
 export interface Inputs {
   /** The workspace: where relative paths resolve and pip runs. */
   workspace: string
+  /** `layer-name` as given (a name or a layer ARN): what the API calls take. */
   layerName: string
-  requirements: string
+  /** `layer-name`, parsed. */
+  layer: LayerName
+  /** The requirements file and everything it includes, read once. */
+  requirements: RequirementsTree
   runtimes: Runtime[]
   architectures: Architecture[]
   pythonVersion?: string
+  /** pip-args, split like a shell would. */
   pipArgs: string[]
+  /** The part of pip-args that tells pip where packages live. */
+  indexArgs: string[]
+  /** Local files pip-args names (-r, -c, --find-links), absolute: their content counts for the cache. */
+  pipFiles: string[]
   publish: boolean
   reuseUnchanged: boolean
-  functions: string[]
+  /** `functions`, parsed; duplicates as written are dropped. */
+  functions: FunctionRef[]
   region?: string
   description?: string
   licenseInfo?: string
@@ -44,26 +56,6 @@ export interface Inputs {
 
 /** Anything that reads an input by name (core.getInput, or a map in tests). */
 export type InputReader = (name: string) => string
-
-/** Options of pip that the action sets itself: giving them in pip-args would break the target. */
-const RESERVED_PIP_OPTIONS = [
-  '-t',
-  '--target',
-  '--platform',
-  '--python-version',
-  '--abi',
-  '--implementation',
-  '--only-binary',
-  '--prefer-binary',
-  '--user',
-  '--prefix',
-  '--root',
-  '--home',
-  '-e',
-  '--editable',
-  '--upgrade-strategy',
-  '--compile'
-]
 
 /** Splits a list input on spaces, commas and newlines. */
 export function splitList(value: string): string[] {
@@ -80,61 +72,19 @@ export function parseBoolean(name: string, value: string): boolean {
   throw new ActionError(`Input \`${name}\` must be true or false, got "${value}".`)
 }
 
-/**
- * Splits pip-args like a POSIX shell would (quotes and backslashes), without
- * expanding anything.
- */
-export function splitArgs(value: string): string[] {
-  const args: string[] = []
-  let current = ''
-  let inToken = false
-  let quote: '"' | "'" | undefined
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]
-    if (quote === "'") {
-      if (c === "'") quote = undefined
-      else current += c
-    } else if (quote === '"') {
-      if (c === '"') quote = undefined
-      else if (c === '\\' && i + 1 < value.length && '"\\$`'.includes(value[i + 1])) {
-        current += value[++i]
-      } else current += c
-    } else if (c === "'" || c === '"') {
-      quote = c
-      inToken = true
-    } else if (c === '\\' && i + 1 < value.length) {
-      current += value[++i]
-      inToken = true
-    } else if (/\s/.test(c)) {
-      if (inToken) args.push(current)
-      current = ''
-      inToken = false
-    } else {
-      current += c
-      inToken = true
-    }
-  }
-  if (quote) throw new ActionError(`Input \`pip-args\` has an unclosed ${quote} quote: ${value}`)
-  if (inToken) args.push(current)
-  return args
-}
-
-function parsePipArgs(value: string): string[] {
+function parsePipArgs(
+  value: string,
+  workspace: string
+): Pick<Inputs, 'pipArgs' | 'indexArgs' | 'pipFiles'> {
   // pip's command line is echoed to the log: mask index credentials first.
   for (const secret of credentialsIn(value)) core.setSecret(secret)
-  const args = splitArgs(value)
-  for (const arg of args) {
-    const option = arg.split('=')[0]
-    const reserved = RESERVED_PIP_OPTIONS.find(
-      r => option === r || (r.length === 2 && arg.startsWith(r) && !arg.startsWith('--'))
-    )
-    if (reserved) {
-      throw new ActionError(
-        `Input \`pip-args\` contains "${arg}": ${reserved} is set by the action from \`runtimes\` and \`architectures\` so that pip picks wheels for Lambda. Remove it.`
-      )
-    }
+  const pipArgs = splitArgs(value)
+  const options = parsePipOptions(pipArgs)
+  return {
+    pipArgs,
+    indexArgs: indexArgs(options),
+    pipFiles: filesNamed(options).map(file => path.resolve(workspace, file))
   }
-  return args
 }
 
 function parseRuntimes(value: string): Runtime[] {
@@ -279,15 +229,15 @@ export function getInputs(
   }
 
   // Every file it pulls in (-r, -c) must be there too.
-  readRequirementsTree(requirements, workspace, { fingerprints: false })
+  const tree = readRequirementsTree(requirements, workspace, { fingerprints: false })
 
   const runtimes = parseRuntimes(read('runtimes'))
   const architectures = parseArchitectures(read('architectures') || 'x86_64')
   const pythonVersion = parsePythonVersion(read('python-version'), runtimes)
-  const pipArgs = parsePipArgs(read('pip-args'))
+  const pip = parsePipArgs(read('pip-args'), workspace)
   const publish = parseBoolean('publish', read('publish') || 'true')
   const reuseUnchanged = parseBoolean('reuse-unchanged', read('reuse-unchanged') || 'true')
-  const functions = splitList(read('functions'))
+  const functionEntries = [...new Set(splitList(read('functions')))]
   const cache = parseBoolean('cache', read('cache') || 'true')
   const verify = parseBoolean('verify', read('verify') || 'true')
   const smokeTest = parseBoolean('smoke-test', read('smoke-test') || 'false')
@@ -302,9 +252,9 @@ export function getInputs(
   const s3Input = read('s3-bucket').trim()
   const s3 = s3Input ? parseS3Location(s3Input) : undefined
 
-  if (!publish && functions.length > 0) {
+  if (!publish && functionEntries.length > 0) {
     throw new ActionError(
-      `Input \`functions\` (${functions.join(', ')}) needs \`publish: true\`: a layer that is not published cannot be attached.`
+      `Input \`functions\` (${functionEntries.join(', ')}) needs \`publish: true\`: a layer that is not published cannot be attached.`
     )
   }
   if (publish && !region) {
@@ -313,18 +263,19 @@ export function getInputs(
     )
   }
 
-  // Syntax of the layer name and of every function, before any work starts.
-  parseLayerName(layerName, publish ? region : undefined)
-  for (const entry of functions) parseFunctionName(entry, region)
+  // The layer name and every function, parsed before any work starts.
+  const layer = parseLayerName(layerName, publish ? region : undefined)
+  const functions = functionEntries.map(entry => parseFunctionName(entry, region))
 
   return {
     workspace: path.resolve(workspace),
     layerName,
-    requirements,
+    layer,
+    requirements: tree,
     runtimes,
     architectures,
     pythonVersion,
-    pipArgs,
+    ...pip,
     publish,
     reuseUnchanged,
     functions,

@@ -152,3 +152,16 @@ export function extensionSuffix(runtime: Runtime, arch: Architecture): string {
   const minor = RUNTIMES[runtime].python.replace('.', '')
   return `cpython-${minor}-${ARCHITECTURES[arch].wheelArch}-linux-gnu`
 }
+
+/** A warning for each runtime past its end of support, naming the runtime to move to. */
+export function endOfSupportWarnings(runtimes: readonly Runtime[], now = new Date()): string[] {
+  const supported = (Object.keys(RUNTIMES) as Runtime[]).find(
+    r => new Date(RUNTIMES[r].deprecated) > now
+  )
+  return runtimes
+    .filter(runtime => new Date(RUNTIMES[runtime].deprecated) <= now)
+    .map(
+      runtime =>
+        `${runtime} reached end of support on ${RUNTIMES[runtime].deprecated}: AWS no longer patches it and will block creating and updating functions on it. Plan a move to ${supported ?? 'a supported runtime'} or later.`
+    )
+}

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { getInputs, parseBoolean, splitArgs, splitList } from '../../src/inputs.js'
+import { getInputs, parseBoolean, splitList } from '../../src/inputs.js'
+import { splitArgs } from '../../src/requirements/pip-args.js'
 
 const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'inputs-'))
 fs.writeFileSync(path.join(workspace, 'requirements.txt'), 'requests\n')
@@ -36,7 +37,7 @@ describe('getInputs accepts', () => {
   it('the defaults', () => {
     const got = inputs()
     expect(got.layerName).toBe('my-deps')
-    expect(got.requirements).toBe(path.join(workspace, 'requirements.txt'))
+    expect(got.requirements.file).toBe(path.join(workspace, 'requirements.txt'))
     expect(got.runtimes).toEqual(['python3.12'])
     expect(got.architectures).toEqual(['x86_64'])
     expect(got.publish).toBe(true)
@@ -69,7 +70,7 @@ describe('getInputs accepts', () => {
       ['arn:aws:lambda:eu-west-1:123456789012:function:x']
     ]
   ])('functions %p', (value, expected) => {
-    expect(inputs({ functions: value }).functions).toEqual(expected)
+    expect(inputs({ functions: value }).functions.map(f => f.input)).toEqual(expected)
   })
 
   it.each([

@@ -1,0 +1,120 @@
+import { beforeEach, describe, expect, it, jest } from '@jest/globals'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+const restoreCache = jest.fn<(paths: string[], key: string) => Promise<string | undefined>>()
+const saveCache = jest.fn<(paths: string[], key: string) => Promise<number>>()
+const isFeatureAvailable = jest.fn<() => boolean>()
+const warning = jest.fn()
+const info = jest.fn()
+
+jest.unstable_mockModule('@actions/cache', () => ({ restoreCache, saveCache, isFeatureAvailable }))
+jest.unstable_mockModule('@actions/core', () => ({ warning, info, debug: jest.fn() }))
+
+const { cacheServiceAvailable, restoreLayer, saveLayer } =
+  await import('../../../src/cache/store.js')
+type Manifest = Parameters<typeof saveLayer>[3]
+
+const KEY = 'lambda-python-layer-v1-Linux-python3.12-x86_64-abc'
+const zipBytes = Buffer.from('PK zip bytes')
+const sha = crypto.createHash('sha256').update(zipBytes).digest('base64')
+
+function manifest(overrides: Partial<Manifest> = {}): Manifest {
+  return {
+    formatVersion: 1,
+    key: KEY,
+    sha256: sha,
+    bytes: zipBytes.length,
+    unzippedBytes: 100,
+    files: 3,
+    sites: [],
+    verified: true,
+    smokeTested: false,
+    bytecode: true,
+    machineCode: false,
+    ...overrides
+  }
+}
+
+/** Makes restoreCache "restore" these files into the folder. */
+function restores(files: Record<string, Buffer | string> | undefined): void {
+  restoreCache.mockImplementation(async paths => {
+    if (!files) return undefined
+    for (const [name, content] of Object.entries(files))
+      fs.writeFileSync(path.join(paths[0], name), content)
+    return KEY
+  })
+}
+
+let dir: string
+beforeEach(() => {
+  jest.resetAllMocks()
+  dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cache-')), 'c')
+})
+
+describe('restoreLayer', () => {
+  it('returns the manifest when the zip matches it', async () => {
+    restores({ 'layer.zip': zipBytes, 'manifest.json': JSON.stringify(manifest()) })
+    expect(await restoreLayer(dir, KEY)).toEqual(manifest())
+    expect(restoreCache).toHaveBeenCalledWith([dir], KEY)
+  })
+
+  it('is a miss when nothing is restored', async () => {
+    restores(undefined)
+    expect(await restoreLayer(dir, KEY)).toBeUndefined()
+  })
+
+  it('rebuilds when the zip does not match the manifest SHA-256', async () => {
+    restores({ 'layer.zip': 'other bytes', 'manifest.json': JSON.stringify(manifest()) })
+    expect(await restoreLayer(dir, KEY)).toBeUndefined()
+    expect(String(warning.mock.calls[0]?.[0])).toMatch(/does not match its manifest/)
+  })
+
+  it('rebuilds when the manifest is unreadable', async () => {
+    restores({ 'layer.zip': zipBytes, 'manifest.json': '{not json' })
+    expect(await restoreLayer(dir, KEY)).toBeUndefined()
+  })
+
+  it('never throws on a cache service error', async () => {
+    restoreCache.mockRejectedValue(new Error('service down'))
+    expect(await restoreLayer(dir, KEY)).toBeUndefined()
+    expect(String(warning.mock.calls[0]?.[0])).toMatch(/service down/)
+  })
+})
+
+describe('saveLayer', () => {
+  const zipFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zip-')), 'x.zip')
+  fs.writeFileSync(zipFile, zipBytes)
+
+  it('saves the zip and the manifest under the key', async () => {
+    saveCache.mockImplementation(async paths => {
+      expect(fs.readFileSync(path.join(paths[0], 'layer.zip'))).toEqual(zipBytes)
+      expect(JSON.parse(fs.readFileSync(path.join(paths[0], 'manifest.json'), 'utf8'))).toEqual(
+        manifest()
+      )
+      return 7
+    })
+    expect(await saveLayer(dir, KEY, zipFile, manifest())).toBe(true)
+    expect(saveCache).toHaveBeenCalledWith([dir], KEY)
+  })
+
+  it.each([
+    [
+      'another job saved it',
+      new Error('Unable to reserve cache with key X, another job may be creating this cache.')
+    ],
+    ['the service fails', new Error('HTTP 503')]
+  ])('never throws when %s', async (_what, error) => {
+    saveCache.mockRejectedValue(error)
+    expect(await saveLayer(dir, KEY, zipFile, manifest())).toBe(false)
+  })
+})
+
+describe('cacheServiceAvailable', () => {
+  it.each([true, false])('follows @actions/cache (%p)', available => {
+    isFeatureAvailable.mockReturnValue(available)
+    expect(cacheServiceAvailable()).toBe(available)
+  })
+})

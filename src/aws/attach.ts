@@ -1,0 +1,490 @@
+/**
+ * Attaching a layer version to functions: a preflight that reads every function
+ * before anything is published, and the update itself, which swaps our layer in
+ * each function's Layers list without touching the others.
+ */
+import * as core from '@actions/core'
+import {
+  GetFunctionConfigurationCommand,
+  UpdateFunctionConfigurationCommand,
+  type FunctionConfiguration,
+  type LambdaClient
+} from '@aws-sdk/client-lambda'
+import { ActionError, errorMessage } from '../errors.js'
+import { LIMITS, type Architecture, type Runtime } from '../runtimes.js'
+import { mapConcurrent } from '../util/concurrency.js'
+import { listOrNone } from '../util/format.js'
+import {
+  arnLocation,
+  layerArnFor,
+  layerArnOf,
+  layerVersionOf,
+  parseFunctionName,
+  parseLayerName,
+  type FunctionRef,
+  type LayerName
+} from './arn.js'
+import {
+  awsErrorName,
+  describeAwsError,
+  isAccessDenied,
+  isNotFound,
+  isThrottling
+} from './client.js'
+
+/** One function the layer will be attached to, as read by the preflight. */
+export interface FunctionPlan {
+  /** The `functions` entry as the user wrote it. */
+  input: string
+  functionName: string
+  functionArn: string
+  /** Layer version ARNs attached now, in order. */
+  currentLayers: string[]
+  /** The version of our layer attached now, if any. */
+  currentVersionArn?: string
+  /** Things the user should know that do not stop the update. */
+  warnings: string[]
+  /** The function's runtime and architecture, where they are not among the layer's. */
+  mismatch?: { runtime?: string; architecture?: string }
+}
+
+export interface PlanRequest {
+  /** The `functions` entries, as parsed by the inputs (or as written, parsed here). */
+  functions: ReadonlyArray<FunctionRef | string>
+  /** The `layer-name` input, parsed (or as written: a name or a layer ARN). */
+  layerName: LayerName | string
+  runtimes: readonly Runtime[]
+  architectures: readonly Architecture[]
+  /** The region the action publishes to. */
+  region: string
+  /** Concurrent GetFunctionConfiguration calls (default 4). */
+  concurrency?: number
+}
+
+export type AttachStatus = 'updated' | 'unchanged' | 'failed'
+
+export interface AttachResult {
+  functionArn: string
+  input: string
+  status: AttachStatus
+  /** The version of our layer the function had before (undefined when it had none). */
+  previousVersionArn?: string
+  /** Why the update failed; it names the function. */
+  error?: string
+}
+
+export interface AttachOptions {
+  /** Functions updated at the same time (default 4). */
+  concurrency?: number
+  /** Update attempts per function on conflicts, throttling and concurrent edits (default 5). */
+  maxAttempts?: number
+  /** Injectable for tests. */
+  sleep?: (ms: number) => Promise<void>
+  /** How long to wait for an update in progress to finish, per wait (default 300). */
+  waiterMaxWaitSeconds?: number
+}
+
+const DEFAULT_CONCURRENCY = 4
+const DEFAULT_MAX_ATTEMPTS = 5
+const DEFAULT_WAIT_SECONDS = 300
+const BACKOFF_BASE_MS = 1000
+const BACKOFF_CAP_MS = 20_000
+const POLL_FIRST_MS = 1000
+const POLL_CAP_MS = 10_000
+
+const GET_PERMISSION = 'lambda:GetFunctionConfiguration'
+const UPDATE_PERMISSION = 'lambda:UpdateFunctionConfiguration'
+
+/**
+ * The function's new Layers list: our entry (same layer ARN, any version) is
+ * replaced in place, every other layer keeps its position, and ours is appended
+ * when absent. Should two versions of ours be present, the first position is
+ * kept and the other dropped (Lambda rejects two versions of one layer).
+ */
+export function newLayerList(currentLayers: readonly string[], layerVersionArn: string): string[] {
+  const ours = layerArnOf(layerVersionArn)
+  const result: string[] = []
+  let placed = false
+  for (const arn of currentLayers) {
+    if (layerArnOf(arn) !== ours) {
+      result.push(arn)
+    } else if (!placed) {
+      result.push(layerVersionArn)
+      placed = true
+    }
+  }
+  if (!placed) result.push(layerVersionArn)
+  return result
+}
+
+function layersOf(config: FunctionConfiguration): string[] {
+  return (config.Layers ?? []).flatMap(layer => (layer.Arn ? [layer.Arn] : []))
+}
+
+type Checked = { plan: FunctionPlan; problem?: undefined } | { problem: string; plan?: undefined }
+
+async function checkFunction(
+  client: LambdaClient,
+  ref: FunctionRef,
+  layer: LayerName,
+  request: PlanRequest
+): Promise<Checked> {
+  const quoted = `"${ref.input}"`
+  let config: FunctionConfiguration
+  try {
+    config = await client.send(
+      new GetFunctionConfigurationCommand({ FunctionName: ref.functionName })
+    )
+  } catch (error) {
+    if (isNotFound(error)) {
+      return { problem: `${quoted}: no such function in ${ref.arn?.region ?? request.region}` }
+    }
+    if (isAccessDenied(error)) {
+      return {
+        problem: `${quoted}: access denied; the credentials need ${GET_PERMISSION} (and ${UPDATE_PERMISSION}) on it (${describeAwsError(error)})`
+      }
+    }
+    return { problem: `${quoted}: reading its configuration failed: ${describeAwsError(error)}` }
+  }
+
+  const functionArn = config.FunctionArn ?? ''
+  const location = arnLocation(functionArn)
+  if (!location) {
+    return { problem: `${quoted}: GetFunctionConfiguration returned no function ARN` }
+  }
+  const functionName = config.FunctionName ?? ref.name
+  const ours = layerArnFor(layer, location)
+  const currentLayers = layersOf(config)
+  const currentVersionArn = currentLayers.find(arn => layerArnOf(arn) === ours)
+
+  if (config.PackageType === 'Image') {
+    return {
+      problem: `${quoted}: is a container image function, and Lambda does not support layers for those (install the packages into the image instead)`
+    }
+  }
+  const others = currentLayers.filter(arn => layerArnOf(arn) !== ours)
+  if (others.length + 1 > LIMITS.layersPerFunction) {
+    return {
+      problem: `${quoted}: already has ${others.length} other layers (${others.join(', ')}); Lambda allows ${LIMITS.layersPerFunction} per function, so ours cannot be added`
+    }
+  }
+
+  const warnings: string[] = []
+  const mismatch: NonNullable<FunctionPlan['mismatch']> = {}
+  if (config.Runtime && !(request.runtimes as readonly string[]).includes(config.Runtime)) {
+    mismatch.runtime = config.Runtime
+    warnings.push(
+      `${functionName} runs ${config.Runtime}, which is not among the layer's compatible runtimes (${request.runtimes.join(', ')}); its packages may fail to import`
+    )
+  }
+  const architecture = config.Architectures?.[0] ?? 'x86_64'
+  if (!(request.architectures as readonly string[]).includes(architecture)) {
+    mismatch.architecture = architecture
+    warnings.push(
+      `${functionName} runs on ${architecture}, which is not among the layer's compatible architectures (${request.architectures.join(', ')}); compiled packages will fail to load`
+    )
+  }
+  core.info(
+    `${functionName}: ${config.Runtime ?? 'no runtime'} on ${architecture}, layers: ${listOrNone(currentLayers)}`
+  )
+  return {
+    plan: {
+      input: ref.input,
+      functionName,
+      functionArn,
+      currentLayers,
+      ...(currentVersionArn ? { currentVersionArn } : {}),
+      warnings,
+      ...(mismatch.runtime || mismatch.architecture ? { mismatch } : {})
+    }
+  }
+}
+
+/**
+ * The preflight, run before anything is published: reads every function and
+ * checks that the layer can be attached to it. Collects every problem (bad entry,
+ * function not found, access denied, container image, too many layers) and throws
+ * ONE ActionError listing them all. Entries naming the same function are merged.
+ */
+export async function planFunctions(
+  client: LambdaClient,
+  request: PlanRequest
+): Promise<FunctionPlan[]> {
+  const layer =
+    typeof request.layerName === 'string'
+      ? parseLayerName(request.layerName, request.region)
+      : request.layerName
+  const problems: string[] = []
+  const refs: FunctionRef[] = []
+  const seen = new Set<string>()
+  for (const entry of request.functions) {
+    const input = typeof entry === 'string' ? entry : entry.input
+    if (seen.has(input)) continue
+    seen.add(input)
+    try {
+      refs.push(typeof entry === 'string' ? parseFunctionName(entry, request.region) : entry)
+    } catch (error) {
+      problems.push(errorMessage(error))
+    }
+  }
+
+  const checked = await mapConcurrent(
+    refs,
+    request.concurrency ?? DEFAULT_CONCURRENCY,
+    async ref => await checkFunction(client, ref, layer, request)
+  )
+
+  const plans: FunctionPlan[] = []
+  const byArn = new Map<string, FunctionPlan>()
+  for (const result of checked) {
+    if (result.problem !== undefined) {
+      problems.push(result.problem)
+      continue
+    }
+    const { plan } = result
+    const first = byArn.get(plan.functionArn)
+    if (first) {
+      first.warnings.push(
+        `"${plan.input}" names the same function as "${first.input}"; it is updated once`
+      )
+      continue
+    }
+    byArn.set(plan.functionArn, plan)
+    plans.push(plan)
+  }
+
+  if (problems.length > 0) {
+    const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`
+    throw new ActionError(
+      `Cannot attach the layer: ${count} with the functions input:\n${problems.map(problem => `  - ${problem}`).join('\n')}`
+    )
+  }
+  return plans
+}
+
+interface Settings {
+  maxAttempts: number
+  sleep: (ms: number) => Promise<void>
+  maxWaitMs: number
+}
+
+function isIdle(config: FunctionConfiguration): boolean {
+  return config.LastUpdateStatus !== 'InProgress' && config.State !== 'Pending'
+}
+
+/**
+ * Reads the function until no update is in progress and returns that fresh
+ * configuration. Polls GetFunctionConfiguration (the permission the preflight
+ * already needs) rather than the SDK's waitUntilFunctionUpdatedV2, which polls
+ * GetFunction: that needs lambda:GetFunction, retries an access denial silently
+ * until it times out, and its failure message embeds the response, including the
+ * presigned URL of the function's code.
+ */
+async function readWhenIdle(
+  client: LambdaClient,
+  functionArn: string,
+  settings: Settings,
+  waitingFor: string
+): Promise<FunctionConfiguration> {
+  let waited = 0
+  for (let poll = 0; ; poll++) {
+    let config: FunctionConfiguration | undefined
+    try {
+      config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: functionArn }))
+    } catch (error) {
+      if (!isThrottling(error)) {
+        const hint = isAccessDenied(error) ? ` (the credentials need ${GET_PERMISSION})` : ''
+        throw new Error(`reading its configuration failed${hint}: ${describeAwsError(error)}`)
+      }
+    }
+    if (config && isIdle(config)) return config
+    const delay = Math.min(POLL_FIRST_MS * 2 ** poll, POLL_CAP_MS)
+    if (waited + delay > settings.maxWaitMs) {
+      throw new Error(`${waitingFor} was still in progress after ${settings.maxWaitMs / 1000} s`)
+    }
+    await settings.sleep(delay)
+    waited += delay
+  }
+}
+
+/** Exponential backoff with jitter: a random delay in [half, full] of the capped exponential. */
+function backoffMs(attempt: number): number {
+  const ceiling = Math.min(BACKOFF_BASE_MS * 2 ** (attempt - 1), BACKOFF_CAP_MS)
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2)
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index])
+}
+
+async function attachOne(
+  client: LambdaClient,
+  plan: FunctionPlan,
+  layerVersionArn: string,
+  settings: Settings
+): Promise<AttachResult> {
+  const label = plan.functionName
+  const base = { functionArn: plan.functionArn, input: plan.input }
+  const failed = (error: string, previousVersionArn?: string): AttachResult => {
+    core.info(`${label}: failed: ${error}`)
+    return {
+      ...base,
+      status: 'failed',
+      ...(previousVersionArn ? { previousVersionArn } : {}),
+      error: `${label}: ${error}`
+    }
+  }
+  const unchanged = (): AttachResult => {
+    core.info(`${label}: already has ${layerVersionArn}`)
+    return { ...base, status: 'unchanged', previousVersionArn: layerVersionArn }
+  }
+
+  if (sameList(plan.currentLayers, newLayerList(plan.currentLayers, layerVersionArn))) {
+    return unchanged()
+  }
+
+  const ours = layerArnOf(layerVersionArn)
+  let lastError: unknown
+  let previousVersionArn: string | undefined
+  for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
+    // Read again: the list may have changed since the preflight or the last attempt.
+    const config = await readWhenIdle(client, plan.functionArn, settings, 'an earlier update')
+    const current = layersOf(config)
+    previousVersionArn = current.find(arn => layerArnOf(arn) === ours)
+    const layers = newLayerList(current, layerVersionArn)
+    if (sameList(current, layers)) return unchanged()
+    if (layers.length > LIMITS.layersPerFunction) {
+      return failed(
+        `its layers changed since the preflight and it now has ${current.length} (${current.join(', ')}); Lambda allows ${LIMITS.layersPerFunction} per function`,
+        previousVersionArn
+      )
+    }
+
+    let updated: FunctionConfiguration
+    try {
+      updated = await client.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: plan.functionArn,
+          Layers: layers,
+          ...(config.RevisionId ? { RevisionId: config.RevisionId } : {})
+        })
+      )
+    } catch (error) {
+      lastError = error
+      const name = awsErrorName(error)
+      if (name === 'PreconditionFailedException') {
+        core.info(`${label}: changed by someone else since it was read; reading it again`)
+        continue
+      }
+      if (name === 'ResourceConflictException' || isThrottling(error)) {
+        if (attempt < settings.maxAttempts) {
+          const delay = backoffMs(attempt)
+          core.info(
+            `${label}: ${name ?? 'throttled'}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt} of ${settings.maxAttempts})`
+          )
+          await settings.sleep(delay)
+        }
+        continue
+      }
+      const hint = isAccessDenied(error) ? ` (the credentials need ${UPDATE_PERMISSION})` : ''
+      return failed(
+        `UpdateFunctionConfiguration failed${hint}: ${describeAwsError(error)}`,
+        previousVersionArn
+      )
+    }
+
+    const final = isIdle(updated)
+      ? updated
+      : await readWhenIdle(client, plan.functionArn, settings, 'the layer update')
+    if (final.LastUpdateStatus === 'Failed') {
+      const code = final.LastUpdateStatusReasonCode ? ` (${final.LastUpdateStatusReasonCode})` : ''
+      return failed(
+        `Lambda could not apply the update: ${final.LastUpdateStatusReason ?? 'no reason given'}${code}`,
+        previousVersionArn
+      )
+    }
+    core.info(
+      `${label}: attached ${layerVersionArn}${previousVersionArn ? ` in place of ${previousVersionArn}` : ''}`
+    )
+    return {
+      ...base,
+      status: 'updated',
+      ...(previousVersionArn ? { previousVersionArn } : {})
+    }
+  }
+  return failed(
+    `gave up after ${settings.maxAttempts} attempts: ${describeAwsError(lastError)}`,
+    previousVersionArn
+  )
+}
+
+const realSleep = async (ms: number): Promise<void> =>
+  await new Promise(resolve => setTimeout(resolve, ms))
+
+/**
+ * Attaches the layer version to every planned function, a few at a time. A
+ * function already at this version is left alone. Per-function failures do not
+ * stop the others and are returned, not thrown: the caller reports them.
+ */
+export async function attachToFunctions(
+  client: LambdaClient,
+  plans: readonly FunctionPlan[],
+  layerVersionArn: string,
+  options: AttachOptions = {}
+): Promise<AttachResult[]> {
+  if (layerVersionOf(layerVersionArn) === undefined) {
+    throw new Error(`Not a layer version ARN: ${layerVersionArn}`)
+  }
+  const settings: Settings = {
+    maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
+    sleep: options.sleep ?? realSleep,
+    maxWaitMs: (options.waiterMaxWaitSeconds ?? DEFAULT_WAIT_SECONDS) * 1000
+  }
+  return await mapConcurrent(plans, options.concurrency ?? DEFAULT_CONCURRENCY, async plan => {
+    try {
+      return await attachOne(client, plan, layerVersionArn, settings)
+    } catch (error) {
+      const message = `${plan.functionName}: ${errorMessage(error)}`
+      core.info(`${plan.functionName}: failed: ${errorMessage(error)}`)
+      return { functionArn: plan.functionArn, input: plan.input, status: 'failed', error: message }
+    }
+  })
+}
+
+/** What the built layer holds, for judging a runtime or architecture mismatch. */
+export interface LayerTraits {
+  runtimes: readonly Runtime[]
+  architectures: readonly Architecture[]
+  /** Compiled code (shared objects) anywhere in the layer. */
+  compiled: boolean
+  /** python/lib/python3.X/site-packages per version (several runtimes). */
+  perVersion: boolean
+}
+
+/**
+ * The mismatches that would break a function rather than merely look odd: a
+ * runtime the layer has no folder for (several-version layout) or no compiled
+ * code for, an architecture its compiled code cannot run on. A pure-Python
+ * layer in python/ works on any Python 3 runtime and architecture, so those
+ * stay warnings.
+ */
+export function breakingMismatches(plans: readonly FunctionPlan[], layer: LayerTraits): string[] {
+  const problems: string[] = []
+  for (const plan of plans) {
+    const { runtime, architecture } = plan.mismatch ?? {}
+    if (runtime && runtime.startsWith('python') && (layer.compiled || layer.perVersion)) {
+      const why = layer.perVersion
+        ? `the layer has site-packages folders for ${layer.runtimes.join(', ')} only, so ${runtime} finds none of its packages`
+        : `its compiled packages are built for ${layer.runtimes.join(', ')} and will not import on ${runtime}`
+      problems.push(
+        `${plan.functionName} runs ${runtime}: ${why}. Add ${runtime} to \`runtimes\`, or leave the function out of \`functions\`.`
+      )
+    }
+    if (architecture && layer.compiled) {
+      problems.push(
+        `${plan.functionName} runs on ${architecture}, but the layer's compiled packages are built for ${layer.architectures.join(', ')} and will not load there. Build a layer for ${architecture} (\`architectures: ${architecture}\`), or leave the function out of \`functions\`.`
+      )
+    }
+  }
+  return problems
+}

@@ -1,0 +1,83 @@
+/**
+ * Publishing through S3: Lambda takes at most 50 MiB inline, so larger zips
+ * (and every zip, when `s3-bucket` is set) are uploaded to S3 first and
+ * published from there. Keys are content-addressed, so a re-upload of the
+ * same zip overwrites the same object.
+ */
+import * as core from '@actions/core'
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import { ActionError } from '../errors.js'
+import { describeAwsError, isAccessDenied, isMissingCredentials } from './client.js'
+
+export interface S3Location {
+  bucket: string
+  /** "" or a prefix ending in "/". */
+  prefix: string
+}
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
+
+/** Parses `s3-bucket`: "bucket" or "bucket/some/prefix" (an s3:// URL is accepted too). */
+export function parseS3Location(value: string): S3Location {
+  const plain = value.trim().replace(/^s3:\/\//, '')
+  const slash = plain.indexOf('/')
+  const bucket = slash === -1 ? plain : plain.slice(0, slash)
+  const prefix = slash === -1 ? '' : plain.slice(slash + 1).replace(/^\/+|\/+$/g, '')
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(bucket)) {
+    throw new ActionError(
+      `Input \`s3-bucket\` is "${value}": "${bucket}" is shaped like an IP address, which S3 does not allow as a bucket name. Use the bucket's name, e.g. "my-bucket" or "my-bucket/layers".`
+    )
+  }
+  if (!BUCKET.test(bucket) || bucket.includes('..')) {
+    throw new ActionError(
+      `Input \`s3-bucket\` is "${value}": "${bucket}" is not an S3 bucket name (3-63 lowercase letters, digits, "." and "-"). Use "my-bucket" or "my-bucket/layers".`
+    )
+  }
+  return { bucket, prefix: prefix ? `${prefix}/` : '' }
+}
+
+/** Where a zip goes: <prefix><layer name>/<sha256 hex>.zip */
+export function objectKey(location: S3Location, layerName: string, zip: Buffer): string {
+  const name = layerName.split(':').pop() ?? layerName
+  const digest = crypto.createHash('sha256').update(zip).digest('hex')
+  return `${location.prefix}${name}/${digest}.zip`
+}
+
+export function createS3Client(region: string): S3Client {
+  return new S3Client({ region, retryMode: 'standard', maxAttempts: 5 })
+}
+
+/** Uploads the zip; returns the key. Errors name the bucket and the permission. */
+export async function uploadZip(
+  client: S3Client,
+  location: S3Location,
+  layerName: string,
+  zipPath: string
+): Promise<string> {
+  const zip = fs.readFileSync(zipPath)
+  const key = objectKey(location, layerName, zip)
+  core.info(`Uploading ${zip.length} bytes to s3://${location.bucket}/${key}`)
+  try {
+    await client.send(
+      new PutObjectCommand({
+        Bucket: location.bucket,
+        Key: key,
+        Body: zip,
+        ContentType: 'application/zip',
+        ChecksumAlgorithm: 'SHA256'
+      })
+    )
+  } catch (error) {
+    const hint = isMissingCredentials(error)
+      ? ': no AWS credentials found'
+      : isAccessDenied(error)
+        ? ` (the credentials need s3:PutObject on arn:aws:s3:::${location.bucket}/${location.prefix}*)`
+        : ''
+    throw new ActionError(
+      `Uploading the layer zip to s3://${location.bucket}/${key} (input \`s3-bucket\`) failed${hint}: ${describeAwsError(error)}. Nothing was published.`
+    )
+  }
+  return key
+}

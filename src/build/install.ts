@@ -1,0 +1,79 @@
+/**
+ * Installs the requirements for one Lambda target (Python version, OS,
+ * architecture) with pip's target-driven options, so that pip picks only
+ * wheels that run on Lambda, not on the machine it runs on.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { ActionError } from '../errors.js'
+import { type InstalledPackage, installedDistributions, normalizeName } from '../layer/dist-info.js'
+import type { Architecture, Runtime } from '../runtimes.js'
+import { run } from '../util/process.js'
+import type { Interpreter } from './interpreters.js'
+import { explainMissing, resolveMissing } from './no-wheel.js'
+import {
+  pipEnv,
+  pipErrorExcerpt,
+  pipInstallArgs,
+  requirementName,
+  targetLabel,
+  unsatisfiedRequirement
+} from './pip.js'
+
+export interface InstallOptions {
+  interpreter: Interpreter
+  runtime: Runtime
+  architecture: Architecture
+  requirements: string
+  pipArgs: string[]
+  /** The part of pip-args that tells pip where packages live, for the action's own index queries. */
+  indexArgs: string[]
+  /** The site folder to install into (created fresh). */
+  targetDir: string
+  /** Scratch folder for wheels built from source distributions. */
+  workDir: string
+  /** Where pip runs (the workspace): relative paths in requirements and pip-args resolve here, as pip does. */
+  cwd: string
+}
+
+/** Installs the requirements into options.targetDir and returns what was installed. */
+export async function installRequirements(options: InstallOptions): Promise<InstalledPackage[]> {
+  const { interpreter, runtime, architecture, targetDir } = options
+  fs.rmSync(targetDir, { recursive: true, force: true })
+  fs.mkdirSync(targetDir, { recursive: true })
+  const wheelhouse = path.join(options.workDir, `wheelhouse-${runtime}-${architecture}`)
+  const triedFromSource = new Set<string>()
+
+  for (;;) {
+    const args = pipInstallArgs({
+      runtime,
+      architecture,
+      requirements: options.requirements,
+      targetDir,
+      pipArgs: options.pipArgs,
+      findLinks: fs.existsSync(wheelhouse) ? wheelhouse : undefined
+    })
+    const result = await run(interpreter.path, args, {
+      env: pipEnv(),
+      cwd: options.cwd
+    })
+    if (result.exitCode === 0) break
+
+    const output = result.stdout + result.stderr
+    const missing = unsatisfiedRequirement(output)
+    if (!missing) {
+      const conflict = /ResolutionImpossible|conflicting dependencies/i.test(output)
+      throw new ActionError(
+        `pip could not install ${path.basename(options.requirements)} for ${targetLabel(runtime, architecture)}${conflict ? ': the requirements conflict with each other' : ''} (pip's full output is in the log above):\n${pipErrorExcerpt(result.stdout, result.stderr)}`
+      )
+    }
+    const key = normalizeName(requirementName(missing))
+    if (triedFromSource.has(key)) await explainMissing(options, missing, 'no-sdist')
+    triedFromSource.add(key)
+    await resolveMissing(options, missing, wheelhouse)
+  }
+
+  // Console scripts are useless in a layer (and point at the runner's interpreter).
+  fs.rmSync(path.join(targetDir, 'bin'), { recursive: true, force: true })
+  return await installedDistributions(targetDir)
+}

@@ -1,0 +1,154 @@
+/**
+ * Stages the layer tree: one pip install per Python version (and per
+ * architecture), laid out the way Lambda reads it.
+ *
+ * - one Python version:  python/<packages>
+ * - several versions:    python/lib/python3.X/site-packages/<packages>
+ */
+import * as core from '@actions/core'
+import fs from 'node:fs'
+import path from 'node:path'
+import { ActionError } from '../errors.js'
+import type { InstalledPackage } from '../layer/dist-info.js'
+import { machineCodeFiles, scanLayer } from '../layer/scan.js'
+import { type Architecture, type Runtime, RUNTIMES } from '../runtimes.js'
+import { plural } from '../util/format.js'
+import { type Interpreter, pipVersion } from './interpreters.js'
+import { installRequirements } from './install.js'
+
+export interface BuildOptions {
+  runtimes: Runtime[]
+  architectures: Architecture[]
+  requirements: string
+  pipArgs: string[]
+  /** The part of pip-args that tells pip where packages live. */
+  indexArgs: string[]
+  /** Scratch folder; the layer tree is staged below it. */
+  workDir: string
+  /** Where pip runs (the workspace). */
+  cwd: string
+  /** The interpreter of each runtime. */
+  interpreters: Map<Runtime, Interpreter>
+}
+
+export interface Site {
+  runtime: Runtime
+  /** Folder relative to the layer root, e.g. "python". */
+  dir: string
+  interpreter: Interpreter
+  packages: InstalledPackage[]
+}
+
+export interface BuildResult {
+  /** The folder that holds python/: what goes into the zip. */
+  root: string
+  sites: Site[]
+}
+
+export function siteDir(runtime: Runtime, runtimes: Runtime[]): string {
+  return runtimes.length === 1
+    ? 'python'
+    : path.posix.join('python', 'lib', `python${RUNTIMES[runtime].python}`, 'site-packages')
+}
+
+/** The step to copy: one layer per architecture with a matrix. */
+function matrixHint(runtimes: Runtime[]): string {
+  const repository = process.env.GITHUB_ACTION_REPOSITORY
+  const ref = process.env.GITHUB_ACTION_REF
+  const uses = repository ? `${repository}@${ref || 'v1'}` : '<this action>@v1'
+  return [
+    'Build one layer per architecture with a matrix:',
+    '  strategy:',
+    '    matrix:',
+    '      arch: [x86_64, arm64]',
+    '  steps:',
+    `    - uses: ${uses}`,
+    '      with:',
+    '        layer-name: my-deps-${{ matrix.arch }}',
+    `        runtimes: ${runtimes.join(' ')}`,
+    '        architectures: ${{ matrix.arch }}'
+  ].join('\n')
+}
+
+/** "numpy (20 files), numpy.libs (4 files)": compiled files by top-level folder of their site. */
+function byTopLevel(files: string[], sites: Site[]): string {
+  const counts = new Map<string, number>()
+  for (const file of files) {
+    const site = sites.find(s => file.startsWith(`${s.dir}/`))
+    const top = (site ? file.slice(site.dir.length + 1) : file).split('/')[0]
+    counts.set(top, (counts.get(top) ?? 0) + 1)
+  }
+  return [...counts].map(([top, n]) => `${top} (${plural(n, 'file')})`).join(', ')
+}
+
+/** Installs the requirements into a staged layer tree for every runtime (and architecture). */
+export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
+  const { runtimes, architectures, workDir, interpreters } = options
+  for (const [runtime, interpreter] of interpreters) {
+    const pip = await pipVersion(interpreter)
+    core.info(
+      `${runtime}: Python ${interpreter.version} at ${interpreter.path} (${interpreter.source}), pip ${pip}`
+    )
+  }
+
+  const results = new Map<Architecture, { root: string; sites: Site[] }>()
+  for (const architecture of architectures) {
+    const root = path.join(workDir, 'layer', architecture)
+    fs.rmSync(root, { recursive: true, force: true })
+    const sites: Site[] = []
+    for (const runtime of runtimes) {
+      const interpreter = interpreters.get(runtime)
+      if (!interpreter) throw new Error(`no interpreter for ${runtime}`)
+      const dir = siteDir(runtime, runtimes)
+      const packages = await core.group(
+        `pip install for ${runtime} / ${architecture}`,
+        async () =>
+          await installRequirements({
+            interpreter,
+            runtime,
+            architecture,
+            requirements: options.requirements,
+            pipArgs: options.pipArgs,
+            indexArgs: options.indexArgs,
+            targetDir: path.join(root, dir),
+            workDir,
+            cwd: options.cwd
+          })
+      )
+      core.info(
+        packages.length === 0
+          ? `${runtime} / ${architecture}: ${path.basename(options.requirements)} installs no packages`
+          : `${runtime} / ${architecture}: ${plural(packages.length, 'distribution')}: ${packages.map(p => `${p.name}==${p.version}`).join(' ')}`
+      )
+      sites.push({ runtime, dir, interpreter, packages })
+    }
+    results.set(architecture, { root, sites })
+  }
+
+  const [first, ...others] = architectures
+  const chosen = results.get(first)
+  if (!chosen) throw new Error('no architecture built')
+  if (others.length > 0) {
+    for (const architecture of architectures) {
+      const built = results.get(architecture)
+      if (!built) continue
+      const compiled = machineCodeFiles(await scanLayer(built.root))
+      if (compiled.length > 0) {
+        throw new ActionError(
+          `Input \`architectures\` lists ${architectures.join(' and ')}, but the layer holds code compiled for one architecture only: ${byTopLevel(compiled, built.sites)}. ${matrixHint(runtimes)}`
+        )
+      }
+    }
+    const signature = (sites: Site[]): string =>
+      sites.map(s => s.packages.map(p => `${p.name}==${p.version}`).join(' ')).join('|')
+    for (const architecture of others) {
+      const built = results.get(architecture)
+      if (built && signature(built.sites) !== signature(chosen.sites)) {
+        throw new ActionError(
+          `Input \`architectures\` lists ${architectures.join(' and ')}, but the requirements resolve to different packages on ${first} and ${architecture}, so one layer cannot serve both. ${matrixHint(runtimes)}`
+        )
+      }
+    }
+  }
+  return chosen
+}

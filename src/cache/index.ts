@@ -1,0 +1,88 @@
+/**
+ * The cache as a phase: a key from everything that decides the layer's
+ * bytes, a restored zip when an entry fits (and passed the checks asked
+ * for), and the built zip saved after a miss.
+ */
+import * as core from '@actions/core'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Interpreter } from '../build/interpreters.js'
+import type { Inputs } from '../inputs.js'
+import type { BuiltLayer } from '../layer/built.js'
+import type { RunReport } from '../report/run-report.js'
+import type { Runtime } from '../runtimes.js'
+import { BUILD_FORMAT_VERSION, cacheKeyFor } from './key.js'
+import { cacheServiceAvailable, restoreLayer, saveLayer, ZIP_NAME } from './store.js'
+
+export interface LayerCache {
+  /** The cached layer, its zip copied to `zipPath`; undefined on a miss (or without a cache). */
+  restore(zipPath: string): Promise<BuiltLayer | undefined>
+  /** Saves a built layer under the key (a no-op without a cache). */
+  save(layer: BuiltLayer): Promise<void>
+}
+
+const cacheDir = (): string =>
+  path.resolve(process.env.RUNNER_TEMP || os.tmpdir(), 'lambda-python-layer-cache')
+
+export async function openCache(
+  inputs: Inputs,
+  interpreters: Map<Runtime, Interpreter>,
+  report: RunReport
+): Promise<LayerCache> {
+  const none: LayerCache = { restore: async () => undefined, save: async () => undefined }
+  if (!inputs.cache) {
+    report.summary.cache = 'disabled (cache: false)'
+    return none
+  }
+  if (!cacheServiceAvailable()) {
+    report.summary.cache = 'unavailable (no GitHub cache service)'
+    core.info(
+      'No GitHub Actions cache service here (not running on GitHub): building without cache.'
+    )
+    return none
+  }
+  const key = await cacheKeyFor(inputs, interpreters)
+  const dir = cacheDir()
+  return {
+    async restore(zipPath) {
+      let manifest = await report.phase('Cache restore', async () => restoreLayer(dir, key))
+      if (manifest && inputs.verify && !manifest.verified) {
+        core.info('The cached zip was built without verify; rebuilding to verify it.')
+        manifest = undefined
+      } else if (manifest && inputs.smokeTest && !manifest.smokeTested) {
+        core.info('The cached zip was not import-tested; rebuilding to run the smoke test.')
+        manifest = undefined
+      }
+      if (!manifest) {
+        report.summary.cache = `miss (${key}); saved after the build`
+        return undefined
+      }
+      report.summary.cache = `hit (${key})`
+      report.output('cache-hit', 'true')
+      fs.copyFileSync(path.join(dir, ZIP_NAME), zipPath)
+      const { bytes, sha256, unzippedBytes, files } = manifest
+      return {
+        zip: { path: zipPath, bytes, sha256, unzippedBytes, files },
+        sites: manifest.sites,
+        machineCode: manifest.machineCode
+      }
+    },
+    async save(layer) {
+      const { path: zipPath, ...zip } = layer.zip
+      const saved = await report.phase('Cache save', async () =>
+        saveLayer(dir, key, zipPath, {
+          formatVersion: BUILD_FORMAT_VERSION,
+          key,
+          ...zip,
+          sites: layer.sites,
+          verified: inputs.verify,
+          smokeTested: inputs.smokeTest,
+          bytecode: inputs.compile,
+          machineCode: layer.machineCode
+        })
+      )
+      if (!saved) report.summary.cache = `miss (${key}); not saved`
+    }
+  }
+}

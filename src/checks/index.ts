@@ -1,0 +1,113 @@
+/**
+ * The checks of a staged layer, as phases: its binaries and sizes (verify),
+ * the import smoke test, and, once zipped, the zip's size.
+ */
+import * as core from '@actions/core'
+import path from 'node:path'
+import type { Inputs } from '../inputs.js'
+import type { LayerScan } from '../layer/scan.js'
+import type { ZipResult } from '../layer/zip.js'
+import type { RunReport } from '../report/run-report.js'
+import type { Runtime } from '../runtimes.js'
+import { formatBytes } from '../util/format.js'
+import { packageCodeEnv } from '../util/package-env.js'
+import { verifyLayer } from './binaries.js'
+import { enforce, type Finding, sortFindings } from './findings.js'
+import { type Measured, unzippedSizeFindings, zipSizeFindings } from './sizes.js'
+import { canRunTarget, smokeTest } from './smoke-test.js'
+
+export interface StagedSite {
+  runtime: Runtime
+  /** Relative to the layer root. */
+  dir: string
+  /** The interpreter of the runtime. */
+  python: string
+}
+
+/** Bytes of precompiled .pyc files in the scan. */
+function bytecodeBytes(scan: LayerScan): number {
+  return scan.files.filter(f => f.rel.endsWith('.pyc')).reduce((sum, f) => sum + f.size, 0)
+}
+
+/**
+ * Verifies the binaries and the unzipped size, then import-tests the layer.
+ * Returns what the zip's size check needs.
+ */
+export async function checkLayer(
+  inputs: Inputs,
+  root: string,
+  sites: readonly StagedSite[],
+  scan: LayerScan,
+  report: RunReport
+): Promise<Measured> {
+  const measured: Measured = {
+    unzippedBytes: scan.unzippedBytes,
+    packages: [],
+    bytecodeBytes: bytecodeBytes(scan)
+  }
+  if (inputs.verify) {
+    await report.phase(
+      'Verify',
+      async () => {
+        const verified = await verifyLayer({
+          root,
+          targets: sites.map(s => ({ runtime: s.runtime, dir: s.dir })),
+          architectures: inputs.architectures,
+          scan
+        })
+        measured.packages = verified.packages
+        const findings = sortFindings([...verified.findings, ...unzippedSizeFindings(measured)])
+        report.summary.findings.push(...findings)
+        enforce(findings, 'Verification')
+        core.info(
+          `Checked ${verified.files} files (${formatBytes(verified.unzippedBytes)}): every binary fits ${inputs.runtimes.join(', ')} on ${inputs.architectures.join(', ')}.`
+        )
+      },
+      'Verify the layer'
+    )
+  }
+  if (inputs.smokeTest) {
+    await report.phase(
+      'Smoke test',
+      async () => {
+        const runnable = inputs.architectures.find(a => canRunTarget(a))
+        if (!runnable) {
+          core.notice(
+            `smoke-test skipped: this runner (${process.platform}/${process.arch}) cannot execute ${inputs.architectures.join(', ')} Lambda code. Run the step on a Linux runner of the layer's architecture (e.g. ubuntu-24.04-arm for arm64) to import-test the layer.`
+          )
+          return
+        }
+        const findings: Finding[] = []
+        for (const site of sites) {
+          findings.push(
+            ...(await smokeTest({
+              python: site.python,
+              siteDir: path.join(root, site.dir),
+              runtime: site.runtime,
+              env: packageCodeEnv()
+            }))
+          )
+        }
+        report.summary.findings.push(...findings)
+        enforce(findings, 'The import smoke test')
+        core.info('Every top-level module of the layer imports in a clean interpreter.')
+      },
+      'Import smoke test'
+    )
+  }
+  return measured
+}
+
+/** The zip's size against the inline upload limit: an error when publishing, a warning otherwise. */
+export function checkZipSize(
+  inputs: Inputs,
+  zip: ZipResult,
+  measured: Measured,
+  report: RunReport
+): void {
+  if (!inputs.verify) return
+  const findings = zipSizeFindings({ ...measured, zipBytes: inputs.s3 ? undefined : zip.bytes })
+  report.summary.findings.push(...findings)
+  if (inputs.publish) enforce(findings, 'The size check')
+  else for (const f of findings) core.warning(f.message)
+}

@@ -1,0 +1,21 @@
+/** The finished layer, built now or restored from the cache: what publishing and reporting need. */
+import type { Runtime } from '../runtimes.js'
+import type { InstalledPackage } from './dist-info.js'
+import type { ZipResult } from './zip.js'
+
+/** One site folder of the layer: which runtime reads it, with which packages. */
+export interface SiteRecord {
+  runtime: Runtime
+  /** Relative to the layer root: "python" or "python/lib/python3.X/site-packages". */
+  dir: string
+  /** The interpreter version that installed it, e.g. "3.12.7". */
+  python: string
+  packages: InstalledPackage[]
+}
+
+export interface BuiltLayer {
+  zip: ZipResult
+  sites: SiteRecord[]
+  /** The layer holds shared objects (machine code), so it is tied to its runtimes and architecture. */
+  machineCode: boolean
+}

@@ -1,0 +1,66 @@
+/**
+ * What a run tells the workflow: its outputs (set in one place, when the run
+ * ends, whatever happened), the job summary, and each phase's time, with one
+ * log group per phase.
+ */
+import * as core from '@actions/core'
+import { describeFailure, errorMessage } from '../errors.js'
+import { type SummaryData, writeSummary } from './summary.js'
+
+/** The outputs of action.yml; those not reached keep these values. */
+const DEFAULT_OUTPUTS = {
+  'cache-hit': 'false',
+  published: 'false',
+  'updated-functions': '[]'
+}
+
+export class RunReport {
+  readonly summary: SummaryData
+  private readonly outputs = new Map<string, string>(Object.entries(DEFAULT_OUTPUTS))
+
+  constructor(layerName: string) {
+    this.summary = {
+      layerName,
+      runtimes: [],
+      architectures: [],
+      publishDisabled: false,
+      cache: 'not used',
+      packages: [],
+      functions: [],
+      findings: [],
+      phases: []
+    }
+  }
+
+  /** Runs one phase: timed for the summary, its log in a group when `group` names one. */
+  async phase<T>(name: string, work: () => Promise<T>, group?: string): Promise<T> {
+    const start = Date.now()
+    try {
+      return group === undefined ? await work() : await core.group(group, work)
+    } finally {
+      this.summary.phases.push({ name, seconds: (Date.now() - start) / 1000 })
+    }
+  }
+
+  output(name: string, value: string): void {
+    this.outputs.set(name, value)
+  }
+
+  /** Records why the run failed: a user's error as its message, a bug with its stack too. */
+  fail(error: unknown): void {
+    const { message, stack } = describeFailure(error)
+    if (stack) core.info(`Stack trace of the unexpected error:\n${stack}`)
+    this.summary.error = message
+    core.setFailed(message)
+  }
+
+  /** Sets the outputs and writes the job summary; never throws. */
+  async finish(): Promise<void> {
+    for (const [name, value] of this.outputs) core.setOutput(name, value)
+    try {
+      await writeSummary(this.summary)
+    } catch (error) {
+      core.warning(`Could not write the job summary: ${errorMessage(error)}`)
+    }
+  }
+}

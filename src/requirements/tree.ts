@@ -1,0 +1,135 @@
+/**
+ * The requirements file and everything it pulls in: read once, when the
+ * inputs are read, and carried as a typed tree to the phases that need it
+ * (the cache key, the install).
+ */
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { ActionError } from '../errors.js'
+
+export interface RequirementsTree {
+  /** The requirements file (absolute). */
+  file: string
+  /** Every requirements/constraints file, in the order pip reads them, normalized; names relative to the workspace. */
+  requirements: Array<{ name: string; lines: string[] }>
+  /** Local files and folders the requirements point at (packages, --find-links). */
+  localPaths: Array<{ name: string; path: string; digest?: string }>
+}
+
+/**
+ * A requirements line without its comment; empty for a comment or blank line.
+ * pip's own rule: `#` starts a comment at the line start or after whitespace.
+ */
+function stripComment(line: string): string {
+  return line.replace(/(^|\s)#.*$/, '').trim()
+}
+
+/** Logical lines: comments and blank lines dropped, `\` continuations joined. */
+export function requirementLines(text: string): string[] {
+  const joined = text.replace(/\\\r?\n/g, '')
+  return joined
+    .split(/\r?\n/)
+    .map(stripComment)
+    .map(l => l.replace(/\s+/g, ' '))
+    .filter(Boolean)
+}
+
+const INCLUDE = /^(-r|--requirement|-c|--constraint)(?:\s+|=)(.+)$/
+const FIND_LINKS = /^(-f|--find-links)(?:\s+|=)(.+)$/
+
+function isUrl(value: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !value.startsWith('file:')
+}
+
+function localPathOf(line: string, dir: string): string | undefined {
+  const findLinks = FIND_LINKS.exec(line)
+  const candidate = findLinks
+    ? findLinks[2].trim()
+    : line.startsWith('-e ') || line.startsWith('--editable ')
+      ? line.split(' ').slice(1).join(' ')
+      : /^(\.{1,2}[\\/]|\/|file:)/.test(line)
+        ? line.split(/\s|;/)[0]
+        : /\s@\s*file:/.test(line)
+          ? line.split('@').slice(1).join('@').trim().split(/\s|;/)[0]
+          : undefined
+  if (!candidate || isUrl(candidate)) return undefined
+  const plain = candidate
+    .replace(/^file:(\/\/)?/, '')
+    .replace(/#.*$/, '')
+    .replace(/\[.*\]$/, '')
+  return path.resolve(dir, plain)
+}
+
+/** A digest of a file's bytes, or of every file below a folder (names and bytes). */
+export function fingerprint(target: string): string {
+  const hash = crypto.createHash('sha256')
+  const skip = new Set(['.git', '__pycache__', '.tox', '.venv', 'node_modules', '.mypy_cache'])
+  const visit = (p: string, rel: string): void => {
+    const stat = fs.statSync(p)
+    if (stat.isDirectory()) {
+      for (const name of fs.readdirSync(p).sort()) {
+        if (!skip.has(name)) visit(path.join(p, name), `${rel}/${name}`)
+      }
+    } else if (stat.isFile()) {
+      hash.update(`${rel}\0${stat.size}\0`)
+      hash.update(fs.readFileSync(p))
+    }
+  }
+  if (!fs.existsSync(target)) return 'missing'
+  visit(target, '')
+  return hash.digest('hex')
+}
+
+/**
+ * Reads a requirements file and every file it pulls in (-r, -c), and
+ * fingerprints the local paths they name, resolved as pip does: included
+ * files and --find-links relative to the file naming them, package paths
+ * (./pkg, -e ./pkg) relative to the folder pip runs in (`cwd`). Names are
+ * relative to `cwd`.
+ */
+export function readRequirementsTree(
+  file: string,
+  cwd: string = path.dirname(file),
+  options: { fingerprints?: boolean } = {}
+): RequirementsTree {
+  const fingerprints = options.fingerprints ?? true
+  const base = cwd
+  const requirements: RequirementsTree['requirements'] = []
+  const localPaths: RequirementsTree['localPaths'] = []
+  const seen = new Set<string>()
+  const visit = (current: string, from?: string): void => {
+    const resolved = path.resolve(current)
+    if (seen.has(resolved)) return
+    seen.add(resolved)
+    let text: string
+    try {
+      text = fs.readFileSync(resolved, 'utf8')
+    } catch {
+      throw new ActionError(
+        `Input \`requirements\`: ${from ?? 'the requirements file'} refers to ${path.relative(base, resolved) || resolved}, which cannot be read.`
+      )
+    }
+    const lines = requirementLines(text)
+    requirements.push({ name: path.relative(base, resolved), lines })
+    const dir = path.dirname(resolved)
+    for (const line of lines) {
+      const include = INCLUDE.exec(line)
+      if (include) {
+        const target = include[2].trim()
+        if (!isUrl(target)) visit(path.resolve(dir, target), path.relative(base, resolved))
+        continue
+      }
+      const local = localPathOf(line, FIND_LINKS.test(line) ? dir : cwd)
+      if (local) {
+        localPaths.push({
+          name: path.relative(base, local),
+          path: local,
+          ...(fingerprints ? { digest: fingerprint(local) } : {})
+        })
+      }
+    }
+  }
+  visit(file)
+  return { file: path.resolve(file), requirements, localPaths }
+}
