@@ -230,6 +230,10 @@ export function getInputs(
 
   // Every file it pulls in (-r, -c) must be there too.
   const tree = readRequirementsTree(requirements, workspace, { fingerprints: false })
+  // pip echoes requirement lines (direct URLs included): mask their credentials first.
+  for (const file of tree.requirements) {
+    for (const line of file.lines) for (const secret of credentialsIn(line)) core.setSecret(secret)
+  }
 
   const runtimes = parseRuntimes(read('runtimes'))
   const architectures = parseArchitectures(read('architectures') || 'x86_64')

@@ -75,5 +75,33 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
 
   // Console scripts are useless in a layer (and point at the runner's interpreter).
   fs.rmSync(path.join(targetDir, 'bin'), { recursive: true, force: true })
+  dropLocalOrigins(targetDir)
   return await installedDistributions(targetDir)
+}
+
+/**
+ * A package installed from a local path records that path of the runner in
+ * `*.dist-info/direct_url.json` (PEP 610). It means nothing on Lambda and
+ * tells anyone with the layer where the runner's checkout was: drop the file
+ * (and its RECORD row), as for any package that did not come from a URL.
+ */
+function dropLocalOrigins(siteDir: string): void {
+  for (const entry of fs.readdirSync(siteDir)) {
+    if (!entry.endsWith('.dist-info')) continue
+    const file = path.join(siteDir, entry, 'direct_url.json')
+    let origin: { url?: unknown }
+    try {
+      origin = JSON.parse(fs.readFileSync(file, 'utf8')) as { url?: unknown }
+    } catch {
+      continue
+    }
+    if (typeof origin.url !== 'string' || !origin.url.startsWith('file:')) continue
+    fs.rmSync(file)
+    const record = path.join(siteDir, entry, 'RECORD')
+    if (fs.existsSync(record)) {
+      const rows = fs.readFileSync(record, 'utf8').split('\n')
+      const kept = rows.filter(row => !row.startsWith(`${entry}/direct_url.json,`))
+      fs.writeFileSync(record, kept.join('\n'))
+    }
+  }
 }

@@ -14,7 +14,7 @@ export interface RequirementsTree {
   /** Every requirements/constraints file, in the order pip reads them, normalized; names relative to the workspace. */
   requirements: Array<{ name: string; lines: string[] }>
   /** Local files and folders the requirements point at (packages, --find-links). */
-  localPaths: Array<{ name: string; path: string; digest?: string }>
+  localPaths: Array<{ name: string; path: string; digest?: string; project?: boolean }>
 }
 
 /**
@@ -114,22 +114,86 @@ export function readRequirementsTree(
     requirements.push({ name: path.relative(base, resolved), lines })
     const dir = path.dirname(resolved)
     for (const line of lines) {
+      if (/^(-e|--editable)(\s|=)/.test(line)) {
+        throw new ActionError(
+          `Input \`requirements\`: ${path.relative(base, resolved)} has the editable requirement "${line}". An editable install puts a link to the runner's checkout in the layer, not the package, and the link breaks on Lambda. List the path without -e (for example "${line.replace(/^(-e|--editable)(\s+|=)/, '')}"): the action installs it as a regular package.`
+        )
+      }
       const include = INCLUDE.exec(line)
       if (include) {
         const target = include[2].trim()
         if (!isUrl(target)) visit(path.resolve(dir, target), path.relative(base, resolved))
         continue
       }
-      const local = localPathOf(line, FIND_LINKS.test(line) ? dir : cwd)
+      const findLinks = FIND_LINKS.test(line)
+      const local = localPathOf(line, findLinks ? dir : cwd)
       if (local) {
+        const project = !findLinks && isDirectory(local)
+        if (project) refuseLinksLeaving(local, line, base)
         localPaths.push({
           name: path.relative(base, local),
           path: local,
-          ...(fingerprints ? { digest: fingerprint(local) } : {})
+          ...(fingerprints ? { digest: fingerprint(local) } : {}),
+          ...(project ? { project } : {})
         })
       }
     }
   }
   visit(file)
   return { file: path.resolve(file), requirements, localPaths }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+const NOT_BUILT = new Set([
+  '.git',
+  '.hg',
+  '.svn',
+  '.tox',
+  '.nox',
+  '.venv',
+  'node_modules',
+  '__pycache__'
+])
+
+/**
+ * A local project whose source tree links outside itself would have the
+ * link's target copied into the layer by its build (setuptools copies the
+ * bytes a link points at). Refuse it, naming each link and its target.
+ */
+function refuseLinksLeaving(project: string, line: string, base: string): void {
+  const root = fs.realpathSync(project)
+  const found: string[] = []
+  const visit = (dir: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (NOT_BUILT.has(entry.name)) continue
+      const abs = path.join(dir, entry.name)
+      if (entry.isSymbolicLink()) {
+        let target: string
+        try {
+          target = fs.realpathSync(abs)
+        } catch {
+          continue // dangling: nothing to copy
+        }
+        const rel = path.relative(root, target)
+        if (rel.startsWith('..') || path.isAbsolute(rel)) {
+          found.push(`${path.relative(base, abs)} links to ${target}`)
+        }
+      } else if (entry.isDirectory()) {
+        visit(abs)
+      }
+    }
+  }
+  visit(project)
+  if (found.length > 0) {
+    throw new ActionError(
+      `Input \`requirements\`: the local project "${line}" has symbolic links to files outside it, whose contents its build would copy into the layer:\n${found.map(f => `- ${f}`).join('\n')}\nOnly files inside the project go into a layer: replace each link with the file itself, or remove it.`
+    )
+  }
 }

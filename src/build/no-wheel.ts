@@ -1,0 +1,225 @@
+/**
+ * What to do about a requirement that no wheel for the target satisfies:
+ * name a project or version that is not on the index at once, refuse to
+ * compile a project that ships compiled wheels for other platforms (naming
+ * the newest release that fits), and build the rest from source when the
+ * result is pure Python.
+ */
+import * as core from '@actions/core'
+import fs from 'node:fs'
+import path from 'node:path'
+import { ActionError } from '../errors.js'
+import { normalizeName } from '../layer/dist-info.js'
+import { ARCHITECTURES, glibcString, RUNTIMES } from '../runtimes.js'
+import { run, type RunResult } from '../util/process.js'
+import { escapingArchiveLinks } from './sdist-links.js'
+import type { InstallOptions } from './install.js'
+import {
+  pipEnv,
+  pipErrorExcerpt,
+  requirementName,
+  targetArgs,
+  targetLabel,
+  unsatisfiedRequirement
+} from './pip.js'
+
+/**
+ * A requirement with no wheel for the target: build it from its source
+ * distribution with the runtime's interpreter. A pure-Python result is
+ * Lambda-safe and goes to `wheelhouse`; anything compiled on the runner is
+ * not, and fails with advice.
+ */
+async function buildFromSource(
+  options: InstallOptions,
+  requirement: string,
+  wheelhouse: string
+): Promise<void> {
+  const { interpreter, runtime, architecture } = options
+  const name = requirementName(requirement)
+  const label = targetLabel(runtime, architecture)
+  const scratch = fs.mkdtempSync(path.join(options.workDir, 'sdist-'))
+  const sources = fs.mkdtempSync(path.join(options.workDir, 'sources-'))
+  core.info(`No wheel of ${requirement} fits ${label}; trying its source distribution.`)
+  const pipArgs = ['--no-deps', '--no-binary', name, ...options.pipArgs]
+  let built = await run(
+    interpreter.path,
+    ['-m', 'pip', 'download', ...pipArgs, '--dest', sources, requirement],
+    { env: pipEnv(), cwd: options.cwd }
+  )
+  if (built.exitCode === 0) {
+    // Checked before it is built: the build would copy what its links point at.
+    const archive = fs.readdirSync(sources).find(f => normalizeName(f).startsWith(normalizeName(name)))
+    const escaping = archive ? escapingArchiveLinks(path.join(sources, archive)) : []
+    if (archive && escaping.length > 0) {
+      throw new ActionError(
+        `Package ${requirement}: its source distribution ${archive} holds links to files outside it, which its build would copy into the layer: ${escaping.map(l => `${l.entry} → ${l.target}`).join(', ')}. Such an archive is never built; use a release with a wheel, or report it to the package's maintainers.`
+      )
+    }
+    built = await run(
+      interpreter.path,
+      [
+        '-m',
+        'pip',
+        'wheel',
+        ...pipArgs,
+        '--wheel-dir',
+        scratch,
+        archive ? path.join(sources, archive) : requirement
+      ],
+      { env: pipEnv(), cwd: options.cwd }
+    )
+  }
+  if (built.exitCode !== 0) {
+    const output = built.stdout + built.stderr
+    if (unsatisfiedRequirement(output)) await explainMissing(options, requirement, 'no-sdist')
+    throw new ActionError(
+      `Package ${requirement} has no wheel for ${label}, and building it from its source distribution failed (pip's full output is in the log above):\n${pipErrorExcerpt(built.stdout, built.stderr, 15)}`
+    )
+  }
+  const wheels = fs.readdirSync(scratch).filter(f => f.endsWith('.whl'))
+  const wheel =
+    wheels.find(f => normalizeName(f.split('-')[0]) === normalizeName(name)) ?? wheels[0]
+  if (!wheel) {
+    throw new ActionError(`Building ${requirement} from source produced no wheel.`)
+  }
+  const tags = wheel
+    .replace(/\.whl$/, '')
+    .split('-')
+    .slice(-3)
+  if (tags[1] !== 'none' || tags[2] !== 'any') {
+    throw new ActionError(
+      `Package ${requirement} has no wheel for ${label}, and its source distribution compiles to machine code (${wheel}) on this runner, linked against the runner's libraries, not Lambda's. Use a distribution that ships manylinux wheels instead (for psycopg2, use psycopg2-binary or psycopg[binary]), pin a version that has wheels for ${architecture}, or build this package in an Amazon Linux container.`
+    )
+  }
+  fs.mkdirSync(wheelhouse, { recursive: true })
+  fs.copyFileSync(path.join(scratch, wheel), path.join(wheelhouse, wheel))
+  core.info(`Built pure-Python ${wheel} from source: it runs on any platform.`)
+}
+
+/**
+ * Whether pip finds a binary wheel of the requirement for this runner's own
+ * platform. When it does but none fits Lambda, the project ships compiled
+ * wheels (for a newer glibc or another CPU): building it from source here
+ * would only produce machine code for the runner, after minutes of compiling.
+ */
+async function hasHostWheel(options: InstallOptions, requirement: string): Promise<boolean> {
+  const probe = await pipProbe(options, [
+    ...DRY_RUN,
+    '--only-binary=:all:',
+    ...options.indexArgs,
+    requirement
+  ])
+  return probe.exitCode === 0
+}
+
+/** pip options of a resolution that installs nothing. */
+const DRY_RUN = ['install', '--dry-run', '--ignore-installed', '--no-deps', '--quiet']
+
+/** A silent pip run that only asks the index something. */
+async function pipProbe(options: InstallOptions, args: string[]): Promise<RunResult> {
+  return await run(options.interpreter.path, ['-m', 'pip', ...args], {
+    env: pipEnv(),
+    cwd: options.cwd,
+    silent: true
+  })
+}
+
+/** The versions of a project on the configured indexes, newest first; undefined when it is not there. */
+async function indexVersions(options: InstallOptions, name: string): Promise<string[] | undefined> {
+  const probe = await pipProbe(options, ['index', 'versions', ...options.indexArgs, name])
+  const available = /Available versions:\s*(.*)/.exec(probe.stdout)?.[1]?.trim()
+  if (probe.exitCode !== 0 || !available) return undefined
+  return available.split(',').map(v => v.trim())
+}
+
+/** The newest release of `name` that has a wheel for the target, if any (a dry run; nothing is written). */
+async function newestFitting(options: InstallOptions, name: string): Promise<string | undefined> {
+  const report = path.join(fs.mkdtempSync(path.join(options.workDir, 'probe-')), 'report.json')
+  const probe = await pipProbe(options, [
+    ...DRY_RUN,
+    '--report',
+    report,
+    '--target',
+    path.join(path.dirname(report), 'target'),
+    ...targetArgs(options.runtime, options.architecture),
+    ...options.indexArgs,
+    name
+  ])
+  if (probe.exitCode !== 0) return undefined
+  try {
+    const parsed = JSON.parse(fs.readFileSync(report, 'utf8')) as {
+      install?: Array<{ metadata?: { version?: string } }>
+    }
+    return parsed.install?.[0]?.metadata?.version
+  } catch {
+    return undefined
+  }
+}
+
+/** "requests==99.0" → "99.0"; undefined for anything but one exact pin. */
+function pinnedVersion(requirement: string): string | undefined {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?===?([^,;<>=!~\s]+)$/.exec(
+    requirement.trim()
+  )?.[1]
+}
+
+/**
+ * Throws the right error for a requirement that no wheel for the target
+ * satisfies: it ships compiled wheels for other platforms only (`compiled`),
+ * or it has neither a fitting wheel nor a source distribution (`no-sdist`).
+ * Names the newest release that does fit, when there is one.
+ */
+export async function explainMissing(
+  options: InstallOptions,
+  requirement: string,
+  reason: 'compiled' | 'no-sdist'
+): Promise<never> {
+  const { runtime, architecture } = options
+  const name = requirementName(requirement)
+  const label = targetLabel(runtime, architecture)
+  const fitting = await newestFitting(options, name)
+  const wheel = `an ${ARCHITECTURES[architecture].wheelArch} manylinux wheel for glibc ${glibcString(runtime)} or older and CPython ${RUNTIMES[runtime].python}`
+  const advice = fitting
+    ? ` The newest release that has one is ${name} ${fitting}: pin ${name}==${fitting}${RUNTIMES[runtime].glibc[1] < 34 ? ', or move to python3.12 or later (glibc 2.34) for newer releases' : ''}.`
+    : RUNTIMES[runtime].glibc[1] < 34
+      ? ' Newer releases often need glibc 2.28+: pin an older version that still ships manylinux2014 wheels, or move to python3.12 or later (glibc 2.34).'
+      : ` No release has one: check the project's supported platforms.`
+  if (reason === 'compiled') {
+    throw new ActionError(
+      `Package ${requirement} has no wheel for ${label}: it ships compiled wheels, but no release matching it has ${wheel}. (This runner's platform has one, which would not load on Lambda; building it from source here would link it against the runner's libraries, so the action does not try.)${advice}`
+    )
+  }
+  throw new ActionError(
+    `Package ${requirement} has no wheel for ${label}: no release matching it has ${wheel}, and none has a source distribution.${advice}`
+  )
+}
+
+/**
+ * A requirement that no wheel for the target satisfies: fail at once when the
+ * project or the pinned version is not on the index at all, or when it ships
+ * compiled wheels for other platforms only; otherwise build it from its source
+ * distribution (pure-Python results only).
+ */
+export async function resolveMissing(
+  options: InstallOptions,
+  requirement: string,
+  wheelhouse: string
+): Promise<void> {
+  const name = requirementName(requirement)
+  const versions = await indexVersions(options, name)
+  if (!versions) {
+    throw new ActionError(
+      `Package ${requirement} was not found on the package index (pip: "No matching distribution found for ${requirement}"). Check its name in ${path.basename(options.requirements)}, and \`pip-args\` / pip configuration if it lives on a private index.`
+    )
+  }
+  const pinned = pinnedVersion(requirement)
+  if (pinned && !versions.includes(pinned)) {
+    throw new ActionError(
+      `Package ${name} has no version ${pinned} on the package index (newest: ${versions.slice(0, 3).join(', ')}). Check the pin ${requirement} in ${path.basename(options.requirements)} (or in the package that requires it).`
+    )
+  }
+  if (await hasHostWheel(options, requirement))
+    await explainMissing(options, requirement, 'compiled')
+  await buildFromSource(options, requirement, wheelhouse)
+}
+

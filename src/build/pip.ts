@@ -1,0 +1,96 @@
+/**
+ * pip's command lines and output, as pure functions: the options that select
+ * wheels for the Lambda target, pip's environment, and what to quote from a
+ * failed run.
+ */
+import { type Architecture, glibcString, platformTags, type Runtime, RUNTIMES } from '../runtimes.js'
+import { packageCodeEnv } from '../util/package-env.js'
+
+/** The pip arguments that select wheels for the Lambda target. */
+export function targetArgs(runtime: Runtime, architecture: Architecture): string[] {
+  const info = RUNTIMES[runtime]
+  return [
+    '--only-binary=:all:',
+    '--implementation',
+    'cp',
+    '--python-version',
+    info.python,
+    '--abi',
+    info.abi,
+    ...platformTags(info.glibc, architecture).flatMap(tag => ['--platform', tag])
+  ]
+}
+
+export function pipInstallArgs(options: {
+  runtime: Runtime
+  architecture: Architecture
+  requirements: string
+  targetDir: string
+  pipArgs: string[]
+  findLinks?: string
+}): string[] {
+  return [
+    '-m',
+    'pip',
+    'install',
+    '--target',
+    options.targetDir,
+    '--no-compile',
+    '--disable-pip-version-check',
+    // pip would check against the interpreter's own site-packages, not the layer.
+    '--no-warn-conflicts',
+    ...targetArgs(options.runtime, options.architecture),
+    ...(options.findLinks ? ['--find-links', options.findLinks] : []),
+    ...options.pipArgs,
+    '-r',
+    options.requirements
+  ]
+}
+
+/**
+ * pip's environment: the job's, without its credentials (pip runs build
+ * backends, which are package code), plus switches that keep pip quiet and
+ * non-interactive.
+ */
+export function pipEnv(): NodeJS.ProcessEnv {
+  return {
+    ...packageCodeEnv(),
+    PIP_NO_INPUT: '1',
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    PIP_ROOT_USER_ACTION: 'ignore',
+    PYTHONDONTWRITEBYTECODE: '1'
+  }
+}
+
+/** The requirement pip could not satisfy, from its output. */
+export function unsatisfiedRequirement(output: string): string | undefined {
+  const matches = [...output.matchAll(/No matching distribution found for (\S+)/g)]
+  return matches.length ? matches[matches.length - 1][1] : undefined
+}
+
+/** pip lines that are progress, not the error. */
+const PIP_NOISE =
+  /━|^\s*(Collecting|Downloading|Using cached|Processing|Looking in|Obtaining|Requirement already|Saved |Installing build|Getting requirements|Preparing metadata|WARNING: Location )/
+
+/**
+ * What a user needs from a failed pip run: its error lines (stderr) and, for
+ * a conflict, pip's explanation (which it prints to stdout); not its progress.
+ */
+export function pipErrorExcerpt(stdout: string, stderr: string, lines = 25): string {
+  const keep = (text: string): string[] =>
+    text.split(/\r?\n/).filter(l => l.trim() !== '' && !PIP_NOISE.test(l))
+  const conflictAt = stdout.indexOf('The conflict is caused by:')
+  const errors = keep(stderr.trim() ? stderr : conflictAt === -1 ? stdout : '')
+  const explanation = conflictAt === -1 ? [] : keep(stdout.slice(conflictAt))
+  return [...errors, ...explanation].slice(-lines).join('\n')
+}
+
+/** The project name of a requirement: "numpy>=2" → "numpy". */
+export function requirementName(requirement: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(requirement)?.[0] ?? requirement
+}
+
+/** "python3.11 / x86_64 (Amazon Linux 2, glibc 2.26)". */
+export function targetLabel(runtime: Runtime, architecture: Architecture): string {
+  return `${runtime} / ${architecture} (${RUNTIMES[runtime].os}, glibc ${glibcString(runtime)})`
+}
