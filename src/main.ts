@@ -6,8 +6,7 @@
  */
 import * as core from '@actions/core'
 import { attachLayer, preflight, publishLayer } from './aws/index.js'
-import { buildLayer, freshWorkDir, zipPathIn } from './build/index.js'
-import { findInterpreters } from './build/interpreters.js'
+import { buildLayer, findInterpreters, freshWorkDir, zipPathIn } from './build/index.js'
 import { openCache } from './cache/index.js'
 import { getInputs } from './inputs.js'
 import type { BuiltLayer } from './layer/built.js'

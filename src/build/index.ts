@@ -19,6 +19,8 @@ import { compileBytecode } from './bytecode.js'
 import type { Interpreter } from './interpreters.js'
 import { type Site, stageLayer } from './stage.js'
 
+export { findInterpreters } from './interpreters.js'
+
 /** A fresh scratch folder for this layer under RUNNER_TEMP. */
 export function freshWorkDir(layerName: string): string {
   const base = path.resolve(process.env.RUNNER_TEMP || os.tmpdir())
