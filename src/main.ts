@@ -9,16 +9,9 @@ import { attachLayer, preflight, publishLayer } from './aws/index.js'
 import { buildLayer, findInterpreters, freshWorkDir, zipPathIn } from './build/index.js'
 import { openCache } from './cache/index.js'
 import { getInputs } from './inputs.js'
-import type { BuiltLayer } from './layer/built.js'
+import { type BuiltLayer, packageList } from './layer/built.js'
 import { RunReport } from './report/run-report.js'
 import { endOfSupportWarnings } from './runtimes.js'
-
-/** "name==version" of every package in the layer, once each, sorted by normalized name. */
-function packageList(layer: BuiltLayer): string[] {
-  const normalized = (line: string): string => line.toLowerCase().replace(/[-_.]+/g, '-')
-  const all = new Set(layer.sites.flatMap(s => s.packages.map(p => `${p.name}==${p.version}`)))
-  return [...all].sort((a, b) => normalized(a).localeCompare(normalized(b), 'en'))
-}
 
 /** Records the layer in the outputs and the summary. */
 function reportLayer(report: RunReport, layer: BuiltLayer): void {

@@ -1,6 +1,6 @@
 /** The finished layer, built now or restored from the cache: what publishing and reporting need. */
 import type { Runtime } from '../runtimes.js'
-import type { InstalledPackage } from './dist-info.js'
+import { type InstalledPackage, normalizeName } from './dist-info.js'
 import type { ZipResult } from './zip.js'
 
 /** One site folder of the layer: which runtime reads it, with which packages. */
@@ -18,4 +18,10 @@ export interface BuiltLayer {
   sites: SiteRecord[]
   /** The layer holds shared objects (machine code), so it is tied to its runtimes and architecture. */
   machineCode: boolean
+}
+
+/** "name==version" of every package in the layer, once each, sorted by normalized name. */
+export function packageList(layer: BuiltLayer): string[] {
+  const all = new Set(layer.sites.flatMap(s => s.packages.map(p => `${p.name}==${p.version}`)))
+  return [...all].sort((a, b) => normalizeName(a).localeCompare(normalizeName(b), 'en'))
 }

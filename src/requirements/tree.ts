@@ -46,13 +46,11 @@ function localPathOf(line: string, dir: string): string | undefined {
   const findLinks = FIND_LINKS.exec(line)
   const candidate = findLinks
     ? findLinks[2].trim()
-    : line.startsWith('-e ') || line.startsWith('--editable ')
-      ? line.split(' ').slice(1).join(' ')
-      : /^(\.{1,2}[\\/]|\/|file:)/.test(line)
-        ? line.split(/\s|;/)[0]
-        : /\s@\s*file:/.test(line)
-          ? line.split('@').slice(1).join('@').trim().split(/\s|;/)[0]
-          : undefined
+    : /^(\.{1,2}[\\/]|\/|file:)/.test(line)
+      ? line.split(/\s|;/)[0]
+      : /\s@\s*file:/.test(line)
+        ? line.split('@').slice(1).join('@').trim().split(/\s|;/)[0]
+        : undefined
   if (!candidate || isUrl(candidate)) return undefined
   const plain = candidate
     .replace(/^file:(\/\/)?/, '')
