@@ -80,11 +80,22 @@ function parsePipArgs(
   for (const secret of credentialsIn(value)) core.setSecret(secret)
   const pipArgs = splitArgs(value)
   const options = parsePipOptions(pipArgs)
-  return {
-    pipArgs,
-    indexArgs: indexArgs(options),
-    pipFiles: filesNamed(options).map(file => path.resolve(workspace, file))
+  const files = new Set(filesNamed(options).map(file => path.resolve(workspace, file)))
+  // Requirement and constraint files named here are read like the
+  // requirements input: refused unless they are requirements files, and
+  // every file they pull in counts for the cache.
+  for (const named of filesNamed(options, ['--requirement', '--constraint'])) {
+    const tree = readRequirementsTree(path.resolve(workspace, named), workspace, {
+      fingerprints: false,
+      input: 'pip-args'
+    })
+    for (const r of tree.requirements) {
+      files.add(path.resolve(workspace, r.name))
+      for (const line of r.lines) for (const secret of credentialsIn(line)) core.setSecret(secret)
+    }
+    for (const p of tree.localPaths) files.add(p.path)
   }
+  return { pipArgs, indexArgs: indexArgs(options), pipFiles: [...files] }
 }
 
 function parseRuntimes(value: string): Runtime[] {

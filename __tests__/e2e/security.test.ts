@@ -416,8 +416,12 @@ describe('secrets in messages', () => {
       )
     })
 
-    it('fails', () => {
+    it('fails before pip runs, saying it is not a requirements file', () => {
       expect(run.result.exitCode).toBe(1)
+      expect(errorOf(run)).toMatch(
+        /^Input `requirements`: \/proc\/self\/environ is not a requirements file/
+      )
+      expect(pipInstallRan(run)).toBe(false)
     })
 
     it('the log, as the runner displays it, does not show the secret', () => {
@@ -426,6 +430,46 @@ describe('secrets in messages', () => {
 
     it('the job summary does not hold the secret', () => {
       expect(run.result.summary).not.toBe('')
+      expect(linesWith(run.result.summary, secret)).toEqual([])
+    })
+  })
+
+  describe.each([
+    ['requirements: a .env file', 'secrets.env', ''],
+    ['pip-args: -r of a .env file', 'requirements.txt', '-r secrets.env'],
+    ['pip-args: -c /proc/self/environ', 'requirements.txt', '-c /proc/self/environ']
+  ])('%s', (_what, requirements, pipArgs) => {
+    const secret = marker('dotenv-secret')
+    let run: Run
+
+    beforeAll(async () => {
+      const ws = workspace('six==1.17.0\n')
+      fs.writeFileSync(
+        path.join(ws, 'secrets.env'),
+        `REGION=eu-west-1\nAWS_SECRET_ACCESS_KEY=${secret}\n`
+      )
+      run = await act(
+        {
+          'layer-name': 'dotenv',
+          runtimes: 'python3.12',
+          publish: 'false',
+          requirements,
+          'pip-args': pipArgs
+        },
+        ws,
+        { AWS_SECRET_ACCESS_KEY: secret }
+      )
+    })
+
+    it('fails before pip runs, naming the input and the file, never its content', () => {
+      expect(run.result.exitCode).toBe(1)
+      expect(errorOf(run)).toMatch(
+        new RegExp(
+          `^Input \`${pipArgs ? 'pip-args' : 'requirements'}\`: \\S+ is not a requirements file`
+        )
+      )
+      expect(pipInstallRan(run)).toBe(false)
+      expect(linesWith(displayedLog(run.result.log), secret)).toEqual([])
       expect(linesWith(run.result.summary, secret)).toEqual([])
     })
   })

@@ -99,11 +99,27 @@ describe('getInputs accepts', () => {
       inputs({ 'pip-args': `--extra-index-url "https://x.example/simple" --pre --no-deps` }).pipArgs
     ).toEqual(['--extra-index-url', 'https://x.example/simple', '--pre', '--no-deps'])
   })
+
+  it('pip-args naming files: each, and every file a -r/-c file pulls in, counts for the cache', () => {
+    fs.mkdirSync(path.join(workspace, 'pins'), { recursive: true })
+    fs.writeFileSync(path.join(workspace, 'pins', 'base.txt'), '-c nested.txt\nsix\n')
+    fs.writeFileSync(path.join(workspace, 'pins', 'nested.txt'), 'six==1.17.0\n')
+    expect(
+      inputs({ 'pip-args': '-c pins/base.txt --find-links ./wheels' }).pipFiles.sort()
+    ).toEqual(
+      ['pins/base.txt', 'pins/nested.txt', 'wheels'].map(f => path.join(workspace, f)).sort()
+    )
+  })
 })
 
 describe('getInputs rejects, naming the input and the value', () => {
   it.each([
     [{ 'layer-name': '' }, /`layer-name` is required/],
+    [
+      { 'pip-args': '-r /proc/self/environ' },
+      /`pip-args`: \/proc\/self\/environ is not a requirements file/
+    ],
+    [{ 'pip-args': '-c missing.txt' }, /`pip-args`: missing\.txt cannot be read/],
     [{ requirements: 'nope.txt' }, /`requirements` points to "nope.txt"/],
     [{ requirements: 'a-folder' }, /`requirements` points to "a-folder", which is not a file/],
     [{ runtimes: '' }, /`runtimes` is required/],

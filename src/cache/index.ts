@@ -13,7 +13,13 @@ import type { BuiltLayer } from '../layer/built.js'
 import type { RunReport } from '../report/run-report.js'
 import type { Runtime } from '../runtimes.js'
 import { BUILD_FORMAT_VERSION, cacheKeyFor } from './key.js'
-import { cacheServiceAvailable, restoreLayer, saveLayer, ZIP_NAME } from './store.js'
+import {
+  cacheServiceAvailable,
+  replacementKey,
+  restoreLayer,
+  saveLayer,
+  ZIP_NAME
+} from './store.js'
 
 export interface LayerCache {
   /** The cached layer, its zip copied to `zipPath`; undefined on a miss (or without a cache). */
@@ -44,21 +50,36 @@ export async function openCache(
   }
   const key = await cacheKeyFor(inputs, interpreters)
   const dir = cacheDir()
+  // Set when the entry found cannot serve this run: the rebuild is saved
+  // under a new key that later lookups prefer, since entries are immutable.
+  let saveAs = key
   return {
     async restore(zipPath) {
-      let manifest = await report.phase('Cache restore', async () => restoreLayer(dir, key))
-      if (manifest && inputs.verify && !manifest.verified) {
-        core.info('The cached zip was built without verify; rebuilding to verify it.')
+      const found = await report.phase('Cache restore', async () => restoreLayer(dir, key))
+      let manifest = found.manifest
+      if (found.problem) {
+        saveAs = replacementKey(key)
+        core.warning(
+          `Cache entry ${found.entry} is unusable (${found.problem}). Rebuilding; the new build is saved as ${saveAs} and replaces it for later runs.`
+        )
+      } else if (manifest && inputs.verify && !manifest.verified) {
+        saveAs = replacementKey(key)
+        core.info(
+          `The cached zip was built without verify; rebuilding to verify it (saved as ${saveAs}).`
+        )
         manifest = undefined
       } else if (manifest && inputs.smokeTest && !manifest.smokeTested) {
-        core.info('The cached zip was not import-tested; rebuilding to run the smoke test.')
+        saveAs = replacementKey(key)
+        core.info(
+          `The cached zip was not import-tested; rebuilding to run the smoke test (saved as ${saveAs}).`
+        )
         manifest = undefined
       }
       if (!manifest) {
-        report.summary.cache = `miss (${key}); saved after the build`
+        report.summary.cache = `miss (${key})`
         return undefined
       }
-      report.summary.cache = `hit (${key})`
+      report.summary.cache = `hit (${found.entry ?? key})`
       report.output('cache-hit', 'true')
       fs.copyFileSync(path.join(dir, ZIP_NAME), zipPath)
       const { bytes, sha256, unzippedBytes, files } = manifest
@@ -71,7 +92,7 @@ export async function openCache(
     async save(layer) {
       const { path: zipPath, ...zip } = layer.zip
       const saved = await report.phase('Cache save', async () =>
-        saveLayer(dir, key, zipPath, {
+        saveLayer(dir, saveAs, zipPath, {
           formatVersion: BUILD_FORMAT_VERSION,
           key,
           ...zip,
@@ -82,7 +103,9 @@ export async function openCache(
           machineCode: layer.machineCode
         })
       )
-      if (!saved) report.summary.cache = `miss (${key}); not saved`
+      report.summary.cache = saved
+        ? `miss (${key}); saved as ${saveAs}`
+        : `miss (${key}); not saved`
     }
   }
 }

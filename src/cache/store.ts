@@ -40,39 +40,73 @@ export function cacheServiceAvailable(): boolean {
 }
 
 /**
- * Restores the entry for `key` into `dir`; returns its manifest when the zip
- * is there and matches the manifest's SHA-256, undefined otherwise.
+ * An entry that replaces an unusable one is saved as `<key>-rebuilt-<id>`:
+ * cache entries are immutable, so the bad one stays, and the lookup prefers
+ * the newest replacement over it.
  */
-export async function restoreLayer(dir: string, key: string): Promise<Manifest | undefined> {
+export const REBUILT = '-rebuilt'
+
+/** A key for a rebuild that replaces an unusable entry of `key`; unique per run. */
+export function replacementKey(key: string, now = Date.now()): string {
+  const run = [process.env.GITHUB_RUN_ID, process.env.GITHUB_RUN_ATTEMPT].filter(Boolean).join('.')
+  return `${key}${REBUILT}-${run ? `${run}-` : ''}${now.toString(36)}`
+}
+
+/** What the lookup found for a key. */
+export interface Restored {
+  /** The entry's manifest, when its zip is usable. */
+  manifest?: Manifest
+  /** The key of the entry found (the key itself or a replacement of it), if any. */
+  entry?: string
+  /** Why the entry found cannot be used; its rebuild is saved under a replacement key. */
+  problem?: string
+}
+
+/**
+ * Restores the newest entry for `key` (a replacement of it, or the key
+ * itself) into `dir`. The manifest comes back when the zip is there and
+ * matches the manifest's SHA-256; an entry that exists but cannot be used
+ * comes back with the problem, so that its rebuild replaces it.
+ */
+export async function restoreLayer(dir: string, key: string): Promise<Restored> {
   fs.rmSync(dir, { recursive: true, force: true })
   fs.mkdirSync(dir, { recursive: true })
-  let hit: string | undefined
+  // No entry is ever saved under `${key}${REBUILT}` itself: the primary key
+  // only prefix-matches replacements, and the restore key `key` matches the
+  // newest of the original and its replacements.
+  const keys: [string, string[]] = [`${key}${REBUILT}`, [key]]
+  let entry: string | undefined
   try {
-    hit = await cache.restoreCache([dir], key)
+    entry = await cache.restoreCache([dir], ...keys)
+    if (!entry) {
+      // A miss, or an entry whose archive failed to download or unpack
+      // (@actions/cache logs that as a warning and returns undefined).
+      const found = await cache.restoreCache([dir], ...keys, { lookupOnly: true })
+      if (found) return { entry: found, problem: 'its archive could not be restored' }
+    }
   } catch (error) {
     core.warning(`Cache restore failed, building instead: ${errorMessage(error)}`)
-    return undefined
+    return {}
   }
-  if (!hit) {
+  if (!entry) {
     core.info(`Cache miss for ${key}.`)
-    return undefined
+    return {}
   }
   const zipPath = path.join(dir, ZIP_NAME)
   let manifest: Manifest
   try {
     manifest = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST_NAME), 'utf8')) as Manifest
   } catch (error) {
-    core.warning(
-      `Cache entry ${hit} has no readable manifest (${errorMessage(error)}); rebuilding.`
-    )
-    return undefined
+    return { entry, problem: `it has no readable manifest: ${errorMessage(error)}` }
   }
-  if (!fs.existsSync(zipPath) || fileSha256(zipPath) !== manifest.sha256 || manifest.key !== key) {
-    core.warning(`Cache entry ${hit} does not match its manifest's SHA-256; rebuilding.`)
-    return undefined
+  if (manifest.key !== key) {
+    return { entry, problem: `its manifest names another key (${manifest.key})` }
+  }
+  if (!fs.existsSync(zipPath) || fileSha256(zipPath) !== manifest.sha256) {
+    return { entry, problem: "its zip does not match the manifest's SHA-256" }
   }
   core.info(`Cache hit for ${key}: ${manifest.bytes} bytes, CodeSha256 ${manifest.sha256}.`)
-  return manifest
+  return { manifest, entry }
 }
 
 /** Saves the zip and manifest under `key`. Never throws. */

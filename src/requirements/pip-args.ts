@@ -276,8 +276,11 @@ export function indexArgs(options: readonly ParsedOption[]): string[] {
 }
 
 /** Files pip-args names (-r, -c, --find-links on a local path): their content decides the layer. */
-export function filesNamed(options: readonly ParsedOption[]): string[] {
-  const files = new Set(['--requirement', '--constraint', '--find-links'])
+export function filesNamed(
+  options: readonly ParsedOption[],
+  names: readonly string[] = ['--requirement', '--constraint', '--find-links']
+): string[] {
+  const files = new Set(names)
   return options.flatMap(o =>
     files.has(o.name) && o.value !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(o.value)
       ? [o.value.replace(/^file:(\/\/)?/, '')]

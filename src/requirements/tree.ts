@@ -89,9 +89,11 @@ export function fingerprint(target: string): string {
 export function readRequirementsTree(
   file: string,
   cwd: string = path.dirname(file),
-  options: { fingerprints?: boolean } = {}
+  options: { fingerprints?: boolean; input?: string } = {}
 ): RequirementsTree {
   const fingerprints = options.fingerprints ?? true
+  // The input that named the file, for messages: `requirements` or `pip-args`.
+  const input = options.input ?? 'requirements'
   const base = cwd
   const requirements: RequirementsTree['requirements'] = []
   const localPaths: RequirementsTree['localPaths'] = []
@@ -100,34 +102,36 @@ export function readRequirementsTree(
     const resolved = path.resolve(current)
     if (seen.has(resolved)) return
     seen.add(resolved)
+    const name = shown(base, resolved)
     let text: string
     try {
-      text = fs.readFileSync(resolved, 'utf8')
+      text = decodeRequirements(fs.readFileSync(resolved))
     } catch {
       throw new ActionError(
-        `Input \`requirements\`: ${from ?? 'the requirements file'} refers to ${path.relative(base, resolved) || resolved}, which cannot be read.`
+        `Input \`${input}\`: ${from ? `${from} refers to ` : ''}${name}${from ? ', which' : ''} cannot be read.`
       )
     }
+    refuseNonRequirements(input, name, resolved, text)
     const lines = requirementLines(text)
     requirements.push({ name: path.relative(base, resolved), lines })
     const dir = path.dirname(resolved)
     for (const line of lines) {
       if (/^(-e|--editable)(\s|=)/.test(line)) {
         throw new ActionError(
-          `Input \`requirements\`: ${path.relative(base, resolved)} has the editable requirement "${line}". An editable install puts a link to the runner's checkout in the layer, not the package, and the link breaks on Lambda. List the path without -e (for example "${line.replace(/^(-e|--editable)(\s+|=)/, '')}"): the action installs it as a regular package.`
+          `Input \`${input}\`: ${name} has the editable requirement "${line}". An editable install puts a link to the runner's checkout in the layer, not the package, and the link breaks on Lambda. List the path without -e (for example "${line.replace(/^(-e|--editable)(\s+|=)/, '')}"): the action installs it as a regular package.`
         )
       }
       const include = INCLUDE.exec(line)
       if (include) {
         const target = include[2].trim()
-        if (!isUrl(target)) visit(path.resolve(dir, target), path.relative(base, resolved))
+        if (!isUrl(target)) visit(path.resolve(dir, target), name)
         continue
       }
       const findLinks = FIND_LINKS.test(line)
       const local = localPathOf(line, findLinks ? dir : cwd)
       if (local) {
         const project = !findLinks && isDirectory(local)
-        if (project) refuseLinksLeaving(local, line, base)
+        if (project) refuseLinksLeaving(input, local, line, base)
         localPaths.push({
           name: path.relative(base, local),
           path: local,
@@ -139,6 +143,60 @@ export function readRequirementsTree(
   }
   visit(file)
   return { file: path.resolve(file), requirements, localPaths }
+}
+
+/**
+ * A requirements file's text, decoded as pip does: a byte-order mark selects
+ * UTF-8 or UTF-16 (PowerShell writes `pip freeze > requirements.txt` as
+ * UTF-16), and UTF-8 otherwise.
+ */
+export function decodeRequirements(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le')
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    const even = bytes.subarray(2, bytes.length - (bytes.length % 2))
+    return Buffer.from(even).swap16().toString('utf16le')
+  }
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    return bytes.subarray(3).toString('utf8')
+  }
+  return bytes.toString('utf8')
+}
+
+/**
+ * A file that is not a requirements file (an environment dump, a key, a
+ * binary) must not reach pip, which quotes invalid lines in its errors: its
+ * content would land in the log and the job summary. Refuse it here, naming
+ * the file and at most a line number and a variable's name, never a value.
+ */
+function refuseNonRequirements(input: string, name: string, file: string, text: string): void {
+  const refuse = (why: string): never => {
+    throw new ActionError(
+      `Input \`${input}\`: ${name} is not a requirements file (${why}). Name a text file of requirements, one per line (pip's requirements format); its content is not shown here.`
+    )
+  }
+  let regular = false
+  try {
+    regular = fs.statSync(file).isFile()
+  } catch {
+    // read above, so it exists; a race at worst
+  }
+  if (!regular) refuse('it is not a regular file')
+  if (text.includes('\0')) refuse('it holds binary data: NUL bytes')
+  if (text.includes('\uFFFD')) refuse('it is not UTF-8 text')
+  const lines = text.split(/\r?\n/)
+  for (let i = 0; i < lines.length; i++) {
+    // NAME=value: a shell or .env assignment; pip would echo it whole.
+    const assignment = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)/.exec(lines[i])
+    if (assignment) {
+      refuse(`line ${i + 1} assigns the variable ${assignment[1]}, which is not a requirement`)
+    }
+  }
+}
+
+/** A path for messages: relative to the workspace when inside it, absolute otherwise. */
+function shown(base: string, p: string): string {
+  const rel = path.relative(base, p)
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p
 }
 
 function isDirectory(p: string): boolean {
@@ -165,7 +223,7 @@ const NOT_BUILT = new Set([
  * link's target copied into the layer by its build (setuptools copies the
  * bytes a link points at). Refuse it, naming each link and its target.
  */
-function refuseLinksLeaving(project: string, line: string, base: string): void {
+function refuseLinksLeaving(input: string, project: string, line: string, base: string): void {
   const root = fs.realpathSync(project)
   const found: string[] = []
   const visit = (dir: string): void => {
@@ -181,7 +239,7 @@ function refuseLinksLeaving(project: string, line: string, base: string): void {
         }
         const rel = path.relative(root, target)
         if (rel.startsWith('..') || path.isAbsolute(rel)) {
-          found.push(`${path.relative(base, abs)} links to ${target}`)
+          found.push(`${shown(base, abs)} links to ${target}`)
         }
       } else if (entry.isDirectory()) {
         visit(abs)
@@ -191,7 +249,7 @@ function refuseLinksLeaving(project: string, line: string, base: string): void {
   visit(project)
   if (found.length > 0) {
     throw new ActionError(
-      `Input \`requirements\`: the local project "${line}" has symbolic links to files outside it, whose contents its build would copy into the layer:\n${found.map(f => `- ${f}`).join('\n')}\nOnly files inside the project go into a layer: replace each link with the file itself, or remove it.`
+      `Input \`${input}\`: the local project "${line}" has symbolic links to files outside it, whose contents its build would copy into the layer:\n${found.map(f => `- ${f}`).join('\n')}\nOnly files inside the project go into a layer: replace each link with the file itself, or remove it.`
     )
   }
 }
