@@ -52,6 +52,10 @@ export interface Inputs {
   verify: boolean
   smokeTest: boolean
   compile: boolean
+  /** Replace a newer version of the layer on a function with this one (allow-downgrade). */
+  allowDowngrade: boolean
+  /** How long one AWS call may take, retries included (aws-timeout, in seconds → ms). */
+  awsTimeoutMs: number
 }
 
 /** Anything that reads an input by name (core.getInput, or a map in tests). */
@@ -96,6 +100,18 @@ function parsePipArgs(
     for (const p of tree.localPaths) files.add(p.path)
   }
   return { pipArgs, indexArgs: indexArgs(options), pipFiles: [...files] }
+}
+
+/** A whole number of seconds within [min, max]. */
+function parseSeconds(name: string, value: string, min: number, max: number): number {
+  const v = value.trim()
+  const n = Number(v)
+  if (!/^\d+$/.test(v) || n < min || n > max) {
+    throw new ActionError(
+      `Input \`${name}\` must be a whole number of seconds from ${min} to ${max}, got "${value}".`
+    )
+  }
+  return n
 }
 
 function parseRuntimes(value: string): Runtime[] {
@@ -257,6 +273,8 @@ export function getInputs(
   const verify = parseBoolean('verify', read('verify') || 'true')
   const smokeTest = parseBoolean('smoke-test', read('smoke-test') || 'false')
   const compile = parseBoolean('compile', read('compile') || 'true')
+  const allowDowngrade = parseBoolean('allow-downgrade', read('allow-downgrade') || 'false')
+  const awsTimeoutMs = parseSeconds('aws-timeout', read('aws-timeout') || '120', 1, 3600) * 1000
   const description = optionalText('description', read('description'), LIMITS.descriptionMaxLength)
   const licenseInfo = optionalText(
     'license-info',
@@ -301,6 +319,8 @@ export function getInputs(
     cache,
     verify,
     smokeTest,
-    compile
+    compile,
+    allowDowngrade,
+    awsTimeoutMs
   }
 }

@@ -12,6 +12,7 @@ import { getInputs } from './inputs.js'
 import { type BuiltLayer, packageList } from './layer/built.js'
 import { RunReport } from './report/run-report.js'
 import { endOfSupportWarnings } from './runtimes.js'
+import { cancellation } from './util/cancel.js'
 
 /** Records the layer in the outputs and the summary. */
 function reportLayer(report: RunReport, layer: BuiltLayer): void {
@@ -33,12 +34,13 @@ function reportLayer(report: RunReport, layer: BuiltLayer): void {
 
 export async function run(): Promise<void> {
   const report = new RunReport(core.getInput('layer-name'))
+  const removeSignalHandlers = cancellation.install()
   try {
     const inputs = getInputs()
     report.summary.runtimes = inputs.runtimes
     report.summary.architectures = inputs.architectures
     report.summary.publishDisabled = !inputs.publish
-    for (const warning of endOfSupportWarnings(inputs.runtimes)) core.warning(warning)
+    for (const warning of endOfSupportWarnings(inputs.runtimes)) report.warn(warning)
     const workDir = freshWorkDir(inputs.layerName)
 
     const deployment = await preflight(inputs, report)
@@ -49,20 +51,23 @@ export async function run(): Promise<void> {
     const cache = await openCache(inputs, interpreters, report)
     let layer = await cache.restore(zipPathIn(workDir))
     if (!layer) {
+      cancellation.throwIfCancelled()
       layer = await buildLayer(inputs, interpreters, workDir, report)
       await cache.save(layer)
     }
     reportLayer(report, layer)
+    cancellation.throwIfCancelled()
 
     if (!deployment) {
       core.info('publish is false: the zip is built and nothing was sent to AWS.')
       return
     }
     const version = await publishLayer(inputs, deployment, layer, report)
-    await attachLayer(deployment, version, report)
+    await attachLayer(inputs, deployment, version, report)
   } catch (error) {
     report.fail(error)
   } finally {
     await report.finish()
+    removeSignalHandlers()
   }
 }

@@ -24,8 +24,13 @@ import {
   type FunctionRef,
   type LayerName
 } from './arn.js'
+import { cancellation, CancelledError } from '../util/cancel.js'
 import {
   awsErrorName,
+  call,
+  CallTimeoutError,
+  type CallLimits,
+  DEFAULT_LIMITS,
   describeAwsError,
   isAccessDenied,
   isNotFound,
@@ -59,9 +64,19 @@ export interface PlanRequest {
   region: string
   /** Concurrent GetFunctionConfiguration calls (default 4). */
   concurrency?: number
+  limits?: CallLimits
 }
 
-export type AttachStatus = 'updated' | 'unchanged' | 'failed'
+/**
+ * - updated: now has our version;
+ * - unchanged: already had it;
+ * - newer-present: has a newer version of our layer, left alone (no `allow-downgrade`);
+ * - failed: could not be updated, and was not;
+ * - not-started: the run was cancelled before its update began;
+ * - unknown: its update was in flight when the run was cancelled.
+ */
+export type AttachStatus =
+  'updated' | 'unchanged' | 'newer-present' | 'failed' | 'not-started' | 'unknown'
 
 export interface AttachResult {
   functionArn: string
@@ -82,6 +97,9 @@ export interface AttachOptions {
   sleep?: (ms: number) => Promise<void>
   /** How long to wait for an update in progress to finish, per wait (default 300). */
   waiterMaxWaitSeconds?: number
+  /** Replace a newer version of our layer with this older one (default false: leave it, warn). */
+  allowDowngrade?: boolean
+  limits?: CallLimits
 }
 
 const DEFAULT_CONCURRENCY = 4
@@ -132,8 +150,13 @@ async function checkFunction(
   const quoted = `"${ref.input}"`
   let config: FunctionConfiguration
   try {
-    config = await client.send(
-      new GetFunctionConfigurationCommand({ FunctionName: ref.functionName })
+    config = await call(
+      `GetFunctionConfiguration (${ref.input})`,
+      (request.limits ?? DEFAULT_LIMITS).callTimeoutMs,
+      abortSignal =>
+        client.send(new GetFunctionConfigurationCommand({ FunctionName: ref.functionName }), {
+          abortSignal
+        })
     )
   } catch (error) {
     if (isNotFound(error)) {
@@ -266,6 +289,8 @@ interface Settings {
   maxAttempts: number
   sleep: (ms: number) => Promise<void>
   maxWaitMs: number
+  allowDowngrade: boolean
+  limits: CallLimits
 }
 
 function isIdle(config: FunctionConfiguration): boolean {
@@ -287,20 +312,32 @@ async function readWhenIdle(
   waitingFor: string
 ): Promise<FunctionConfiguration> {
   let waited = 0
+  let throttled: unknown
   for (let poll = 0; ; poll++) {
     let config: FunctionConfiguration | undefined
     try {
-      config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: functionArn }))
+      config = await call('GetFunctionConfiguration', settings.limits.callTimeoutMs, abortSignal =>
+        client.send(new GetFunctionConfigurationCommand({ FunctionName: functionArn }), {
+          abortSignal
+        })
+      )
+      throttled = undefined
     } catch (error) {
       if (!isThrottling(error)) {
+        if (error instanceof CancelledError) throw error
         const hint = isAccessDenied(error) ? ` (the credentials need ${GET_PERMISSION})` : ''
         throw new Error(`reading its configuration failed${hint}: ${describeAwsError(error)}`)
       }
+      throttled = error
     }
     if (config && isIdle(config)) return config
     const delay = Math.min(POLL_FIRST_MS * 2 ** poll, POLL_CAP_MS)
     if (waited + delay > settings.maxWaitMs) {
-      throw new Error(`${waitingFor} was still in progress after ${settings.maxWaitMs / 1000} s`)
+      throw new Error(
+        throttled
+          ? `reading its configuration was throttled for ${settings.maxWaitMs / 1000} s (${describeAwsError(throttled)})`
+          : `${waitingFor} was still in progress after ${settings.maxWaitMs / 1000} s`
+      )
     }
     await settings.sleep(delay)
     waited += delay
@@ -325,18 +362,26 @@ async function attachOne(
 ): Promise<AttachResult> {
   const label = plan.functionName
   const base = { functionArn: plan.functionArn, input: plan.input }
-  const failed = (error: string, previousVersionArn?: string): AttachResult => {
+  // What is known of its version of our layer: the preflight's reading until a fresher one.
+  let previousVersionArn = plan.currentVersionArn
+  const result = (status: AttachStatus, error?: string): AttachResult => ({
+    ...base,
+    status,
+    ...(previousVersionArn ? { previousVersionArn } : {}),
+    ...(error ? { error: `${label}: ${error}` } : {})
+  })
+  const failed = (error: string): AttachResult => {
     core.info(`${label}: failed: ${error}`)
-    return {
-      ...base,
-      status: 'failed',
-      ...(previousVersionArn ? { previousVersionArn } : {}),
-      error: `${label}: ${error}`
-    }
+    return result('failed', error)
   }
   const unchanged = (): AttachResult => {
     core.info(`${label}: already has ${layerVersionArn}`)
-    return { ...base, status: 'unchanged', previousVersionArn: layerVersionArn }
+    previousVersionArn = layerVersionArn
+    return result('unchanged')
+  }
+  const notStarted = (): AttachResult => {
+    core.info(`${label}: not changed (the run was cancelled before its update began)`)
+    return result('not-started', 'not changed: the run was cancelled before its update began')
   }
 
   if (sameList(plan.currentLayers, newLayerList(plan.currentLayers, layerVersionArn))) {
@@ -344,33 +389,58 @@ async function attachOne(
   }
 
   const ours = layerArnOf(layerVersionArn)
+  const ourVersion = layerVersionOf(layerVersionArn) ?? 0
   let lastError: unknown
-  let previousVersionArn: string | undefined
   for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
+    if (cancellation.requested) return notStarted()
     // Read again: the list may have changed since the preflight or the last attempt.
-    const config = await readWhenIdle(client, plan.functionArn, settings, 'an earlier update')
+    let config: FunctionConfiguration
+    try {
+      config = await readWhenIdle(client, plan.functionArn, settings, 'an earlier update')
+    } catch (error) {
+      if (error instanceof CancelledError) return notStarted()
+      return failed(errorMessage(error))
+    }
     const current = layersOf(config)
     previousVersionArn = current.find(arn => layerArnOf(arn) === ours)
+    const present = previousVersionArn ? (layerVersionOf(previousVersionArn) ?? 0) : 0
+    if (present > ourVersion && !settings.allowDowngrade) {
+      const message = `has ${previousVersionArn}, newer than ${layerVersionArn}: left alone (another run attached it; set \`allow-downgrade: true\` to roll back on purpose)`
+      core.warning(`${label} ${message}`)
+      return result('newer-present', message)
+    }
     const layers = newLayerList(current, layerVersionArn)
     if (sameList(current, layers)) return unchanged()
     if (layers.length > LIMITS.layersPerFunction) {
       return failed(
-        `its layers changed since the preflight and it now has ${current.length} (${current.join(', ')}); Lambda allows ${LIMITS.layersPerFunction} per function`,
-        previousVersionArn
+        `its layers changed since the preflight and it now has ${current.length} (${current.join(', ')}); Lambda allows ${LIMITS.layersPerFunction} per function`
       )
     }
+    if (cancellation.requested) return notStarted()
 
     let updated: FunctionConfiguration
     try {
-      updated = await client.send(
-        new UpdateFunctionConfigurationCommand({
-          FunctionName: plan.functionArn,
-          Layers: layers,
-          ...(config.RevisionId ? { RevisionId: config.RevisionId } : {})
-        })
+      updated = await call(
+        `UpdateFunctionConfiguration (${label})`,
+        settings.limits.callTimeoutMs,
+        abortSignal =>
+          client.send(
+            new UpdateFunctionConfigurationCommand({
+              FunctionName: plan.functionArn,
+              Layers: layers,
+              ...(config.RevisionId ? { RevisionId: config.RevisionId } : {})
+            }),
+            { abortSignal }
+          )
       )
     } catch (error) {
       lastError = error
+      if (error instanceof CancelledError) {
+        return result(
+          'unknown',
+          `its update to ${layerVersionArn} was in flight when the run was cancelled: it may or may not have been applied`
+        )
+      }
       const name = awsErrorName(error)
       if (name === 'PreconditionFailedException') {
         core.info(`${label}: changed by someone else since it was read; reading it again`)
@@ -386,36 +456,41 @@ async function attachOne(
         }
         continue
       }
+      if (error instanceof CallTimeoutError) {
+        // The RevisionId makes a repeat safe, but whether this one applied is unknown.
+        return result(
+          'unknown',
+          `${errorMessage(error)} It may or may not have been applied; re-run the workflow to converge.`
+        )
+      }
       const hint = isAccessDenied(error) ? ` (the credentials need ${UPDATE_PERMISSION})` : ''
-      return failed(
-        `UpdateFunctionConfiguration failed${hint}: ${describeAwsError(error)}`,
-        previousVersionArn
-      )
+      return failed(`UpdateFunctionConfiguration failed${hint}: ${describeAwsError(error)}`)
     }
 
-    const final = isIdle(updated)
-      ? updated
-      : await readWhenIdle(client, plan.functionArn, settings, 'the layer update')
+    let final = updated
+    if (!isIdle(updated)) {
+      try {
+        final = await readWhenIdle(client, plan.functionArn, settings, 'the layer update')
+      } catch (error) {
+        const why = error instanceof CancelledError ? 'the run was cancelled' : errorMessage(error)
+        return result(
+          'unknown',
+          `Lambda accepted the update to ${layerVersionArn}, but its outcome could not be read (${why})`
+        )
+      }
+    }
     if (final.LastUpdateStatus === 'Failed') {
       const code = final.LastUpdateStatusReasonCode ? ` (${final.LastUpdateStatusReasonCode})` : ''
       return failed(
-        `Lambda could not apply the update: ${final.LastUpdateStatusReason ?? 'no reason given'}${code}`,
-        previousVersionArn
+        `Lambda could not apply the update: ${final.LastUpdateStatusReason ?? 'no reason given'}${code}`
       )
     }
     core.info(
       `${label}: attached ${layerVersionArn}${previousVersionArn ? ` in place of ${previousVersionArn}` : ''}`
     )
-    return {
-      ...base,
-      status: 'updated',
-      ...(previousVersionArn ? { previousVersionArn } : {})
-    }
+    return result('updated')
   }
-  return failed(
-    `gave up after ${settings.maxAttempts} attempts: ${describeAwsError(lastError)}`,
-    previousVersionArn
-  )
+  return failed(`gave up after ${settings.maxAttempts} attempts: ${describeAwsError(lastError)}`)
 }
 
 const realSleep = async (ms: number): Promise<void> =>
@@ -423,8 +498,10 @@ const realSleep = async (ms: number): Promise<void> =>
 
 /**
  * Attaches the layer version to every planned function, a few at a time. A
- * function already at this version is left alone. Per-function failures do not
- * stop the others and are returned, not thrown: the caller reports them.
+ * function already at this version is left alone, and so is one with a newer
+ * version of the layer (unless `allowDowngrade`). Per-function failures do
+ * not stop the others and are returned, not thrown: the caller reports them.
+ * Once the run is cancelled, no new update starts.
  */
 export async function attachToFunctions(
   client: LambdaClient,
@@ -438,7 +515,9 @@ export async function attachToFunctions(
   const settings: Settings = {
     maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
     sleep: options.sleep ?? realSleep,
-    maxWaitMs: (options.waiterMaxWaitSeconds ?? DEFAULT_WAIT_SECONDS) * 1000
+    maxWaitMs: (options.waiterMaxWaitSeconds ?? DEFAULT_WAIT_SECONDS) * 1000,
+    allowDowngrade: options.allowDowngrade ?? false,
+    limits: options.limits ?? DEFAULT_LIMITS
   }
   return await mapConcurrent(plans, options.concurrency ?? DEFAULT_CONCURRENCY, async plan => {
     try {
@@ -446,7 +525,13 @@ export async function attachToFunctions(
     } catch (error) {
       const message = `${plan.functionName}: ${errorMessage(error)}`
       core.info(`${plan.functionName}: failed: ${errorMessage(error)}`)
-      return { functionArn: plan.functionArn, input: plan.input, status: 'failed', error: message }
+      return {
+        functionArn: plan.functionArn,
+        input: plan.input,
+        status: 'failed',
+        ...(plan.currentVersionArn ? { previousVersionArn: plan.currentVersionArn } : {}),
+        error: message
+      }
     }
   })
 }

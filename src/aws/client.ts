@@ -1,20 +1,119 @@
 /**
- * The Lambda client and the classification of the errors it throws, shared by
- * publish.ts and attach.ts.
+ * The Lambda client, the time limits of every AWS call, and the
+ * classification of the errors the SDK throws, shared by publish.ts,
+ * attach.ts and s3.ts.
  */
 import { LambdaClient } from '@aws-sdk/client-lambda'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { ActionError } from '../errors.js'
+import { cancellation, CancelledError } from '../util/cancel.js'
 
 /** Attempts per API call made by the SDK itself (throttling, 5xx, network errors). */
 export const SDK_MAX_ATTEMPTS = 5
 
+/** Default `aws-timeout`: how long one AWS call may take, the SDK's retries included. */
+export const DEFAULT_CALL_TIMEOUT_MS = 120_000
+/** Opening a connection. */
+export const CONNECT_TIMEOUT_MS = 10_000
+/** A connection with no bytes moving either way for this long is dropped (the attempt fails). */
+export const IDLE_TIMEOUT_MS = 60_000
+/** Calls that upload the zip get this much more time per MiB (1 MiB/s). */
+export const UPLOAD_MS_PER_MIB = 1000
+
+/** The time limits of AWS calls. */
+export interface CallLimits {
+  /** One call, retries included. */
+  callTimeoutMs: number
+}
+
+export const DEFAULT_LIMITS: CallLimits = { callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS }
+
+/** The limit of a call that uploads `bytes`. */
+export function uploadTimeoutMs(limits: CallLimits, bytes: number): number {
+  return limits.callTimeoutMs + Math.ceil((bytes / (1024 * 1024)) * UPLOAD_MS_PER_MIB)
+}
+
+/**
+ * The HTTP handler of every client: bounded connection set-up and idle time
+ * (`socketTimeout`; the handler's `requestTimeout` only logs a warning unless
+ * told to throw). The whole call, retries included, is bounded by call().
+ */
+export function requestHandler(limits: CallLimits = DEFAULT_LIMITS): NodeHttpHandler {
+  return new NodeHttpHandler({
+    connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, limits.callTimeoutMs),
+    socketTimeout: Math.min(IDLE_TIMEOUT_MS, limits.callTimeoutMs)
+  })
+}
+
 /**
  * A Lambda client for `region` with the default credential chain and the SDK's
- * `standard` retry mode. The SDK itself honours `AWS_ENDPOINT_URL_LAMBDA` and
+ * `standard` retry mode (`maxAttempts: 1` for calls that must never be sent
+ * twice blindly). The SDK itself honours `AWS_ENDPOINT_URL_LAMBDA` and
  * `AWS_ENDPOINT_URL` (and `endpoint_url` in a shared config profile), which is how
  * the end-to-end tests point it at moto.
  */
-export function createLambdaClient(region: string): LambdaClient {
-  return new LambdaClient({ region, retryMode: 'standard', maxAttempts: SDK_MAX_ATTEMPTS })
+export function createLambdaClient(
+  region: string,
+  options: { maxAttempts?: number; limits?: CallLimits } = {}
+): LambdaClient {
+  return new LambdaClient({
+    region,
+    retryMode: 'standard',
+    maxAttempts: options.maxAttempts ?? SDK_MAX_ATTEMPTS,
+    requestHandler: requestHandler(options.limits)
+  })
+}
+
+/** A call that got no complete answer within its limit. */
+export class CallTimeoutError extends ActionError {
+  constructor(
+    readonly call: string,
+    readonly timeoutMs: number
+  ) {
+    super(
+      `${call} got no answer within ${Math.round(timeoutMs / 1000)} s (\`aws-timeout\`), retries included.`
+    )
+    this.name = 'CallTimeoutError'
+  }
+}
+
+/**
+ * Runs one AWS call (`send` gets the abort signal to pass to the SDK) within
+ * `timeoutMs`, retries included. A call past its limit throws
+ * CallTimeoutError naming `what`; a call still in flight when the grace
+ * period of a cancellation ends throws CancelledError.
+ */
+export async function call<T>(
+  what: string,
+  timeoutMs: number,
+  send: (abortSignal: AbortSignal) => Promise<T>
+): Promise<T> {
+  const deadline = new AbortController()
+  const timer = setTimeout(() => deadline.abort(), timeoutMs)
+  const onCancel = (): void => deadline.abort()
+  cancellation.signal.addEventListener('abort', onCancel)
+  try {
+    return await send(deadline.signal)
+  } catch (error) {
+    if (deadline.signal.aborted) {
+      if (cancellation.signal.aborted) throw new CancelledError(cancellation.requested ?? 'signal')
+      throw new CallTimeoutError(what, timeoutMs)
+    }
+    throw error
+  } finally {
+    clearTimeout(timer)
+    cancellation.signal.removeEventListener('abort', onCancel)
+  }
+}
+
+/**
+ * The request reached AWS and was refused with an error of its own (throttling,
+ * a conflict, validation): nothing was done. Anything else (no answer, a
+ * dropped connection, a 5xx) leaves it open whether the call took effect.
+ */
+export function wasRefused(error: unknown): boolean {
+  const status = httpStatus(error)
+  return status !== undefined && status >= 400 && status < 500
 }
 
 interface AwsErrorShape {

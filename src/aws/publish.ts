@@ -14,8 +14,21 @@ import {
 import { directUploadProblem } from '../checks/sizes.js'
 import { ActionError } from '../errors.js'
 import { LIMITS, type Architecture, type Runtime } from '../runtimes.js'
-import { listOrNone } from '../util/format.js'
-import { describeAwsError, isAccessDenied, isMissingCredentials, isNotFound } from './client.js'
+import { cancellation, CancelledError } from '../util/cancel.js'
+import { listOrNone, plural } from '../util/format.js'
+import {
+  awsErrorName,
+  call,
+  type CallLimits,
+  DEFAULT_LIMITS,
+  describeAwsError,
+  isAccessDenied,
+  isMissingCredentials,
+  isNotFound,
+  isThrottling,
+  uploadTimeoutMs,
+  wasRefused
+} from './client.js'
 
 /** A layer version, published now or reused. */
 export interface PublishedLayerVersion {
@@ -38,6 +51,8 @@ export interface ReuseQuery {
 export interface PublishRequest {
   /** The `layer-name` input as given: a name or a layer ARN. */
   layerName: string
+  /** Base64 SHA-256 of the zip: how a version published by a request whose answer was lost is recognised. */
+  codeSha256: string
   /** The zip, uploaded inline; or where it was uploaded in S3. */
   content: { zip: Buffer } | { s3Bucket: string; s3Key: string; bytes: number }
   runtimes: readonly Runtime[]
@@ -71,9 +86,17 @@ function sameSet(a: readonly string[] | undefined, b: readonly string[]): boolea
  * Runs before anything is built: the credentials work, the region answers and
  * they may list the layer's versions. A layer that does not exist yet is fine.
  */
-export async function checkLayerAccess(client: LambdaClient, layerName: string): Promise<void> {
+export async function checkLayerAccess(
+  client: LambdaClient,
+  layerName: string,
+  limits: CallLimits = DEFAULT_LIMITS
+): Promise<void> {
   try {
-    await client.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }))
+    await call(`ListLayerVersions (layer ${layerName})`, limits.callTimeoutMs, abortSignal =>
+      client.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }), {
+        abortSignal
+      })
+    )
   } catch (error) {
     if (isNotFound(error)) return
     throw apiError(`Reading layer ${layerName}`, 'lambda:ListLayerVersions', error)
@@ -89,13 +112,19 @@ export async function checkLayerAccess(client: LambdaClient, layerName: string):
  */
 export async function findReusableVersion(
   client: LambdaClient,
-  query: ReuseQuery
+  query: ReuseQuery,
+  limits: CallLimits = DEFAULT_LIMITS
 ): Promise<PublishedLayerVersion | undefined> {
   const { layerName } = query
   let versions
   try {
-    const listed = await client.send(
-      new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 })
+    const listed = await call(
+      `ListLayerVersions (layer ${layerName})`,
+      limits.callTimeoutMs,
+      abortSignal =>
+        client.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }), {
+          abortSignal
+        })
     )
     versions = listed.LayerVersions ?? []
   } catch (error) {
@@ -119,8 +148,13 @@ export async function findReusableVersion(
 
   let found
   try {
-    found = await client.send(
-      new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: latest })
+    found = await call(
+      `GetLayerVersion (layer ${layerName}, version ${latest})`,
+      limits.callTimeoutMs,
+      abortSignal =>
+        client.send(new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: latest }), {
+          abortSignal
+        })
     )
   } catch (error) {
     if (isNotFound(error)) {
@@ -164,47 +198,246 @@ export async function findReusableVersion(
   }
 }
 
+export interface PublishOptions {
+  limits?: CallLimits
+  /**
+   * The client that sends PublishLayerVersion: one without the SDK's own
+   * retries (maxAttempts 1), since a retried publish whose first answer was
+   * lost creates a second version. Defaults to `client`.
+   */
+  publishClient?: LambdaClient
+  /** Publish attempts, each after checking that the previous one took no effect (default 3). */
+  maxAttempts?: number
+  /** Injectable for tests. */
+  sleep?: (ms: number) => Promise<void>
+}
+
+/** A version published now: possibly adopted from a request whose answer was lost. */
+export interface PublishOutcome extends PublishedLayerVersion {
+  /** Published by an earlier attempt whose answer was lost, found by its CodeSha256. */
+  adopted: boolean
+  /** Other versions with the same content that lost answers created; left in place, reported. */
+  duplicates: number[]
+}
+
+const DEFAULT_PUBLISH_ATTEMPTS = 3
+const PUBLISH_BACKOFF_MS = 2000
+
+const realSleep = async (ms: number): Promise<void> =>
+  await new Promise(resolve => setTimeout(resolve, ms))
+
+/** The layer's highest version number; 0 when it has none or does not exist. */
+async function latestVersionNumber(
+  client: LambdaClient,
+  layerName: string,
+  limits: CallLimits
+): Promise<number> {
+  try {
+    const listed = await call(
+      `ListLayerVersions (layer ${layerName})`,
+      limits.callTimeoutMs,
+      abortSignal =>
+        client.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }), {
+          abortSignal
+        })
+    )
+    return Math.max(0, ...(listed?.LayerVersions ?? []).map(v => v.Version ?? 0))
+  } catch (error) {
+    if (isNotFound(error)) return 0
+    throw apiError(`Listing the versions of layer ${layerName}`, 'lambda:ListLayerVersions', error)
+  }
+}
+
+/**
+ * The versions above `after` that hold our content (same CodeSha256, runtimes
+ * and architectures), newest first: what publish requests with lost answers
+ * (ours, or a concurrent run's with the same content) created.
+ */
+async function versionsWithContent(
+  client: LambdaClient,
+  request: PublishRequest,
+  after: number,
+  limits: CallLimits
+): Promise<PublishedLayerVersion[]> {
+  const { layerName } = request
+  const numbers: number[] = []
+  let marker: string | undefined
+  do {
+    const page = await call(
+      `ListLayerVersions (layer ${layerName})`,
+      limits.callTimeoutMs,
+      abortSignal =>
+        client.send(
+          new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 50, Marker: marker }),
+          { abortSignal }
+        )
+    ).catch(error => {
+      if (isNotFound(error)) return { LayerVersions: [], NextMarker: undefined }
+      throw error
+    })
+    const versions = (page.LayerVersions ?? []).map(v => v.Version ?? 0)
+    numbers.push(...versions.filter(v => v > after))
+    // Newest first: a page reaching `after` is the last one needed.
+    marker = versions.some(v => v <= after) ? undefined : page.NextMarker
+  } while (marker)
+  const found: PublishedLayerVersion[] = []
+  for (const version of [...new Set(numbers)].sort((a, b) => b - a)) {
+    const got = await call(
+      `GetLayerVersion (layer ${layerName}, version ${version})`,
+      limits.callTimeoutMs,
+      abortSignal =>
+        client.send(new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: version }), {
+          abortSignal
+        })
+    ).catch(error => {
+      if (isNotFound(error)) return undefined
+      throw error
+    })
+    if (
+      got?.Content?.CodeSha256 === request.codeSha256 &&
+      sameSet(got.CompatibleRuntimes, request.runtimes) &&
+      sameSet(got.CompatibleArchitectures, request.architectures) &&
+      got.LayerArn &&
+      got.LayerVersionArn &&
+      got.Version !== undefined
+    ) {
+      found.push({
+        layerArn: got.LayerArn,
+        layerVersionArn: got.LayerVersionArn,
+        version: got.Version
+      })
+    }
+  }
+  return found
+}
+
 /**
  * Publishes a new version of the layer from the zip inline (at most
  * LIMITS.directUploadBytes, checked before any API call) or from S3.
+ *
+ * PublishLayerVersion is not idempotent: a request that reached Lambda but
+ * whose answer was lost (a dropped connection, a timeout, a 5xx) may have
+ * created a version. So it is never retried blindly: after such a failure,
+ * the versions published since the attempt began are read, and one holding
+ * our CodeSha256 is adopted; only when there is none is the request sent
+ * again. A refusal (throttling, a conflict) did nothing and is retried after
+ * a pause. Duplicates that lost answers left behind are reported.
  */
 export async function publishLayerVersion(
   client: LambdaClient,
-  request: PublishRequest
-): Promise<PublishedLayerVersion> {
+  request: PublishRequest,
+  options: PublishOptions = {}
+): Promise<PublishOutcome> {
   const { layerName, content } = request
   if ('zip' in content && content.zip.length > LIMITS.directUploadBytes) {
     throw new ActionError(directUploadProblem(content.zip.length))
   }
-  let published
-  try {
-    published = await client.send(
-      new PublishLayerVersionCommand({
-        LayerName: layerName,
-        Content:
-          'zip' in content
-            ? { ZipFile: content.zip }
-            : { S3Bucket: content.s3Bucket, S3Key: content.s3Key },
-        CompatibleRuntimes: [...request.runtimes],
-        CompatibleArchitectures: [...request.architectures],
-        ...(request.description ? { Description: request.description } : {}),
-        ...(request.licenseInfo ? { LicenseInfo: request.licenseInfo } : {})
-      })
-    )
-  } catch (error) {
-    throw apiError(
-      `Publishing a version of layer ${layerName}`,
-      'lambda:PublishLayerVersion',
-      error
-    )
-  }
-  const { LayerArn, LayerVersionArn, Version } = published
-  if (!LayerArn || !LayerVersionArn || Version === undefined) {
-    throw new ActionError(`PublishLayerVersion returned no ARN for layer ${layerName}.`)
-  }
+  const limits = options.limits ?? DEFAULT_LIMITS
+  const publishClient = options.publishClient ?? client
+  const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_PUBLISH_ATTEMPTS)
+  const sleep = options.sleep ?? realSleep
   const bytes = 'zip' in content ? content.zip.length : content.bytes
-  core.info(
-    `Published ${LayerVersionArn} (${bytes} bytes${'zip' in content ? '' : `, from s3://${content.s3Bucket}/${content.s3Key}`}).`
+  const what = `PublishLayerVersion (layer ${layerName})`
+
+  const before = await latestVersionNumber(client, layerName, limits)
+  let lost = 0
+  let lastError: unknown
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    cancellation.throwIfCancelled()
+    let published
+    try {
+      published = await call(
+        what,
+        'zip' in content ? uploadTimeoutMs(limits, bytes) : limits.callTimeoutMs,
+        abortSignal =>
+          publishClient.send(
+            new PublishLayerVersionCommand({
+              LayerName: layerName,
+              Content:
+                'zip' in content
+                  ? { ZipFile: content.zip }
+                  : { S3Bucket: content.s3Bucket, S3Key: content.s3Key },
+              CompatibleRuntimes: [...request.runtimes],
+              CompatibleArchitectures: [...request.architectures],
+              ...(request.description ? { Description: request.description } : {}),
+              ...(request.licenseInfo ? { LicenseInfo: request.licenseInfo } : {})
+            }),
+            { abortSignal }
+          )
+      )
+    } catch (error) {
+      lastError = error
+      if (wasRefused(error)) {
+        const retryable = isThrottling(error) || awsErrorName(error) === 'ResourceConflictException'
+        if (!retryable || attempt === maxAttempts) {
+          throw apiError(
+            `Publishing a version of layer ${layerName}`,
+            'lambda:PublishLayerVersion',
+            error
+          )
+        }
+        const delay = PUBLISH_BACKOFF_MS * 2 ** (attempt - 1)
+        core.info(
+          `${what}: refused (${describeAwsError(error)}), nothing was published; trying again in ${delay / 1000} s (attempt ${attempt} of ${maxAttempts}).`
+        )
+        await sleep(delay)
+        continue
+      }
+      if (error instanceof CancelledError) {
+        throw new CancelledError(
+          error.signal,
+          `The run was cancelled (${error.signal}) while ${what} was in flight: a new version of layer ${layerName} may or may not have been published (look for versions above ${before} with CodeSha256 ${request.codeSha256}). No function was changed.`
+        )
+      }
+      // No definite answer: the request may have taken effect.
+      lost++
+      core.warning(
+        `${what} ended without an answer (${describeAwsError(error)}). It may have published a version anyway: looking for one above version ${before} with CodeSha256 ${request.codeSha256}.`
+      )
+      const found = await versionsWithContent(client, request, before, limits)
+      if (found.length > 0) {
+        const [chosen, ...others] = found
+        core.warning(
+          `${chosen.layerVersionArn} holds this content: the request took effect although its answer was lost. Using it instead of publishing again.`
+        )
+        return finish(chosen, true, others)
+      }
+      if (attempt < maxAttempts) {
+        core.info(
+          `No version was published by that request; publishing again (attempt ${attempt + 1} of ${maxAttempts}).`
+        )
+      }
+      continue
+    }
+    const { LayerArn, LayerVersionArn, Version } = published
+    if (!LayerArn || !LayerVersionArn || Version === undefined) {
+      throw new ActionError(`PublishLayerVersion returned no ARN for layer ${layerName}.`)
+    }
+    core.info(
+      `Published ${LayerVersionArn} (${bytes} bytes${'zip' in content ? '' : `, from s3://${content.s3Bucket}/${content.s3Key}`}).`
+    )
+    const version = { layerArn: LayerArn, layerVersionArn: LayerVersionArn, version: Version }
+    if (lost === 0) return { ...version, adopted: false, duplicates: [] }
+    const others = (await versionsWithContent(client, request, before, limits)).filter(
+      v => v.version !== Version
+    )
+    return finish(version, false, others)
+  }
+  throw new ActionError(
+    `${what} failed ${maxAttempts} times without an answer, and no version with this content was published (checked after each attempt): ${describeAwsError(lastError)}`
   )
-  return { layerArn: LayerArn, layerVersionArn: LayerVersionArn, version: Version }
+
+  function finish(
+    version: PublishedLayerVersion,
+    adopted: boolean,
+    others: PublishedLayerVersion[]
+  ): PublishOutcome {
+    const duplicates = others.map(v => v.version).sort((a, b) => a - b)
+    if (duplicates.length > 0) {
+      core.info(
+        `Layer ${layerName} has ${plural(duplicates.length, 'other version')} with this same content (${duplicates.join(', ')}), published by requests whose answers were lost. Version ${version.version} is the one used; the others are left in place (a concurrent run may use them): delete them with \`aws lambda delete-layer-version --layer-name ${layerName} --version-number N\` if you wish.`
+      )
+    }
+    return { ...version, adopted, duplicates }
+  }
 }

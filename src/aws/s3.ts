@@ -9,7 +9,16 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { ActionError } from '../errors.js'
-import { describeAwsError, isAccessDenied, isMissingCredentials } from './client.js'
+import {
+  call,
+  type CallLimits,
+  DEFAULT_LIMITS,
+  describeAwsError,
+  isAccessDenied,
+  isMissingCredentials,
+  requestHandler,
+  uploadTimeoutMs
+} from './client.js'
 
 export interface S3Location {
   bucket: string
@@ -45,8 +54,13 @@ export function objectKey(location: S3Location, layerName: string, zip: Buffer):
   return `${location.prefix}${name}/${digest}.zip`
 }
 
-export function createS3Client(region: string): S3Client {
-  return new S3Client({ region, retryMode: 'standard', maxAttempts: 5 })
+export function createS3Client(region: string, limits: CallLimits = DEFAULT_LIMITS): S3Client {
+  return new S3Client({
+    region,
+    retryMode: 'standard',
+    maxAttempts: 5,
+    requestHandler: requestHandler(limits)
+  })
 }
 
 /** Uploads the zip; returns the key. Errors name the bucket and the permission. */
@@ -54,20 +68,28 @@ export async function uploadZip(
   client: S3Client,
   location: S3Location,
   layerName: string,
-  zipPath: string
+  zipPath: string,
+  limits: CallLimits = DEFAULT_LIMITS
 ): Promise<string> {
   const zip = fs.readFileSync(zipPath)
   const key = objectKey(location, layerName, zip)
   core.info(`Uploading ${zip.length} bytes to s3://${location.bucket}/${key}`)
   try {
-    await client.send(
-      new PutObjectCommand({
-        Bucket: location.bucket,
-        Key: key,
-        Body: zip,
-        ContentType: 'application/zip',
-        ChecksumAlgorithm: 'SHA256'
-      })
+    // PutObject of the same key and bytes is idempotent: the SDK may retry it.
+    await call(
+      `S3 PutObject (s3://${location.bucket}/${key})`,
+      uploadTimeoutMs(limits, zip.length),
+      abortSignal =>
+        client.send(
+          new PutObjectCommand({
+            Bucket: location.bucket,
+            Key: key,
+            Body: zip,
+            ContentType: 'application/zip',
+            ChecksumAlgorithm: 'SHA256'
+          }),
+          { abortSignal }
+        )
     )
   } catch (error) {
     const hint = isMissingCredentials(error)

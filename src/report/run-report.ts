@@ -5,6 +5,7 @@
  */
 import * as core from '@actions/core'
 import { describeFailure, errorMessage } from '../errors.js'
+import { cancellation, CancelledError } from '../util/cancel.js'
 import { type SummaryData, writeSummary } from './summary.js'
 
 /** The outputs of action.yml; those not reached keep these values. */
@@ -28,13 +29,24 @@ export class RunReport {
       packages: [],
       functions: [],
       findings: [],
+      warnings: [],
       phases: []
     }
+  }
+
+  /** The phase running now (for a cancellation's message). */
+  private current?: string
+
+  /** A warning for the log (an annotation) and the job summary. */
+  warn(message: string): void {
+    core.warning(message)
+    this.summary.warnings.push(message)
   }
 
   /** Runs one phase: timed for the summary, its log in a group when `group` names one. */
   async phase<T>(name: string, work: () => Promise<T>, group?: string): Promise<T> {
     const start = Date.now()
+    this.current = name
     try {
       return group === undefined ? await work() : await core.group(group, work)
     } finally {
@@ -48,10 +60,30 @@ export class RunReport {
 
   /** Records why the run failed: a user's error as its message, a bug with its stack too. */
   fail(error: unknown): void {
+    if (cancellation.requested && !(error instanceof CancelledError && error.detailed)) {
+      // Whatever stopped the run (a killed pip, an aborted call), the cancellation is the news.
+      if (!(error instanceof CancelledError))
+        core.info(`After the cancellation: ${errorMessage(error)}`)
+      error = new CancelledError(
+        cancellation.requested,
+        this.cancelledMessage(cancellation.requested)
+      )
+    }
     const { message, stack } = describeFailure(error)
     if (stack) core.info(`Stack trace of the unexpected error:\n${stack}`)
     this.summary.error = message
     core.setFailed(message)
+  }
+
+  /** What a run cancelled before attaching changed: at most a published version. */
+  private cancelledMessage(signal: string): string {
+    const publish = this.summary.publish
+    const what = publish
+      ? publish.published
+        ? `Layer version ${publish.layerVersionArn} was published.`
+        : `Layer version ${publish.layerVersionArn} was reused; nothing was published.`
+      : 'Nothing was published.'
+    return `The run was cancelled (${signal})${this.current ? ` during ${this.current}` : ''}. ${what} No function was changed.`
   }
 
   /** Sets the outputs and writes the job summary; never throws. */

@@ -14,6 +14,8 @@ export interface SummaryData {
   packages: Array<{ runtime: string; packages: string[] }>
   functions: Array<{ function: string; before?: string; after?: string; status: string }>
   findings: Finding[]
+  /** Warnings that do not stop the run (mismatches, end of support, duplicates). */
+  warnings: string[]
   phases: Array<{ name: string; seconds: number }>
   error?: string
 }
@@ -30,7 +32,7 @@ export function escapeHtml(text: string): string {
 
 /** "layer:deps:7" from a layer version ARN, for the functions table. */
 function shortVersion(arn?: string): string {
-  if (!arn) return '—'
+  if (!arn) return 'none'
   const parts = arn.split(':')
   return escapeHtml(parts.length >= 8 ? `${parts[6]}:${parts[7]}` : arn)
 }
@@ -91,6 +93,11 @@ export async function writeSummary(data: SummaryData): Promise<void> {
         escapeHtml(f.status)
       ])
     ])
+  }
+
+  if (data.warnings.length > 0) {
+    s.addHeading('Warnings', 4)
+    s.addList(data.warnings.map(w => `⚠️ ${escapeHtml(w).replace(/\r?\n/g, '<br>')}`))
   }
 
   if (data.findings.length > 0) {

@@ -3,6 +3,7 @@
  * compileall and the smoke test all go through run().
  */
 import { spawn } from 'node:child_process'
+import { cancellation } from './cancel.js'
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv
@@ -35,6 +36,7 @@ export async function run(
   args: readonly string[],
   options: RunOptions = {}
 ): Promise<RunResult> {
+  cancellation.throwIfCancelled()
   const silent = options.silent ?? false
   if (!silent) process.stdout.write(`[command]${[command, ...args].map(shellQuote).join(' ')}\n`)
   return await new Promise<RunResult>(resolve => {
@@ -54,9 +56,12 @@ export async function run(
             timedOut = true
             child.kill('SIGKILL')
           }, options.timeoutMs)
+    // A cancelled run stops the program it is waiting for.
+    const stopOnCancel = cancellation.onCancel(() => child.kill('SIGTERM'))
     const finish = (result: Omit<RunResult, 'stdout' | 'stderr' | 'timedOut'>): void => {
       if (settled) return
       settled = true
+      stopOnCancel()
       if (timer) clearTimeout(timer)
       resolve({
         ...result,

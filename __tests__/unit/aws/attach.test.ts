@@ -448,7 +448,7 @@ describe('attachToFunctions', () => {
     expect(result.error).toMatch(/^api: .*Layer size exceeds the unzipped limit/)
   })
 
-  it('fails a function whose update does not finish in time', async () => {
+  it('reports an update Lambda accepted but that does not finish in time as unknown', async () => {
     lambda
       .on(GetFunctionConfigurationCommand)
       .resolvesOnce(config('api', []))
@@ -460,7 +460,68 @@ describe('attachToFunctions', () => {
       ...options,
       waiterMaxWaitSeconds: 30
     })
-    expect(result.error).toMatch(/^api: the layer update was still in progress after 30 s/)
+    expect(result.status).toBe('unknown')
+    expect(result.error).toMatch(
+      /^api: Lambda accepted the update to .*:deps:4, but its outcome could not be read \(the layer update was still in progress after 30 s\)/
+    )
+  })
+
+  it('says the reads were throttled, not that an update was in progress', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .rejects(new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} }))
+    const [result] = await attachToFunctions(client, [plan('api', [], OURS_V3)], OURS_V4, {
+      ...options,
+      waiterMaxWaitSeconds: 30
+    })
+    expect(result.status).toBe('failed')
+    expect(result.error).toMatch(
+      /^api: reading its configuration was throttled for 30 s \(TooManyRequestsException: Rate exceeded\)/
+    )
+    expect(result.error).not.toMatch(/in progress/)
+    // What the preflight read is still what is known.
+    expect(result.previousVersionArn).toBe(OURS_V3)
+    expect(updateCalls()).toHaveLength(0)
+  })
+
+  describe('a newer version of the layer on the function', () => {
+    const OURS_V5 = layer('deps', 5)
+
+    it('is left alone, reported as newer-present, with a warning', async () => {
+      lambda.on(GetFunctionConfigurationCommand).resolves(config('api', [OURS_V5]))
+      const [result] = await attachToFunctions(
+        client,
+        [plan('api', [OURS_V3], OURS_V3)],
+        OURS_V4,
+        options
+      )
+      expect(result).toMatchObject({ status: 'newer-present', previousVersionArn: OURS_V5 })
+      expect(result.error).toMatch(/newer than .*:deps:4: left alone .*allow-downgrade: true/)
+      expect(updateCalls()).toHaveLength(0)
+    })
+
+    it('is replaced with allowDowngrade', async () => {
+      lambda.on(GetFunctionConfigurationCommand).resolves(config('api', [OURS_V5]))
+      lambda.on(UpdateFunctionConfigurationCommand).resolves(config('api', [OURS_V4]))
+      const [result] = await attachToFunctions(client, [plan('api', [OURS_V5], OURS_V5)], OURS_V4, {
+        ...options,
+        allowDowngrade: true
+      })
+      expect(result).toMatchObject({ status: 'updated', previousVersionArn: OURS_V5 })
+      expect(updateCalls()[0].Layers).toEqual([OURS_V4])
+    })
+
+    it('an older one is replaced as usual', async () => {
+      lambda.on(GetFunctionConfigurationCommand).resolves(config('api', [OURS_V3]))
+      lambda.on(UpdateFunctionConfigurationCommand).resolves(config('api', [OURS_V4]))
+      const [result] = await attachToFunctions(
+        client,
+        [plan('api', [OURS_V3], OURS_V3)],
+        OURS_V4,
+        options
+      )
+      expect(result.status).toBe('updated')
+    })
   })
 
   it('updates the other functions when one fails', async () => {

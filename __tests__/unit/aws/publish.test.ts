@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import {
   GetLayerVersionCommand,
+  type GetLayerVersionCommandOutput,
   LambdaClient,
   LambdaServiceException,
   ListLayerVersionsCommand,
@@ -145,17 +146,25 @@ describe('publishLayerVersion', () => {
     await expect(
       publishLayerVersion(client, {
         layerName: 'deps',
+        codeSha256: SHA,
         content: { zip: ZIP },
         runtimes: ['python3.12'],
         architectures: ['arm64']
       })
-    ).resolves.toEqual({ layerArn: LAYER_ARN, layerVersionArn: `${LAYER_ARN}:8`, version: 8 })
+    ).resolves.toEqual({
+      layerArn: LAYER_ARN,
+      layerVersionArn: `${LAYER_ARN}:8`,
+      version: 8,
+      adopted: false,
+      duplicates: []
+    })
   })
 
   it('sends the zip, runtimes, architectures, description and license', async () => {
     lambda.on(PublishLayerVersionCommand).resolves(published)
     await publishLayerVersion(client, {
       layerName: 'deps',
+      codeSha256: SHA,
       content: { zip: ZIP },
       runtimes: ['python3.12', 'python3.13'],
       architectures: ['arm64'],
@@ -176,6 +185,7 @@ describe('publishLayerVersion', () => {
     lambda.on(PublishLayerVersionCommand).resolves(published)
     await publishLayerVersion(client, {
       layerName: 'deps',
+      codeSha256: SHA,
       content: { zip: ZIP },
       runtimes: ['python3.12'],
       architectures: ['x86_64']
@@ -194,6 +204,7 @@ describe('publishLayerVersion', () => {
     await expect(
       publishLayerVersion(client, {
         layerName: 'deps',
+        codeSha256: SHA,
         content: { zip },
         runtimes: ['python3.12'],
         architectures: ['x86_64']
@@ -206,6 +217,7 @@ describe('publishLayerVersion', () => {
     lambda.on(PublishLayerVersionCommand).resolves(published)
     await publishLayerVersion(client, {
       layerName: 'deps',
+      codeSha256: SHA,
       content: { s3Bucket: 'bucket', s3Key: 'layers/deps/abc.zip', bytes: 60_000_000 },
       runtimes: ['python3.12'],
       architectures: ['x86_64']
@@ -228,6 +240,7 @@ describe('publishLayerVersion', () => {
     await expect(
       publishLayerVersion(client, {
         layerName: 'deps',
+        codeSha256: SHA,
         content: { zip: ZIP },
         runtimes: ['python3.12'],
         architectures: ['x86_64']
@@ -268,5 +281,140 @@ describe('checkLayerAccess', () => {
       })
     )
     await expect(checkLayerAccess(client, 'deps')).rejects.toThrow(/lambda:ListLayerVersions/)
+  })
+})
+
+describe('publishLayerVersion never publishes twice blindly', () => {
+  const request = {
+    layerName: 'deps',
+    codeSha256: SHA,
+    content: { zip: ZIP },
+    runtimes: ['python3.12'] as const,
+    architectures: ['x86_64'] as const
+  }
+  const sleep = jest.fn(async (_ms: number): Promise<void> => {})
+  const lost = () =>
+    Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET', $metadata: {} })
+  const version = (n: number, sha = SHA): GetLayerVersionCommandOutput => ({
+    $metadata: {},
+    LayerArn: LAYER_ARN,
+    LayerVersionArn: `${LAYER_ARN}:${n}`,
+    Version: n,
+    Content: { CodeSha256: sha },
+    CompatibleRuntimes: ['python3.12'],
+    CompatibleArchitectures: ['x86_64']
+  })
+  /** The layer's versions as Lambda lists them, newest first. */
+  const versions = (...numbers: number[]) => ({
+    LayerVersions: numbers.sort((a, b) => b - a).map(n => ({ Version: n }))
+  })
+
+  beforeEach(() => {
+    sleep.mockClear()
+  })
+
+  it('adopts the version a lost answer published, and does not publish again', async () => {
+    lambda.on(ListLayerVersionsCommand).resolvesOnce(versions(5)).resolves(versions(5, 6))
+    lambda.on(GetLayerVersionCommand, { VersionNumber: 6 }).resolves(version(6))
+    lambda.on(PublishLayerVersionCommand).rejects(lost())
+    await expect(publishLayerVersion(client, request, { sleep })).resolves.toEqual({
+      layerArn: LAYER_ARN,
+      layerVersionArn: `${LAYER_ARN}:6`,
+      version: 6,
+      adopted: true,
+      duplicates: []
+    })
+    expect(lambda.commandCalls(PublishLayerVersionCommand)).toHaveLength(1)
+    // Only versions above the one seen before publishing are read.
+    expect(
+      lambda.commandCalls(GetLayerVersionCommand).map(c => c.args[0].input.VersionNumber)
+    ).toEqual([6])
+  })
+
+  it('publishes again when the lost request published nothing, and reports duplicates found later', async () => {
+    lambda
+      .on(ListLayerVersionsCommand)
+      .resolvesOnce(versions(5))
+      .resolvesOnce(versions(5)) // after the first lost answer: nothing new
+      .resolves(versions(5, 6, 7)) // after the success: 6 appeared late
+    lambda.on(GetLayerVersionCommand, { VersionNumber: 6 }).resolves(version(6))
+    lambda.on(GetLayerVersionCommand, { VersionNumber: 7 }).resolves(version(7))
+    lambda
+      .on(PublishLayerVersionCommand)
+      .rejectsOnce(lost())
+      .resolves({ LayerArn: LAYER_ARN, LayerVersionArn: `${LAYER_ARN}:7`, Version: 7 })
+    const outcome = await publishLayerVersion(client, request, { sleep })
+    expect(outcome).toMatchObject({ version: 7, adopted: false, duplicates: [6] })
+    expect(lambda.commandCalls(PublishLayerVersionCommand)).toHaveLength(2)
+  })
+
+  it('ignores versions with other content, runtimes or architectures', async () => {
+    lambda
+      .on(ListLayerVersionsCommand)
+      .resolvesOnce(versions(1))
+      .resolves(versions(1, 2, 3, 4))
+    lambda.on(GetLayerVersionCommand, { VersionNumber: 2 }).resolves(version(2, 'other'))
+    lambda
+      .on(GetLayerVersionCommand, { VersionNumber: 3 })
+      .resolves({ ...version(3), CompatibleRuntimes: ['python3.13'] })
+    lambda
+      .on(GetLayerVersionCommand, { VersionNumber: 4 })
+      .resolves({ ...version(4), CompatibleArchitectures: ['arm64'] })
+    lambda.on(PublishLayerVersionCommand).rejects(lost())
+    await expect(publishLayerVersion(client, request, { sleep, maxAttempts: 2 })).rejects.toThrow(
+      /PublishLayerVersion \(layer deps\) failed 2 times without an answer, and no version with this content was published/
+    )
+    expect(lambda.commandCalls(PublishLayerVersionCommand)).toHaveLength(2)
+  })
+
+  it('treats a 5xx as a possibly applied request', async () => {
+    lambda.on(ListLayerVersionsCommand).resolvesOnce(versions()).resolves(versions(1))
+    lambda.on(GetLayerVersionCommand, { VersionNumber: 1 }).resolves(version(1))
+    lambda.on(PublishLayerVersionCommand).rejects(
+      new LambdaServiceException({
+        name: 'ServiceException',
+        $fault: 'server',
+        message: 'internal',
+        $metadata: { httpStatusCode: 500 }
+      })
+    )
+    await expect(publishLayerVersion(client, request, { sleep })).resolves.toMatchObject({
+      version: 1,
+      adopted: true
+    })
+  })
+
+  it('retries a refusal (throttling) after a pause, without looking for versions', async () => {
+    lambda.on(ListLayerVersionsCommand).resolves(versions(5))
+    lambda
+      .on(PublishLayerVersionCommand)
+      .rejectsOnce(
+        new LambdaServiceException({
+          name: 'TooManyRequestsException',
+          $fault: 'client',
+          message: 'Rate exceeded',
+          $metadata: { httpStatusCode: 429 }
+        })
+      )
+      .resolves({ LayerArn: LAYER_ARN, LayerVersionArn: `${LAYER_ARN}:6`, Version: 6 })
+    await expect(publishLayerVersion(client, request, { sleep })).resolves.toMatchObject({
+      version: 6,
+      adopted: false,
+      duplicates: []
+    })
+    expect(sleep).toHaveBeenCalledTimes(1)
+    expect(lambda.commandCalls(GetLayerVersionCommand)).toHaveLength(0)
+  })
+
+  it('sends the publish through publishClient (no SDK retries), and reads through client', async () => {
+    const once = new LambdaClient({ region: 'us-east-1', maxAttempts: 1 })
+    lambda.on(ListLayerVersionsCommand).resolves(versions())
+    lambda
+      .on(PublishLayerVersionCommand)
+      .resolves({ LayerArn: LAYER_ARN, LayerVersionArn: `${LAYER_ARN}:1`, Version: 1 })
+    await publishLayerVersion(client, request, { sleep, publishClient: once })
+    const [publishCall] = lambda.commandCalls(PublishLayerVersionCommand)
+    expect(publishCall.thisValue).toBe(once)
+    expect(lambda.commandCalls(ListLayerVersionsCommand)[0].thisValue).toBe(client)
   })
 })
