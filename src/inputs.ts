@@ -9,7 +9,13 @@ import { type FunctionRef, type LayerName, parseFunctionName, parseLayerName } f
 import { parseS3Location, type S3Location } from './aws/s3.js'
 import { ActionError } from './errors.js'
 import { credentialsIn } from './requirements/credentials.js'
-import { filesNamed, indexArgs, parsePipOptions, splitArgs } from './requirements/pip-args.js'
+import {
+  filesNamed,
+  indexArgs,
+  parsePipOptions,
+  requirementIndexArgs,
+  splitArgs
+} from './requirements/pip-args.js'
 import { readRequirementsTree, type RequirementsTree } from './requirements/tree.js'
 import {
   ARCHITECTURES,
@@ -309,6 +315,13 @@ export function getInputs(
     architectures,
     pythonVersion,
     ...pip,
+    // The requirements files' own index options come last: pip lets them override pip-args.
+    indexArgs: [
+      ...pip.indexArgs,
+      ...requirementIndexArgs(
+        tree.requirements.map(r => ({ path: path.resolve(workspace, r.name), lines: r.lines }))
+      )
+    ],
     publish,
     reuseUnchanged,
     functions,

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -51,6 +51,8 @@ export interface RunOptions {
   toolCache: string
   runnerTemp?: string
   env?: Record<string, string | undefined>
+  /** Called with the action's process once it runs (to signal it, for example). */
+  onSpawn?: (child: ChildProcess) => void
 }
 
 /** Runs the bundled dist/index.js as the runner does: INPUT_* variables, GITHUB_OUTPUT, RUNNER_TEMP. */
@@ -93,6 +95,7 @@ export async function runAction(
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe']
   })
+  options.onSpawn?.(child)
   let log = ''
   child.stdout.on('data', (d: Buffer) => (log += d.toString()))
   child.stderr.on('data', (d: Buffer) => (log += d.toString()))

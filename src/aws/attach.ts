@@ -313,6 +313,8 @@ async function readWhenIdle(
 ): Promise<FunctionConfiguration> {
   let waited = 0
   let throttled: unknown
+  let throttledSince = 0
+  let throttledAt = 0
   for (let poll = 0; ; poll++) {
     let config: FunctionConfiguration | undefined
     try {
@@ -328,7 +330,18 @@ async function readWhenIdle(
         const hint = isAccessDenied(error) ? ` (the credentials need ${GET_PERMISSION})` : ''
         throw new Error(`reading its configuration failed${hint}: ${describeAwsError(error)}`)
       }
+      if (!throttled) {
+        throttledSince = waited
+        throttledAt = Date.now()
+      }
       throttled = error
+      // Throttled for longer than a call may take: say so rather than wait on.
+      const throttledFor = Math.max(waited - throttledSince, Date.now() - throttledAt)
+      if (throttledFor >= settings.limits.callTimeoutMs) {
+        throw new Error(
+          `reading its configuration was throttled for ${Math.round(throttledFor / 1000)} s (${describeAwsError(error)})`
+        )
+      }
     }
     if (config && isIdle(config)) return config
     const delay = Math.min(POLL_FIRST_MS * 2 ** poll, POLL_CAP_MS)

@@ -4,6 +4,7 @@
  * attach.ts and s3.ts.
  */
 import { LambdaClient } from '@aws-sdk/client-lambda'
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { ActionError } from '../errors.js'
 import { cancellation, CancelledError } from '../util/cancel.js'
@@ -56,22 +57,64 @@ export function createLambdaClient(
   region: string,
   options: { maxAttempts?: number; limits?: CallLimits } = {}
 ): LambdaClient {
-  return new LambdaClient({
-    region,
-    retryMode: 'standard',
-    maxAttempts: options.maxAttempts ?? SDK_MAX_ATTEMPTS,
-    requestHandler: requestHandler(options.limits)
-  })
+  return recordAttempts(
+    new LambdaClient({
+      region,
+      retryMode: 'standard',
+      maxAttempts: options.maxAttempts ?? SDK_MAX_ATTEMPTS,
+      requestHandler: requestHandler(options.limits)
+    })
+  )
+}
+
+/** The call in progress (see call()): what its last failed attempt threw. */
+const attempts = new AsyncLocalStorage<{ lastError?: unknown }>()
+
+interface MiddlewareHost {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'finalizeRequest'; priority: 'low'; name: string }
+    ): void
+  }
+}
+
+/**
+ * Records each failed attempt of a call, inside the SDK's retry loop, so that
+ * a call that ran out of time can say what its attempts met (throttling, a
+ * 5xx, a dropped connection) instead of only that time ran out.
+ */
+export function recordAttempts<C>(client: C): C {
+  ;(client as unknown as MiddlewareHost).middlewareStack.add(
+    next => async args => {
+      try {
+        return await next(args)
+      } catch (error) {
+        const store = attempts.getStore()
+        // An abort is call()'s own doing, not what the attempts met.
+        if (store && awsErrorName(error) !== 'AbortError') store.lastError = error
+        throw error
+      }
+    },
+    // Inside the retry middleware (finalizeRequest, high) and outside the
+    // deserializer, which turns an error response into the error thrown.
+    { step: 'finalizeRequest', priority: 'low', name: 'recordAttempts' }
+  )
+  return client
 }
 
 /** A call that got no complete answer within its limit. */
 export class CallTimeoutError extends ActionError {
   constructor(
     readonly call: string,
-    readonly timeoutMs: number
+    readonly timeoutMs: number,
+    /** What the last failed attempt threw, if an attempt failed before time ran out. */
+    readonly lastAttempt?: unknown
   ) {
     super(
-      `${call} got no answer within ${Math.round(timeoutMs / 1000)} s (\`aws-timeout\`), retries included.`
+      `${call} got no answer within ${Math.round(timeoutMs / 1000)} s (\`aws-timeout\`), retries included${lastAttempt === undefined ? '' : `; the last attempt met ${describeAwsError(lastAttempt)}`}.`
     )
     this.name = 'CallTimeoutError'
   }
@@ -92,12 +135,14 @@ export async function call<T>(
   const timer = setTimeout(() => deadline.abort(), timeoutMs)
   const onCancel = (): void => deadline.abort()
   cancellation.signal.addEventListener('abort', onCancel)
+  const record: { lastError?: unknown } = {}
   try {
-    return await send(deadline.signal)
+    return await attempts.run(record, async () => await send(deadline.signal))
   } catch (error) {
     if (deadline.signal.aborted) {
       if (cancellation.signal.aborted) throw new CancelledError(cancellation.requested ?? 'signal')
-      throw new CallTimeoutError(what, timeoutMs)
+      const last = record.lastError
+      throw new CallTimeoutError(what, timeoutMs, last === error ? undefined : last)
     }
     throw error
   } finally {
@@ -159,6 +204,8 @@ const THROTTLING = new Set([
 ])
 
 export function isThrottling(error: unknown): boolean {
+  // A call that ran out of time while its attempts were throttled.
+  if (error instanceof CallTimeoutError) return isThrottling(error.lastAttempt)
   const name = awsErrorName(error)
   return (name !== undefined && THROTTLING.has(name)) || httpStatus(error) === 429
 }

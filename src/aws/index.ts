@@ -134,7 +134,7 @@ export async function publishLayer(
     )
     if (published.duplicates.length > 0) {
       report.warn(
-        `Layer ${inputs.layerName} has versions ${published.duplicates.join(', ')} with the same content as version ${published.version}, which this run uses: publish requests whose answers were lost created them. They are left in place (a concurrent run may use them); delete them with \`aws lambda delete-layer-version\` if nothing does.`
+        `Layer ${inputs.layerName} has ${published.duplicates.length === 1 ? 'version' : 'versions'} ${published.duplicates.join(', ')} with the same content as version ${published.version}, which this run uses: a publish request whose answer was lost created ${published.duplicates.length === 1 ? 'it' : 'them'}. Left in place (a concurrent run may use ${published.duplicates.length === 1 ? 'it' : 'them'}); delete with \`aws lambda delete-layer-version\` if nothing does.`
       )
     }
     return { ...published, published: true }

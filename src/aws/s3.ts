@@ -16,6 +16,7 @@ import {
   describeAwsError,
   isAccessDenied,
   isMissingCredentials,
+  recordAttempts,
   requestHandler,
   uploadTimeoutMs
 } from './client.js'
@@ -55,12 +56,14 @@ export function objectKey(location: S3Location, layerName: string, zip: Buffer):
 }
 
 export function createS3Client(region: string, limits: CallLimits = DEFAULT_LIMITS): S3Client {
-  return new S3Client({
-    region,
-    retryMode: 'standard',
-    maxAttempts: 5,
-    requestHandler: requestHandler(limits)
-  })
+  return recordAttempts(
+    new S3Client({
+      region,
+      retryMode: 'standard',
+      maxAttempts: 5,
+      requestHandler: requestHandler(limits)
+    })
+  )
 }
 
 /** Uploads the zip; returns the key. Errors name the bucket and the permission. */

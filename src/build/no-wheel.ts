@@ -124,12 +124,45 @@ async function pipProbe(options: InstallOptions, args: string[]): Promise<RunRes
   })
 }
 
-/** The versions of a project on the configured indexes, newest first; undefined when it is not there. */
-async function indexVersions(options: InstallOptions, name: string): Promise<string[] | undefined> {
-  const probe = await pipProbe(options, ['index', 'versions', ...options.indexArgs, name])
+/** What the indexes say about a project. */
+interface IndexAnswer {
+  /** Its versions, newest first; undefined when no index has it. */
+  versions?: string[]
+  /** Indexes pip could not read, each with pip's reason (connection, TLS, an ignored http:// host). */
+  unreachable: string[]
+}
+
+/**
+ * pip's own account of indexes it could not read, from a `-vv` log: "Could
+ * not fetch URL <url>: connection error: … - skipping", and the warning for
+ * an http:// index it ignores. A 404 is an answer (the project is not
+ * there), not an unreachable index. pip prints URLs with passwords redacted.
+ */
+export function unreachableIndexes(log: string): string[] {
+  const found = new Set<string>()
+  for (const m of log.matchAll(/^Could not fetch URL (\S+?):? (.*?)(?: - skipping)?$/gm)) {
+    const [, url, reason] = m
+    if (/^\d{3} /.test(reason) || /\b(404|Not Found)\b/.test(reason)) continue
+    const cause = /Caused by \w+\(.*?: ([^'"()]+)['")]/.exec(reason)?.[1] ?? reason
+    found.add(`${url} (${cause.trim().slice(0, 200)})`)
+  }
+  for (const m of log.matchAll(
+    /The repository located at (\S+) is not a trusted or secure host and is being ignored/g
+  )) {
+    found.add(
+      `http://${m[1]} (ignored by pip: not HTTPS; use https://, or add --trusted-host ${m[1]} to pip-args)`
+    )
+  }
+  return [...found]
+}
+
+/** The versions of a project on the configured indexes, and the indexes pip could not read. */
+async function indexVersions(options: InstallOptions, name: string): Promise<IndexAnswer> {
+  const probe = await pipProbe(options, ['index', 'versions', '-vv', ...options.indexArgs, name])
+  const unreachable = unreachableIndexes(probe.stdout + probe.stderr)
   const available = /Available versions:\s*(.*)/.exec(probe.stdout)?.[1]?.trim()
-  if (probe.exitCode !== 0 || !available) return undefined
-  return available.split(',').map(v => v.trim())
+  if (probe.exitCode !== 0 || !available) return { unreachable }
+  return { versions: available.split(',').map(v => v.trim()), unreachable }
 }
 
 /** The newest release of `name` that has a wheel for the target, if any (a dry run; nothing is written). */
@@ -206,7 +239,12 @@ export async function resolveMissing(
   wheelhouse: string
 ): Promise<void> {
   const name = requirementName(requirement)
-  const versions = await indexVersions(options, name)
+  const { versions, unreachable } = await indexVersions(options, name)
+  if (!versions && unreachable.length > 0) {
+    throw new ActionError(
+      `Package ${requirement} could not be looked up: pip could not read the package index:\n${unreachable.map(u => `- ${u}`).join('\n')}\nNothing is known about ${name} itself. Check the index URL (in ${path.basename(options.requirements)}, \`pip-args\` or the pip configuration), the network, proxy settings (HTTPS_PROXY) and certificates.`
+    )
+  }
   if (!versions) {
     throw new ActionError(
       `Package ${requirement} was not found on the package index (pip: "No matching distribution found for ${requirement}"). Check its name in ${path.basename(options.requirements)}, and \`pip-args\` / pip configuration if it lives on a private index.`

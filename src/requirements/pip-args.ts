@@ -7,6 +7,7 @@
  * goes or which platform it is for are refused, and so is anything pip
  * would not know.
  */
+import path from 'node:path'
 import { ActionError } from '../errors.js'
 
 type Verdict = 'allowed' | 'reserved'
@@ -286,4 +287,36 @@ export function filesNamed(
       ? [o.value.replace(/^file:(\/\/)?/, '')]
       : []
   )
+}
+
+/**
+ * The index options written in requirements files (`--index-url`, `-i`,
+ * `--extra-index-url`, `--find-links`/`-f`, `--trusted-host`, `--no-index`,
+ * `--pre`), as pip-args, so that the probes that explain a failed install
+ * ask the indexes the install asked. A local `--find-links` is resolved
+ * against the folder of the file naming it, as pip does.
+ */
+export function requirementIndexArgs(
+  files: ReadonlyArray<{ path: string; lines: readonly string[] }>
+): string[] {
+  const args: string[] = []
+  for (const file of files) {
+    for (const line of file.lines) {
+      const m =
+        /^(--index-url|-i|--extra-index-url|--find-links|-f|--trusted-host)(?:\s*=\s*|\s+)(\S+)$/.exec(
+          line
+        )
+      if (m) {
+        const name = m[1] === '-i' ? '--index-url' : m[1] === '-f' ? '--find-links' : m[1]
+        const local =
+          name === '--find-links' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(m[2])
+            ? path.resolve(path.dirname(file.path), m[2].replace(/^file:(\/\/)?/, ''))
+            : m[2]
+        args.push(name, local)
+      } else if (line === '--no-index' || line === '--pre') {
+        args.push(line)
+      }
+    }
+  }
+  return args
 }

@@ -98,11 +98,21 @@ export function readRequirementsTree(
   const requirements: RequirementsTree['requirements'] = []
   const localPaths: RequirementsTree['localPaths'] = []
   const seen = new Set<string>()
+  // The files being read, outermost first: an include of one of them is a loop.
+  const chain: string[] = []
   const visit = (current: string, from?: string): void => {
     const resolved = path.resolve(current)
+    const name = shown(base, resolved)
+    const loopAt = chain.indexOf(resolved)
+    if (loopAt !== -1) {
+      const cycle = [...chain.slice(loopAt), resolved].map(f => shown(base, f)).join(' → ')
+      throw new ActionError(
+        `Input \`${input}\`: requirements files include each other in a loop (${cycle}); pip would recurse until it crashes. Remove one of these -r/-c lines.`
+      )
+    }
     if (seen.has(resolved)) return
     seen.add(resolved)
-    const name = shown(base, resolved)
+    chain.push(resolved)
     let text: string
     try {
       text = decodeRequirements(fs.readFileSync(resolved))
@@ -140,6 +150,7 @@ export function readRequirementsTree(
         })
       }
     }
+    chain.pop()
   }
   visit(file)
   return { file: path.resolve(file), requirements, localPaths }

@@ -92,7 +92,7 @@ describe('readRequirementsTree', () => {
     path.join(dir, 'requirements.txt'),
     '-r sub/base.txt\n--constraint=c.txt\n-f ./wheels\nrequests\n'
   )
-  fs.writeFileSync(path.join(dir, 'sub', 'base.txt'), 'idna\n-r ../requirements.txt\n')
+  fs.writeFileSync(path.join(dir, 'sub', 'base.txt'), 'idna\n-c ../c.txt\n')
   fs.writeFileSync(path.join(dir, 'c.txt'), 'idna<4\n')
 
   it('follows -r and -c (relative to each file) and fingerprints local folders', () => {

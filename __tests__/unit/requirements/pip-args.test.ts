@@ -58,3 +58,32 @@ describe('parsePipOptions reads pip-args the way pip does', () => {
     expect(filesNamed(options)).toEqual(['wheels', 'constraints.txt'])
   })
 })
+
+describe('requirementIndexArgs', () => {
+  it("turns requirements files' index options into pip arguments, find-links resolved per file", async () => {
+    const { requirementIndexArgs } = await import('../../../src/requirements/pip-args.js')
+    expect(
+      requirementIndexArgs([
+        {
+          path: '/ws/requirements.txt',
+          lines: ['-i https://a.example/simple', 'six', '--find-links=wheels', '--no-index']
+        },
+        {
+          path: '/ws/sub/more.txt',
+          lines: ['-f ../local', '--extra-index-url https://b.example/simple', '--pre']
+        }
+      ])
+    ).toEqual([
+      '--index-url',
+      'https://a.example/simple',
+      '--find-links',
+      '/ws/wheels',
+      '--no-index',
+      '--find-links',
+      '/ws/local',
+      '--extra-index-url',
+      'https://b.example/simple',
+      '--pre'
+    ])
+  })
+})

@@ -42,6 +42,30 @@ describe('readRequirementsTree', () => {
     ])
   })
 
+  it('refuses files that include each other in a loop, naming the loop', () => {
+    const dir = folder({
+      'requirements.txt': 'six\n-r a.txt\n',
+      'a.txt': '-c sub/b.txt\n',
+      'sub/b.txt': '-r ../a.txt\n'
+    })
+    expect(refusal(path.join(dir, 'requirements.txt'))).toMatch(
+      /include each other in a loop \(a\.txt → sub\/b\.txt → a\.txt\)/
+    )
+  })
+
+  it('reads a file included twice, without a loop, once', () => {
+    const dir = folder({
+      'requirements.txt': '-r a.txt\n-r b.txt\n',
+      'a.txt': '-c common.txt\n',
+      'b.txt': '-c common.txt\n',
+      'common.txt': 'six==1.17.0\n'
+    })
+    const names = readRequirementsTree(path.join(dir, 'requirements.txt')).requirements.map(
+      r => r.name
+    )
+    expect(names).toEqual(['requirements.txt', 'a.txt', 'common.txt', 'b.txt'])
+  })
+
   it('reads UTF-16 with a byte-order mark, as PowerShell writes pip freeze', () => {
     const text = 'six==1.17.0\r\nidna==3.10\r\n'
     const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])

@@ -1,0 +1,414 @@
+/**
+ * Faults in the AWS calls, injected by a loopback proxy in front of moto
+ * (helpers/fault-proxy.ts), through the bundled dist/index.js: lost publish
+ * answers, calls that never answer, a concurrent newer version, a run
+ * cancelled mid-attach, throttled reads; and the messages of an unreachable
+ * index, a loop of requirements files and end-of-support runtimes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {
+  PublishLayerVersionCommand,
+  UpdateFunctionConfigurationCommand
+} from '@aws-sdk/client-lambda'
+import { runAction, workspace, type ActionRun, type RunOptions } from '../helpers/action.js'
+import {
+  awsEnv,
+  createFunction,
+  dummyLayerZip,
+  lambda,
+  layersOf,
+  publishLayer,
+  unique,
+  versionCount
+} from '../helpers/aws.js'
+import { errors, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js'
+import { makeToolCache } from '../helpers/toolcache.js'
+
+const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
+makeToolCache(toolCache, ['3.9', '3.12'])
+
+let proxy: FaultProxy
+
+beforeAll(async () => {
+  proxy = await startFaultProxy()
+})
+
+afterAll(async () => {
+  await proxy?.stop()
+})
+
+async function act(
+  inputs: Record<string, string>,
+  ws: string,
+  options: Partial<RunOptions> = {}
+): Promise<ActionRun> {
+  return await runAction(
+    { runtimes: 'python3.12', ...inputs },
+    { workspace: ws, toolCache, ...options, env: { ...awsEnv(), ...proxy.env(), ...options.env } }
+  )
+}
+
+/** Requests the proxy saw for this layer or these functions. */
+function seen(op: string, resource?: string): number {
+  return proxy.requests().filter(r => r.op === op && (!resource || r.resource === resource)).length
+}
+
+const errorOf = (run: ActionRun) => run.errors.join('\n')
+
+describe('lost answers to PublishLayerVersion', () => {
+  const layer = unique('lost')
+  let run: ActionRun
+
+  beforeAll(async () => {
+    proxy.reset()
+    const mine = (r: { op: string; resource?: string }) =>
+      r.op === 'PublishLayerVersion' && r.resource === layer
+    // The first request never reaches Lambda; the second does, and its answer is lost.
+    proxy.add({ op: mine, action: { kind: 'reset' }, times: 1 })
+    proxy.add({ op: mine, action: { kind: 'drop-after' }, times: 1 })
+    run = await act({ 'layer-name': layer }, workspace('six==1.17.0\n'))
+  })
+
+  it('succeeds with exactly one version: the one the lost answer published', async () => {
+    expect(run.exitCode).toBe(0)
+    expect(await versionCount(layer)).toBe(1)
+    expect(run.outputs.published).toBe('true')
+    expect(run.outputs['layer-version']).toBe('1')
+  })
+
+  it('sent the publish twice, each time after checking that nothing was published', () => {
+    expect(seen('PublishLayerVersion', layer)).toBe(2)
+    expect(run.log).toMatch(/No version was published by that request; publishing again/)
+    expect(run.log).toMatch(
+      /:layer:[^:]+:1 holds this content: the request took effect although its answer was lost/
+    )
+  })
+})
+
+describe('a duplicate left by a lost answer is reported', () => {
+  const layer = unique('dup')
+  let run: ActionRun
+
+  beforeAll(async () => {
+    proxy.reset()
+    const mine = (r: { op: string; resource?: string }) =>
+      r.op === 'PublishLayerVersion' && r.resource === layer
+    // The first publish reaches Lambda only after the action gave up on it
+    // (4 s > aws-timeout 3 s) and after its check found nothing; the second
+    // is slowed too, so the first lands before the second is answered.
+    proxy.add({ op: mine, action: { kind: 'delay', ms: 4000 }, times: 1 })
+    proxy.add({ op: mine, action: { kind: 'delay', ms: 2000 }, times: 1 })
+    run = await act({ 'layer-name': layer, 'aws-timeout': '3' }, workspace('six==1.17.0\n'))
+  })
+
+  it('uses the version it got, and reports the other in the log and the job summary', async () => {
+    expect(run.exitCode).toBe(0)
+    expect(seen('PublishLayerVersion', layer)).toBe(2)
+    expect(await versionCount(layer)).toBe(2)
+    expect(run.outputs['layer-version']).toBe('2')
+    expect(run.log).toMatch(/PublishLayerVersion \(layer [^)]+\) ended without an answer/)
+    expect(run.log).toMatch(
+      /::warning::Layer [^ ]+ has version 1 with the same content as version 2/
+    )
+    expect(run.summary).toMatch(/Warnings[\s\S]*has version 1 with the same content as version 2/)
+  })
+})
+
+describe('calls that never answer', () => {
+  describe('PublishLayerVersion', () => {
+    const layer = unique('hang')
+    let run: ActionRun
+
+    beforeAll(async () => {
+      proxy.reset()
+      proxy.add({
+        op: r => r.op === 'PublishLayerVersion' && r.resource === layer,
+        action: { kind: 'hang' }
+      })
+      run = await act({ 'layer-name': layer, 'aws-timeout': '2' }, workspace('six==1.17.0\n'))
+    })
+
+    it('fails naming the call and its limit, and that nothing was published', async () => {
+      expect(run.exitCode).toBe(1)
+      expect(errorOf(run)).toMatch(
+        /PublishLayerVersion \(layer [^)]+\) failed 3 times without an answer, and no version with this content was published/
+      )
+      // Whichever limit struck first: the call's, or the connection's idle time.
+      expect(errorOf(run)).toMatch(
+        /got no answer within 2 s \(`aws-timeout`\)|timed out after 2000 ms of inactivity/
+      )
+      expect(await versionCount(layer)).toBe(0)
+    })
+  })
+
+  describe('GetFunctionConfiguration in the preflight', () => {
+    const layer = unique('hang-pre')
+    const fn = unique('fn-hang')
+    let run: ActionRun
+
+    beforeAll(async () => {
+      await createFunction(fn)
+      proxy.reset()
+      proxy.add({
+        op: r => r.op === 'GetFunctionConfiguration' && r.resource === fn,
+        action: { kind: 'hang' }
+      })
+      run = await act(
+        { 'layer-name': layer, functions: fn, 'aws-timeout': '2' },
+        workspace('six==1.17.0\n')
+      )
+    })
+
+    it('fails before building, naming the call, and publishes nothing', async () => {
+      expect(run.exitCode).toBe(1)
+      expect(errorOf(run)).toMatch(
+        new RegExp(`GetFunctionConfiguration \\(${fn}\\) got no answer within 2 s`)
+      )
+      expect(run.log).not.toMatch(/-m pip install/)
+      expect(seen('PublishLayerVersion', layer)).toBe(0)
+    })
+  })
+})
+
+describe('a newer version of the layer attached meanwhile (concurrent runs)', () => {
+  async function race(allowDowngrade: boolean) {
+    const layer = unique('race')
+    const fn = unique('fn-race')
+    await createFunction(fn)
+    proxy.reset()
+    // The attach-time read of the function (after the preflight's) is slowed;
+    // meanwhile "another run" publishes a newer version and attaches it.
+    const attachRead = (r: { op: string; resource?: string }) =>
+      r.op === 'GetFunctionConfiguration' && r.resource?.endsWith(`:function:${fn}`) === true
+    proxy.add({ op: attachRead, action: { kind: 'delay', ms: 4000 }, times: 1 })
+    let newer = ''
+    proxy.on(attachRead, () => {
+      void (async () => {
+        const published = await lambda().send(
+          new PublishLayerVersionCommand({
+            LayerName: layer,
+            Content: { ZipFile: dummyLayerZip('newer') },
+            CompatibleRuntimes: ['python3.12']
+          })
+        )
+        newer = published.LayerVersionArn ?? ''
+        await lambda().send(
+          new UpdateFunctionConfigurationCommand({ FunctionName: fn, Layers: [newer] })
+        )
+      })()
+    })
+    const run = await act(
+      {
+        'layer-name': layer,
+        functions: fn,
+        ...(allowDowngrade ? { 'allow-downgrade': 'true' } : {})
+      },
+      workspace('six==1.17.0\n')
+    )
+    return { run, fn, newer, layers: await layersOf(fn) }
+  }
+
+  describe('by default', () => {
+    let result: Awaited<ReturnType<typeof race>>
+    beforeAll(async () => {
+      result = await race(false)
+    })
+
+    it('leaves the function at the newer version and warns', () => {
+      expect(result.newer).toMatch(/:2$/)
+      expect(result.run.exitCode).toBe(0)
+      expect(result.layers).toEqual([result.newer])
+      expect(result.run.outputs['updated-functions']).toBe('[]')
+      expect(result.run.log).toMatch(/::warning::.*newer than .*:1: left alone/)
+    })
+
+    it('reports it as "newer version present" in the job summary', () => {
+      expect(result.run.summary).toContain('newer version present')
+    })
+  })
+
+  describe('with allow-downgrade: true', () => {
+    let result: Awaited<ReturnType<typeof race>>
+    beforeAll(async () => {
+      result = await race(true)
+    })
+
+    it('attaches the older version on purpose', () => {
+      expect(result.run.exitCode).toBe(0)
+      expect(result.layers).toEqual([result.run.outputs['layer-version-arn']])
+      expect(result.run.outputs['layer-version-arn']).toMatch(/:1$/)
+    })
+  })
+})
+
+describe('a run cancelled (SIGINT) while attaching', () => {
+  const layer = unique('cancel')
+  const fns = Array.from({ length: 6 }, (_, i) => unique(`fn-cancel${i}`))
+  let run: ActionRun
+  let layers: Record<string, string[]>
+
+  beforeAll(async () => {
+    for (const fn of fns) await createFunction(fn)
+    proxy.reset()
+    const update = (r: { op: string; resource?: string }) =>
+      r.op === 'UpdateFunctionConfiguration' && fns.some(f => r.resource?.endsWith(`:${f}`))
+    proxy.add({ op: update, action: { kind: 'delay', ms: 2500 } })
+    let signal: (() => void) | undefined
+    proxy.on(update, () => {
+      signal?.()
+      signal = undefined
+    })
+    run = await act(
+      { 'layer-name': layer, functions: fns.join('\n') },
+      workspace('six==1.17.0\n'),
+      {
+        onSpawn: child => {
+          signal = () => child.kill('SIGINT')
+        }
+      }
+    )
+    layers = Object.fromEntries(await Promise.all(fns.map(async f => [f, await layersOf(f)])))
+  })
+
+  it('fails, saying it was cancelled while attaching', () => {
+    expect(run.exitCode).toBe(1)
+    expect(run.log).toMatch(/::warning::Received SIGINT: the run is being cancelled/)
+    expect(errorOf(run)).toMatch(/^The run was cancelled \(SIGINT\) while attaching /)
+  })
+
+  it('names every function changed and every one not changed, as they really are', () => {
+    const arn = run.outputs['layer-version-arn']
+    const message = errorOf(run)
+    const changed = /^Changed: (.*)\.$/m.exec(message)?.[1] ?? ''
+    const notChanged = /^Not changed: (.*)\.$/m.exec(message)?.[1] ?? ''
+    const truly = fns.filter(f => layers[f].includes(arn))
+    expect(truly.length).toBeGreaterThan(0)
+    // Four at a time: at least two never started.
+    expect(fns.length - truly.length).toBeGreaterThanOrEqual(2)
+    for (const f of fns) {
+      if (truly.includes(f)) {
+        expect(changed).toContain(`:function:${f}`)
+      } else {
+        expect(notChanged).toContain(`:function:${f}`)
+        expect(layers[f]).toEqual([])
+      }
+    }
+    expect(JSON.parse(run.outputs['updated-functions']).length).toBe(truly.length)
+  })
+
+  it('writes the job summary with each function', () => {
+    for (const f of fns) expect(run.summary).toContain(`:function:${f}`)
+    expect(run.summary).toContain('not changed: run cancelled')
+  })
+})
+
+describe('a run cancelled (SIGTERM) while pip installs', () => {
+  const layer = unique('cancel-build')
+  const fn = unique('fn-cancel-build')
+  let run: ActionRun
+
+  beforeAll(async () => {
+    await createFunction(fn)
+    proxy.reset()
+    run = await act({ 'layer-name': layer, functions: fn }, workspace('six==1.17.0\n'), {
+      onSpawn: child => {
+        let sent = false
+        child.stdout?.on('data', (d: Buffer) => {
+          if (!sent && /-m pip install /.test(d.toString())) {
+            sent = true
+            child.kill('SIGTERM')
+          }
+        })
+      }
+    })
+  })
+
+  it('fails saying it was cancelled, that nothing was published and no function changed', async () => {
+    expect(run.exitCode).toBe(1)
+    expect(errorOf(run)).toMatch(
+      /^The run was cancelled \(SIGTERM\) during .+\. Nothing was published\. No function was changed\.$/
+    )
+    expect(await versionCount(layer)).toBe(0)
+    expect(seen('PublishLayerVersion', layer)).toBe(0)
+    expect(await layersOf(fn)).toEqual([])
+    expect(run.summary).toContain('The run was cancelled (SIGTERM)')
+  })
+})
+
+describe('GetFunctionConfiguration throttled after the preflight', () => {
+  const layer = unique('throttle')
+  const fn = unique('fn-throttle')
+  let oldVersion: string
+  let run: ActionRun
+
+  beforeAll(async () => {
+    oldVersion = await publishLayer(layer, 'old')
+    await createFunction(fn, [oldVersion])
+    proxy.reset()
+    // The preflight reads the function by name; every later read uses its ARN.
+    proxy.add({
+      op: r =>
+        r.op === 'GetFunctionConfiguration' && r.resource?.endsWith(`:function:${fn}`) === true,
+      action: errors.throttled()
+    })
+    run = await act(
+      { 'layer-name': layer, functions: fn, 'aws-timeout': '3' },
+      workspace('six==1.17.0\n')
+    )
+  })
+
+  it('says the reads were throttled, not that an update was in progress', () => {
+    expect(run.exitCode).toBe(1)
+    expect(errorOf(run)).toMatch(
+      /reading its configuration was throttled for \d+ s .*TooManyRequestsException/
+    )
+    expect(errorOf(run)).not.toMatch(/in progress/)
+  })
+
+  it('shows in the summary the version the preflight read, not "none"', () => {
+    const row = run.summary.split('\n').find(l => l.includes(`:function:${fn}`)) ?? ''
+    const [, name, version] = oldVersion.split(':').slice(5)
+    expect(`${name}`).toBe(layer)
+    expect(row).toContain(`${layer}:${version}`)
+  })
+})
+
+describe('messages', () => {
+  it('an unreachable index named in requirements.txt: says the index could not be read', async () => {
+    const run = await act(
+      { 'layer-name': 'unreachable', publish: 'false' },
+      workspace('--index-url http://127.0.0.1:9/simple\nsix==1.17.0\n'),
+      // Only the index the requirements file names: no pip configuration.
+      { env: { PIP_CONFIG_FILE: '/dev/null', PIP_FIND_LINKS: undefined, PIP_RETRIES: '0' } }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(errorOf(run)).toMatch(
+      /Package six==1\.17\.0 could not be looked up: pip could not read the package index:\n- http:\/\/127\.0\.0\.1:9\/simple\/six\/ \(.*Connection refused\)/
+    )
+    expect(errorOf(run)).not.toMatch(/compiled wheels/)
+  })
+
+  it('requirements files that include each other: names the loop before pip runs', async () => {
+    const ws = workspace('six==1.17.0\n-r more.txt\n')
+    fs.writeFileSync(path.join(ws, 'more.txt'), '-r requirements.txt\n')
+    const run = await act({ 'layer-name': 'loop', publish: 'false' }, ws)
+    expect(run.exitCode).toBe(1)
+    expect(errorOf(run)).toMatch(
+      /requirements files include each other in a loop \(requirements\.txt → more\.txt → requirements\.txt\)/
+    )
+    expect(run.log).not.toMatch(/RecursionError|-m pip install/)
+  })
+
+  it('a runtime past its end of support: the warning is in the job summary too', async () => {
+    const run = await act(
+      { 'layer-name': 'eol', runtimes: 'python3.9', publish: 'false' },
+      workspace('six==1.17.0\n')
+    )
+    expect(run.exitCode).toBe(0)
+    expect(run.log).toMatch(/::warning::python3\.9 reached end of support/)
+    expect(run.summary).toMatch(/Warnings[\s\S]*python3\.9 reached end of support/)
+  })
+})
