@@ -6,6 +6,7 @@
  * index, a loop of requirements files and end-of-support runtimes.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -26,6 +27,7 @@ import {
 } from '../helpers/aws.js'
 import { errors, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js'
 import { makeToolCache } from '../helpers/toolcache.js'
+import { makeWheel } from '../helpers/wheel.js'
 
 const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
 makeToolCache(toolCache, ['3.9', '3.12'])
@@ -389,6 +391,26 @@ describe('messages', () => {
       /Package six==1\.17\.0 could not be looked up: pip could not read the package index:\n- http:\/\/127\.0\.0\.1:9\/simple\/six\/ \(.*Connection refused\)/
     )
     expect(errorOf(run)).not.toMatch(/compiled wheels/)
+  })
+
+  it('a 60 MiB zip of incompressible data: the size advice fits what is in it (no .pyc advice)', async () => {
+    const ws = workspace('./wheels/blob-1.0-py3-none-any.whl\n')
+    makeWheel(path.join(ws, 'wheels'), {
+      name: 'blob',
+      version: '1.0',
+      tag: 'py3-none-any',
+      files: {
+        'blob/__init__.py': 'VALUE = 1\n',
+        'blob/data.bin': crypto.randomBytes(60 * 1024 * 1024)
+      }
+    })
+    const layer = unique('big')
+    const run = await act({ 'layer-name': layer }, ws)
+    expect(run.exitCode).toBe(1)
+    expect(errorOf(run)).toMatch(/over the 50\.0 MiB that Lambda accepts as a direct upload/)
+    expect(errorOf(run)).toMatch(/Set `s3-bucket`/)
+    expect(errorOf(run)).not.toMatch(/\.pyc|compile: false|\bMB\b/)
+    expect(seen('PublishLayerVersion', layer)).toBe(0)
   })
 
   it('requirements files that include each other: names the loop before pip runs', async () => {

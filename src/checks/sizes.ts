@@ -48,11 +48,22 @@ function packageHints(packages: readonly PackageSize[]): string {
   return largestText + providedText
 }
 
-/** The bytecode lever, only when .pyc files are part of what was measured. */
-function bytecodeHint(measured: Measured): string {
+/** Share of the measured size that bytecode must reach for `compile: false` to be worth naming. */
+export const BYTECODE_HINT_SHARE = 0.1
+
+/**
+ * The bytecode lever, only when it can matter: the .pyc files are at least a
+ * tenth of the size, or leaving them out would bring it under the limit.
+ * `size`/`limit` are what the finding is about (the zip: its share of .pyc
+ * is estimated from the unzipped share).
+ */
+function bytecodeHint(measured: Measured, size: number, limit: number): string {
   const pyc = measured.bytecodeBytes ?? 0
-  if (pyc === 0) return ''
-  return ` Of the unzipped size, ${formatBytes(pyc)} is precompiled bytecode (.pyc, \`compile: true\`): \`compile: false\` leaves it out.`
+  if (pyc === 0 || measured.unzippedBytes === 0) return ''
+  const share = pyc / measured.unzippedBytes
+  const saved = size * share
+  if (share < BYTECODE_HINT_SHARE && size - saved > limit) return ''
+  return ` Of the unzipped size, ${formatBytes(pyc)} (${Math.round(share * 100)}%) is precompiled bytecode (.pyc, \`compile: true\`): \`compile: false\` leaves it out${size - saved <= limit ? ', which would bring it under the limit' : ''}.`
 }
 
 /** Why a zip cannot be published inline, and what to do. */
@@ -76,7 +87,7 @@ export function unzippedSizeFindings(measured: Measured): Finding[] {
       code: 'unzipped-too-large',
       message:
         `The layer unzips to ${formatBytes(unzippedBytes)}, over Lambda's limit of ${describeSize(limit)} ` +
-        `for a function and all its layers together.${hints}${bytecodeHint(measured)} ` +
+        `for a function and all its layers together.${hints}${bytecodeHint(measured, unzippedBytes, limit)} ` +
         'Remove packages the function does not need, or deploy the function as a container ' +
         'image (10 GB limit).'
     })
@@ -103,7 +114,7 @@ export function zipSizeFindings(measured: Measured): Finding[] {
     findings.push({
       severity: 'error',
       code: 'zip-too-large',
-      message: `${directUploadProblem(zipBytes)}${hints}${bytecodeHint(measured)}`
+      message: `${directUploadProblem(zipBytes)}${hints}${bytecodeHint(measured, zipBytes, LIMITS.directUploadBytes)}`
     })
   }
   return findings
