@@ -25,6 +25,15 @@ function reportLayer(report: RunReport, layer: BuiltLayer): void {
     runtime: s.runtime,
     packages: s.packages.map(p => `${p.name}==${p.version}`)
   }))
+  report.summary.builtFromSource = [
+    ...new Set(
+      layer.sites.flatMap(s =>
+        s.packages.flatMap(p =>
+          p.builtFromSource ? [`${p.name}==${p.version} (${p.builtFromSource})`] : []
+        )
+      )
+    )
+  ]
   report.output('zip-path', zip.path)
   report.output('code-sha256', zip.sha256)
   report.output('code-size', String(zip.bytes))

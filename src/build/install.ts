@@ -10,8 +10,9 @@ import { type InstalledPackage, installedDistributions, normalizeName } from '..
 import type { Architecture, Runtime } from '../runtimes.js'
 import { run } from '../util/process.js'
 import type { Interpreter } from './interpreters.js'
-import { explainMissing, resolveMissing } from './no-wheel.js'
+import { explainMissing, firstWithoutTargetWheel, resolveMissing } from './no-wheel.js'
 import {
+  conflictDependencies,
   pipEnv,
   pipErrorExcerpt,
   pipInstallArgs,
@@ -43,6 +44,8 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
   fs.mkdirSync(targetDir, { recursive: true })
   const wheelhouse = path.join(options.workDir, `wheelhouse-${runtime}-${architecture}`)
   const triedFromSource = new Set<string>()
+  /** Packages built from their source distribution (normalized name → how). */
+  const built = new Map<string, string>()
 
   for (;;) {
     const args = pipInstallArgs({
@@ -60,9 +63,16 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
     if (result.exitCode === 0) break
 
     const output = result.stdout + result.stderr
-    const missing = unsatisfiedRequirement(output)
+    let missing = unsatisfiedRequirement(output)
+    const conflict = /ResolutionImpossible|conflicting dependencies/i.test(output)
+    if (!missing && conflict) {
+      // A dependency with no wheel for the target looks like a conflict to pip.
+      const untried = conflictDependencies(output).filter(
+        r => !triedFromSource.has(normalizeName(requirementName(r)))
+      )
+      missing = await firstWithoutTargetWheel(options, untried)
+    }
     if (!missing) {
-      const conflict = /ResolutionImpossible|conflicting dependencies/i.test(output)
       throw new ActionError(
         `pip could not install ${path.basename(options.requirements)} for ${targetLabel(runtime, architecture)}${conflict ? ': the requirements conflict with each other' : ''} (pip's full output is in the log above):\n${pipErrorExcerpt(result.stdout, result.stderr)}`
       )
@@ -70,13 +80,17 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
     const key = normalizeName(requirementName(missing))
     if (triedFromSource.has(key)) await explainMissing(options, missing, 'no-sdist')
     triedFromSource.add(key)
-    await resolveMissing(options, missing, wheelhouse)
+    built.set(key, await resolveMissing(options, missing, wheelhouse))
   }
 
   // Console scripts are useless in a layer (and point at the runner's interpreter).
   fs.rmSync(path.join(targetDir, 'bin'), { recursive: true, force: true })
   dropLocalOrigins(targetDir)
-  return await installedDistributions(targetDir)
+  const installed = await installedDistributions(targetDir)
+  return installed.map(p => {
+    const how = built.get(normalizeName(p.name))
+    return how ? { ...p, builtFromSource: how } : p
+  })
 }
 
 /**

@@ -33,7 +33,7 @@ async function buildFromSource(
   options: InstallOptions,
   requirement: string,
   wheelhouse: string
-): Promise<void> {
+): Promise<string> {
   const { interpreter, runtime, architecture } = options
   const name = requirementName(requirement)
   const label = targetLabel(runtime, architecture)
@@ -94,6 +94,7 @@ async function buildFromSource(
   fs.mkdirSync(wheelhouse, { recursive: true })
   fs.copyFileSync(path.join(scratch, wheel), path.join(wheelhouse, wheel))
   core.info(`Built pure-Python ${wheel} from source: it runs on any platform.`)
+  return 'pure Python, built from its source distribution'
 }
 
 /**
@@ -165,7 +166,7 @@ async function indexVersions(options: InstallOptions, name: string): Promise<Ind
   return { versions: available.split(',').map(v => v.trim()), unreachable }
 }
 
-/** The newest release of `name` that has a wheel for the target, if any (a dry run; nothing is written). */
+/** The newest release of `name` (a project or a requirement) that has a wheel for the target, if any (a dry run; nothing is written). */
 async function newestFitting(options: InstallOptions, name: string): Promise<string | undefined> {
   const report = path.join(fs.mkdtempSync(path.join(options.workDir, 'probe-')), 'report.json')
   const probe = await pipProbe(options, [
@@ -237,7 +238,7 @@ export async function resolveMissing(
   options: InstallOptions,
   requirement: string,
   wheelhouse: string
-): Promise<void> {
+): Promise<string> {
   const name = requirementName(requirement)
   const { versions, unreachable } = await indexVersions(options, name)
   if (!versions && unreachable.length > 0) {
@@ -258,6 +259,22 @@ export async function resolveMissing(
   }
   if (await hasHostWheel(options, requirement))
     await explainMissing(options, requirement, 'compiled')
-  await buildFromSource(options, requirement, wheelhouse)
+  return await buildFromSource(options, requirement, wheelhouse)
+}
+
+/**
+ * Among the dependencies named in a conflict pip reports, the first with no
+ * wheel for the target at all: under the platform restriction, pip reports a
+ * dependency that only has a source distribution as a conflict of every
+ * version of the package that needs it (feedparser → sgmllib3k).
+ */
+export async function firstWithoutTargetWheel(
+  options: InstallOptions,
+  requirements: readonly string[]
+): Promise<string | undefined> {
+  for (const requirement of requirements) {
+    if ((await newestFitting(options, requirement)) === undefined) return requirement
+  }
+  return undefined
 }
 

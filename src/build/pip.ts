@@ -68,6 +68,26 @@ export function unsatisfiedRequirement(output: string): string | undefined {
   return matches.length ? matches[matches.length - 1][1] : undefined
 }
 
+/**
+ * The dependencies pip names in a resolution conflict ("The conflict is
+ * caused by: feedparser 6.0.11 depends on sgmllib3k"), as requirements
+ * without their markers, each project once, in pip's order.
+ */
+export function conflictDependencies(output: string): string[] {
+  const at = output.indexOf('The conflict is caused by:')
+  if (at === -1) return []
+  const seen = new Set<string>()
+  const found: string[] = []
+  for (const m of output.slice(at).matchAll(/^\s+\S+ \S+ depends on (.+)$/gm)) {
+    const requirement = m[1].split(';')[0].trim()
+    const name = requirementName(requirement).toLowerCase().replace(/[-_.]+/g, '-')
+    if (seen.has(name)) continue
+    seen.add(name)
+    found.push(requirement)
+  }
+  return found
+}
+
 /** pip lines that are progress, not the error. */
 const PIP_NOISE =
   /━|^\s*(Collecting|Downloading|Using cached|Processing|Looking in|Obtaining|Requirement already|Saved |Installing build|Getting requirements|Preparing metadata|WARNING: Location )/

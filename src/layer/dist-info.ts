@@ -19,7 +19,10 @@ export interface Distribution {
 }
 
 /** A distribution by name and version, as the layer's package list names it. */
-export type InstalledPackage = Pick<Distribution, 'name' | 'version'>
+export type InstalledPackage = Pick<Distribution, 'name' | 'version'> & {
+  /** Set when no wheel fitted and the action built it from its source distribution: how. */
+  builtFromSource?: string
+}
 
 /** PEP 503 normalized project name: "Typing_Extensions" → "typing-extensions". */
 export function normalizeName(name: string): string {

@@ -12,6 +12,8 @@ export interface SummaryData {
   publishDisabled: boolean
   cache: string
   packages: Array<{ runtime: string; packages: string[] }>
+  /** Packages that had no wheel for the target and were built from source, with how. */
+  builtFromSource?: string[]
   functions: Array<{ function: string; before?: string; after?: string; status: string }>
   findings: Finding[]
   /** Warnings that do not stop the run (mismatches, end of support, duplicates). */
@@ -69,6 +71,9 @@ export async function writeSummary(data: SummaryData): Promise<void> {
     rows.push(['Architectures', escapeHtml(data.architectures.join(', '))])
   }
   rows.push(['Cache', escapeHtml(data.cache)])
+  if (data.builtFromSource && data.builtFromSource.length > 0) {
+    rows.push(['Built from source', data.builtFromSource.map(escapeHtml).join('<br>')])
+  }
   s.addTable([
     [
       { data: 'Item', header: true },

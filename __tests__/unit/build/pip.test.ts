@@ -120,3 +120,22 @@ describe('pipErrorExcerpt', () => {
     expect(pipErrorExcerpt('Collecting x\nERROR: boom\n', '')).toBe('ERROR: boom')
   })
 })
+
+describe('conflictDependencies', () => {
+  it("reads the dependencies of pip's conflict explanation, each once, without markers", async () => {
+    const { conflictDependencies } = await import('../../../src/build/pip.js')
+    const output = [
+      'ERROR: Cannot install feedparser==6.0.10 and feedparser==6.0.11 because these package versions have conflicting dependencies.',
+      '',
+      'The conflict is caused by:',
+      '    feedparser 6.0.11 depends on sgmllib3k',
+      '    feedparser 6.0.10 depends on sgmllib3k',
+      '    dnachisel 3.2.16 depends on docopt; extra == "reports"',
+      '    other 1.0 depends on numpy<2,>=1.20',
+      '',
+      'To fix this you could try to:'
+    ].join('\n')
+    expect(conflictDependencies(output)).toEqual(['sgmllib3k', 'docopt', 'numpy<2,>=1.20'])
+    expect(conflictDependencies('ERROR: No matching distribution found for x')).toEqual([])
+  })
+})
