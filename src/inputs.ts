@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { type FunctionRef, type LayerName, parseFunctionName, parseLayerName } from './aws/arn.js'
 import { parseS3Location, type S3Location } from './aws/s3.js'
+import type { SourceBuilds } from './build/install.js'
 import { ActionError } from './errors.js'
 import { credentialsIn } from './requirements/credentials.js'
 import {
@@ -62,6 +63,8 @@ export interface Inputs {
   allowDowngrade: boolean
   /** How long one AWS call may take, retries included (aws-timeout, in seconds → ms). */
   awsTimeoutMs: number
+  /** Which source distributions may be built (build-from-source). */
+  buildFromSource: SourceBuilds
 }
 
 /** Anything that reads an input by name (core.getInput, or a map in tests). */
@@ -106,6 +109,15 @@ function parsePipArgs(
     for (const p of tree.localPaths) files.add(p.path)
   }
   return { pipArgs, indexArgs: indexArgs(options), pipFiles: [...files] }
+}
+
+/** One of `choices`, as written. */
+function parseChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {
+  const v = value.trim()
+  if (!(choices as readonly string[]).includes(v)) {
+    throw new ActionError(`Input \`${name}\` must be one of ${choices.join(', ')}, got "${value}".`)
+  }
+  return v as T
 }
 
 /** A whole number of seconds within [min, max]. */
@@ -279,6 +291,11 @@ export function getInputs(
   const verify = parseBoolean('verify', read('verify') || 'true')
   const smokeTest = parseBoolean('smoke-test', read('smoke-test') || 'false')
   const compile = parseBoolean('compile', read('compile') || 'true')
+  const buildFromSource = parseChoice('build-from-source', read('build-from-source') || 'auto', [
+    'auto',
+    'pure',
+    'false'
+  ] as const)
   const allowDowngrade = parseBoolean('allow-downgrade', read('allow-downgrade') || 'false')
   const awsTimeoutMs = parseSeconds('aws-timeout', read('aws-timeout') || '120', 1, 3600) * 1000
   const description = optionalText('description', read('description'), LIMITS.descriptionMaxLength)
@@ -334,6 +351,7 @@ export function getInputs(
     smokeTest,
     compile,
     allowDowngrade,
-    awsTimeoutMs
+    awsTimeoutMs,
+    buildFromSource
   }
 }

@@ -165,3 +165,8 @@ export function endOfSupportWarnings(runtimes: readonly Runtime[], now = new Dat
         `${runtime} reached end of support on ${RUNTIMES[runtime].deprecated}: AWS no longer patches it and will block creating and updating functions on it. Plan a move to ${supported ?? 'a supported runtime'} or later.`
     )
 }
+
+/** True when this runner can execute code built for `arch` (Linux on the same CPU). */
+export function canRunTarget(arch: Architecture): boolean {
+  return process.platform === 'linux' && process.arch === ARCHITECTURES[arch].runnerArch
+}

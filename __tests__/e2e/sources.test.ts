@@ -4,7 +4,8 @@
  * dependencies deep in the tree are built into wheels with the runtime's
  * interpreter and installed, and the job summary lists them.
  */
-import { describe, expect, it } from '@jest/globals'
+import { beforeAll, describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -47,3 +48,125 @@ describe('source-only pure-Python dependencies deep in the tree', () => {
     }
   )
 })
+
+describe('compiled source distributions', () => {
+  describe('mmh3==3.0.0 (no wheel for Python 3.12) for python3.12 / x86_64', () => {
+    let run: ActionRun
+    beforeAll(async () => {
+      run = await build('mmh3==3.0.0\n', { runtimes: 'python3.12', 'smoke-test': 'true' })
+    })
+
+    it('is built on the runner, repaired by auditwheel, verified and imported', () => {
+      expect(run.errors).toEqual([])
+      expect(run.exitCode).toBe(0)
+      expect(JSON.parse(run.outputs.packages)).toEqual(['mmh3==3.0.0'])
+      const files = entries(run.outputs['zip-path'])
+      expect(files.some(f => /^python\/mmh3\.cpython-312-x86_64-linux-gnu\.so$/.test(f))).toBe(true)
+    })
+
+    it('is marked in the job summary as built from source on the runner, with the policy', () => {
+      expect(run.summary).toMatch(
+        /mmh3==3\.0\.0 \(built from source on the runner \(auditwheel [\d.]+: manylinux_2_34_x86_64\)\)/
+      )
+    })
+  })
+
+  it('mmh3==3.0.0 for python3.12 / arm64 on an x86_64 runner: fails at once, naming the runner to use', async () => {
+    const run = await build('mmh3==3.0.0\n', { runtimes: 'python3.12', architectures: 'arm64' })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors.join('\n')).toMatch(
+      /Package mmh3==3\.0\.0 has no wheel for python3\.12 \/ arm64 .*its source distribution needs a compiler\. This runner \(linux\/x64\) cannot build machine code for arm64 Lambda: run the job on a Linux runner of that CPU \(ubuntu-24\.04-arm\)/
+    )
+    // No compiler ran: the build stopped at the first compiler call.
+    expect(run.log).not.toMatch(/\bgcc\b|x86_64-linux-gnu-gcc/)
+  })
+
+  it('build-from-source: pure refuses to compile it, saying how to allow it', async () => {
+    const run = await build('mmh3==3.0.0\n', {
+      runtimes: 'python3.12',
+      'build-from-source': 'pure'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors.join('\n')).toMatch(
+      /needs a compiler\. `build-from-source: pure` builds pure-Python packages only\. Set `build-from-source: auto`/
+    )
+  })
+
+  it('build-from-source: false builds nothing, even a pure-Python package', async () => {
+    const run = await build('feedparser==6.0.11\n', {
+      runtimes: 'python3.12',
+      'build-from-source': 'false'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors.join('\n')).toMatch(
+      /Package sgmllib3k has no wheel for python3\.12 .*only a source distribution, and `build-from-source: false` builds none/
+    )
+  })
+
+  describe('an extension that links a system library outside the manylinux policy (libyaml)', () => {
+    let run: ActionRun
+    beforeAll(async () => {
+      const ws = workspace('lpl-zprobe==1.0\n')
+      makeLibyamlSdist(path.join(ws, 'dists'))
+      run = await runAction(
+        {
+          'layer-name': 'zprobe',
+          publish: 'false',
+          runtimes: 'python3.12',
+          'pip-args': '--find-links ./dists',
+          'smoke-test': 'true'
+        },
+        { workspace: ws, toolCache }
+      )
+    })
+
+    it('gets the library vendored into the layer, and imports', () => {
+      expect(run.errors).toEqual([])
+      expect(run.exitCode).toBe(0)
+      const files = entries(run.outputs['zip-path'])
+      expect(files.some(f => /^python\/lpl_zprobe\.libs\/libyaml-0-[0-9a-f]+\.so/.test(f))).toBe(
+        true
+      )
+      expect(run.summary).toMatch(
+        /lpl-zprobe==1\.0 \(built from source on the runner .*vendored libyaml-0-/
+      )
+    })
+  })
+})
+
+/** A source distribution of an extension linked against libyaml, which no manylinux policy allows. */
+function makeLibyamlSdist(dir: string): void {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zpkg-'))
+  const src = path.join(root, 'lpl_zprobe-1.0')
+  fs.mkdirSync(path.join(src, 'lpl_zprobe'), { recursive: true })
+  fs.writeFileSync(
+    path.join(src, 'setup.py'),
+    "from setuptools import Extension, setup\nsetup(name='lpl-zprobe', version='1.0', packages=['lpl_zprobe'], ext_modules=[Extension('lpl_zprobe._z', ['lpl_zprobe/_z.c'], libraries=['yaml'])])\n"
+  )
+  fs.writeFileSync(
+    path.join(src, 'PKG-INFO'),
+    'Metadata-Version: 2.1\nName: lpl-zprobe\nVersion: 1.0\n'
+  )
+  fs.writeFileSync(path.join(src, 'lpl_zprobe', '__init__.py'), 'from ._z import yaml_version\n')
+  fs.writeFileSync(
+    path.join(src, 'lpl_zprobe', '_z.c'),
+    [
+      '#define PY_SSIZE_T_CLEAN',
+      '#include <Python.h>',
+      '#include <yaml.h>',
+      'static PyObject *version(PyObject *self, PyObject *args) { return PyUnicode_FromString(yaml_get_version_string()); }',
+      'static PyMethodDef methods[] = {{"yaml_version", version, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};',
+      'static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_z", NULL, -1, methods};',
+      'PyMODINIT_FUNC PyInit__z(void) { return PyModule_Create(&module); }',
+      ''
+    ].join('\n')
+  )
+  fs.mkdirSync(dir, { recursive: true })
+  execFileSync('tar', [
+    '-czf',
+    path.join(dir, 'lpl_zprobe-1.0.tar.gz'),
+    '-C',
+    root,
+    'lpl_zprobe-1.0'
+  ])
+}

@@ -75,7 +75,8 @@ export async function buildLayer(
       indexArgs: inputs.indexArgs,
       workDir,
       cwd: inputs.workspace,
-      interpreters
+      interpreters,
+      buildFromSource: inputs.buildFromSource
     })
   )
   if (staged.sites.every(s => s.packages.length === 0)) {

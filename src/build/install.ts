@@ -35,7 +35,19 @@ export interface InstallOptions {
   workDir: string
   /** Where pip runs (the workspace): relative paths in requirements and pip-args resolve here, as pip does. */
   cwd: string
+  /** Which source distributions may be built (input build-from-source). */
+  buildFromSource: SourceBuilds
+  /** Every interpreter of the run: auditwheel runs on one of them. */
+  interpreters: readonly Interpreter[]
 }
+
+/**
+ * `build-from-source`: `false` never builds a source distribution; `pure`
+ * builds those that give pure Python (no compiler ever runs); `auto` also
+ * compiles, where the runner is Linux on the layer's CPU, and repairs the
+ * wheel with auditwheel.
+ */
+export type SourceBuilds = 'false' | 'pure' | 'auto'
 
 /** Installs the requirements into options.targetDir and returns what was installed. */
 export async function installRequirements(options: InstallOptions): Promise<InstalledPackage[]> {

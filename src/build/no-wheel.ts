@@ -10,8 +10,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { normalizeName } from '../layer/dist-info.js'
-import { ARCHITECTURES, glibcString, RUNTIMES } from '../runtimes.js'
+import { ARCHITECTURES, canRunTarget, glibcString, RUNTIMES } from '../runtimes.js'
 import { run, type RunResult } from '../util/process.js'
+import { AUDITWHEEL_VERSION, ensureAuditwheel, policyFor, repairWheel } from './auditwheel.js'
 import { escapingArchiveLinks } from './sdist-links.js'
 import type { InstallOptions } from './install.js'
 import {
@@ -24,10 +25,27 @@ import {
 } from './pip.js'
 
 /**
+ * The compiler a build gets where none may run: a command that does not
+ * exist, so that a source distribution needing one fails at once, without
+ * compiling anything, and the failure can be recognised by its name.
+ */
+export const NO_COMPILER = 'no-compiler-for-this-target'
+
+const NO_COMPILER_ENV = {
+  CC: NO_COMPILER,
+  CXX: NO_COMPILER,
+  LDSHARED: NO_COMPILER,
+  FC: NO_COMPILER,
+  CARGO: NO_COMPILER
+}
+
+/**
  * A requirement with no wheel for the target: build it from its source
  * distribution with the runtime's interpreter. A pure-Python result is
- * Lambda-safe and goes to `wheelhouse`; anything compiled on the runner is
- * not, and fails with advice.
+ * Lambda-safe and goes to `wheelhouse`. Compiling is allowed only with
+ * `build-from-source: auto` on a runner that executes the target (Linux on
+ * the layer's CPU), and its wheel goes in only once auditwheel has repaired
+ * it for the runtime's manylinux policy; elsewhere no compiler runs at all.
  */
 async function buildFromSource(
   options: InstallOptions,
@@ -37,10 +55,14 @@ async function buildFromSource(
   const { interpreter, runtime, architecture } = options
   const name = requirementName(requirement)
   const label = targetLabel(runtime, architecture)
+  const compile = options.buildFromSource === 'auto' && canRunTarget(architecture)
   const scratch = fs.mkdtempSync(path.join(options.workDir, 'sdist-'))
   const sources = fs.mkdtempSync(path.join(options.workDir, 'sources-'))
-  core.info(`No wheel of ${requirement} fits ${label}; trying its source distribution.`)
+  core.info(
+    `No wheel of ${requirement} fits ${label}; building its source distribution (${compile ? 'compiling allowed, then repaired by auditwheel' : 'pure Python only: no compiler'}).`
+  )
   const pipArgs = ['--no-deps', '--no-binary', name, ...options.pipArgs]
+  const env = compile ? pipEnv() : { ...pipEnv(), ...NO_COMPILER_ENV }
   let built = await run(
     interpreter.path,
     ['-m', 'pip', 'download', ...pipArgs, '--dest', sources, requirement],
@@ -61,17 +83,20 @@ async function buildFromSource(
         '-m',
         'pip',
         'wheel',
+        // The wheel cache could hand back a build made under other rules.
+        '--no-cache-dir',
         ...pipArgs,
         '--wheel-dir',
         scratch,
         archive ? path.join(sources, archive) : requirement
       ],
-      { env: pipEnv(), cwd: options.cwd }
+      { env, cwd: options.cwd }
     )
   }
   if (built.exitCode !== 0) {
     const output = built.stdout + built.stderr
     if (unsatisfiedRequirement(output)) await explainMissing(options, requirement, 'no-sdist')
+    if (output.includes(NO_COMPILER)) await needsCompiler(options, requirement)
     throw new ActionError(
       `Package ${requirement} has no wheel for ${label}, and building it from its source distribution failed (pip's full output is in the log above):\n${pipErrorExcerpt(built.stdout, built.stderr, 15)}`
     )
@@ -86,15 +111,53 @@ async function buildFromSource(
     .replace(/\.whl$/, '')
     .split('-')
     .slice(-3)
-  if (tags[1] !== 'none' || tags[2] !== 'any') {
+  fs.mkdirSync(wheelhouse, { recursive: true })
+  if (tags[1] === 'none' && tags[2] === 'any') {
+    fs.copyFileSync(path.join(scratch, wheel), path.join(wheelhouse, wheel))
+    core.info(`Built pure-Python ${wheel} from source: it runs on any platform.`)
+    return 'pure Python, built from its source distribution'
+  }
+  if (!compile) {
+    // Machine code without a compiler: prebuilt binaries inside the archive.
     throw new ActionError(
-      `Package ${requirement} has no wheel for ${label}, and its source distribution compiles to machine code (${wheel}) on this runner, linked against the runner's libraries, not Lambda's. Use a distribution that ships manylinux wheels instead (for psycopg2, use psycopg2-binary or psycopg[binary]), pin a version that has wheels for ${architecture}, or build this package in an Amazon Linux container.`
+      `Package ${requirement} has no wheel for ${label}, and its source distribution gives machine code (${wheel}) built for this runner, not for Lambda. Use a distribution that ships manylinux wheels, or pin a version that has wheels for ${architecture}.`
     )
   }
-  fs.mkdirSync(wheelhouse, { recursive: true })
-  fs.copyFileSync(path.join(scratch, wheel), path.join(wheelhouse, wheel))
-  core.info(`Built pure-Python ${wheel} from source: it runs on any platform.`)
-  return 'pure Python, built from its source distribution'
+  const policy = policyFor(runtime, architecture)
+  const tool = await ensureAuditwheel(options.interpreters)
+  const repaired = await repairWheel(
+    tool,
+    path.join(scratch, wheel),
+    policy,
+    fs.mkdtempSync(path.join(options.workDir, 'repaired-')),
+    requirement
+  )
+  fs.copyFileSync(repaired.wheel, path.join(wheelhouse, path.basename(repaired.wheel)))
+  const vendored = repaired.vendored.length ? `, vendored ${repaired.vendored.join(', ')}` : ''
+  core.info(
+    `Built ${wheel} from source on the runner and repaired it for ${policy}: ${path.basename(repaired.wheel)}${vendored}.`
+  )
+  return `built from source on the runner (auditwheel ${AUDITWHEEL_VERSION}: ${policy}${vendored})`
+}
+
+/**
+ * A source distribution that needs a compiler where none may run: say why
+ * (the runner cannot build for the target, or `build-from-source` forbids
+ * it) and what to do, naming the first release with a fitting wheel.
+ */
+async function needsCompiler(options: InstallOptions, requirement: string): Promise<never> {
+  const { runtime, architecture } = options
+  const name = requirementName(requirement)
+  const label = targetLabel(runtime, architecture)
+  const fitting = await newestFitting(options, name)
+  const pin = fitting ? ` Or pin a release that ships a wheel: ${name}==${fitting} is the newest.` : ''
+  const why =
+    options.buildFromSource !== 'auto'
+      ? `\`build-from-source: ${options.buildFromSource}\` builds pure-Python packages only. Set \`build-from-source: auto\` to compile it on the runner and repair it with auditwheel.`
+      : `This runner (${process.platform}/${process.arch}) cannot build machine code for ${architecture} Lambda: run the job on a Linux runner of that CPU (${architecture === 'arm64' ? 'ubuntu-24.04-arm' : 'ubuntu-24.04'}), where the action compiles it and repairs it with auditwheel.`
+  throw new ActionError(
+    `Package ${requirement} has no wheel for ${label}, and its source distribution needs a compiler. ${why}${pin}`
+  )
 }
 
 /**
@@ -259,6 +322,12 @@ export async function resolveMissing(
   }
   if (await hasHostWheel(options, requirement))
     await explainMissing(options, requirement, 'compiled')
+  if (options.buildFromSource === 'false') {
+    const fitting = await newestFitting(options, name)
+    throw new ActionError(
+      `Package ${requirement} has no wheel for ${targetLabel(options.runtime, options.architecture)}, only a source distribution, and \`build-from-source: false\` builds none. Set \`build-from-source: pure\` (or \`auto\`) to build it${fitting ? `, or pin ${name}==${fitting}, the newest release with a fitting wheel` : ''}.`
+    )
+  }
   return await buildFromSource(options, requirement, wheelhouse)
 }
 

@@ -14,7 +14,7 @@ import { machineCodeFiles, scanLayer } from '../layer/scan.js'
 import { type Architecture, type Runtime, RUNTIMES } from '../runtimes.js'
 import { plural } from '../util/format.js'
 import { type Interpreter, pipVersion } from './interpreters.js'
-import { installRequirements } from './install.js'
+import { installRequirements, type SourceBuilds } from './install.js'
 
 export interface BuildOptions {
   runtimes: Runtime[]
@@ -29,6 +29,7 @@ export interface BuildOptions {
   cwd: string
   /** The interpreter of each runtime. */
   interpreters: Map<Runtime, Interpreter>
+  buildFromSource: SourceBuilds
 }
 
 export interface Site {
@@ -112,7 +113,9 @@ export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
             indexArgs: options.indexArgs,
             targetDir: path.join(root, dir),
             workDir,
-            cwd: options.cwd
+            cwd: options.cwd,
+            buildFromSource: options.buildFromSource,
+            interpreters: [...interpreters.values()]
           })
       )
       core.info(

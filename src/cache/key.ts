@@ -30,6 +30,8 @@ export interface KeyParts {
   /** pip configuration in effect (pip config list), credentials removed. */
   pipConfig: string[]
   compile: boolean
+  /** build-from-source: whether a package may be built, and how. */
+  buildFromSource: string
   os: string
   formatVersion: number
 }
@@ -107,6 +109,7 @@ export async function cacheKeyFor(
     pipArgs: inputs.pipArgs,
     pipConfig: [...configs].sort(),
     compile: inputs.compile,
+    buildFromSource: inputs.buildFromSource,
     os: process.platform === 'linux' ? 'Linux' : process.platform,
     formatVersion: BUILD_FORMAT_VERSION
   })

@@ -14,7 +14,7 @@ import {
   moduleNameOfFile,
   readDistributions
 } from '../layer/dist-info.js'
-import { ARCHITECTURES, type Architecture, type Runtime } from '../runtimes.js'
+import type { Runtime } from '../runtimes.js'
 import { run } from '../util/process.js'
 import type { Finding } from './findings.js'
 
@@ -81,10 +81,7 @@ emit({"done": True})
 os._exit(0)
 `
 
-/** True when this runner can execute code built for `arch` (Linux on the same CPU). */
-export function canRunTarget(arch: Architecture): boolean {
-  return process.platform === 'linux' && process.arch === ARCHITECTURES[arch].runnerArch
-}
+export { canRunTarget } from '../runtimes.js'
 
 export async function smokeTest(options: SmokeTestOptions): Promise<Finding[]> {
   const siteDir = path.resolve(options.siteDir)

@@ -20,6 +20,7 @@ const base: KeyParts = {
   pipArgs: [],
   pipConfig: ["global.index-url='https://pypi.org/simple'"],
   compile: false,
+  buildFromSource: 'auto',
   os: 'Linux',
   formatVersion: BUILD_FORMAT_VERSION
 }
@@ -50,6 +51,7 @@ describe('computeCacheKey', () => {
     ['pip-args', { pipArgs: ['--pre'] }],
     ['the index in effect', { pipConfig: ["global.index-url='https://mirror.example/simple'"] }],
     ['compile', { compile: true }],
+    ['build-from-source', { buildFromSource: 'pure' }],
     ['the OS', { os: 'macOS' }],
     ['the build format version', { formatVersion: BUILD_FORMAT_VERSION + 1 }]
   ])('changes with %s', (_what, change) => {
