@@ -57,7 +57,8 @@ export interface Inputs {
   s3?: S3Location
   cache: boolean
   verify: boolean
-  smokeTest: boolean
+  /** smoke-test: `auto` where the runner executes the target, failures that prove the layer broken fatal; `true`: every failure fatal; `false`. */
+  smokeTest: 'auto' | 'true' | 'false'
   compile: boolean
   /** Replace a newer version of the layer on a function with this one (allow-downgrade). */
   allowDowngrade: boolean
@@ -289,7 +290,11 @@ export function getInputs(
   const functionEntries = [...new Set(splitList(read('functions')))]
   const cache = parseBoolean('cache', read('cache') || 'true')
   const verify = parseBoolean('verify', read('verify') || 'true')
-  const smokeTest = parseBoolean('smoke-test', read('smoke-test') || 'false')
+  const smokeTest = parseChoice('smoke-test', read('smoke-test') || 'auto', [
+    'auto',
+    'true',
+    'false'
+  ] as const)
   const compile = parseBoolean('compile', read('compile') || 'true')
   const buildFromSource = parseChoice('build-from-source', read('build-from-source') || 'auto', [
     'auto',

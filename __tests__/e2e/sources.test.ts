@@ -12,6 +12,7 @@ import path from 'node:path'
 import { runAction, workspace, type ActionRun } from '../helpers/action.js'
 import { entries } from '../helpers/layer.js'
 import { makeToolCache } from '../helpers/toolcache.js'
+import { makeWheel } from '../helpers/wheel.js'
 
 const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
 makeToolCache(toolCache, ['3.11', '3.12'])
@@ -170,3 +171,49 @@ function makeLibyamlSdist(dir: string): void {
     'lpl_zprobe-1.0'
   ])
 }
+
+describe('the import smoke test, on by default where the runner executes the target', () => {
+  it('pandas==2.0.3 with numpy==2.2.6 for python3.11: fails with the binary incompatibility', async () => {
+    const run = await build('pandas==2.0.3\nnumpy==2.2.6\n', { runtimes: 'python3.11' })
+    expect(run.exitCode).toBe(1)
+    const error = run.errors.join('\n')
+    expect(error).toMatch(/^The import smoke test found \d+ problems?; the layer was not published/)
+    expect(error).toMatch(/Importing pandas \(pandas==2\.0\.3\) .*binary incompatibility/)
+    expect(error).toMatch(/pin the dependency to a release the package was built for/)
+  })
+
+  it('a module that reads a missing environment variable at import: warns, naming it, and builds', async () => {
+    const ws = workspace('./wheels/lpl_envcfg-1.0-py3-none-any.whl\n')
+    makeWheel(path.join(ws, 'wheels'), {
+      name: 'lpl_envcfg',
+      version: '1.0',
+      tag: 'py3-none-any',
+      files: { 'lpl_envcfg.py': "import os\nURL = os.environ['LPL_ENVCFG_URL']\n" }
+    })
+    const run = await runAction(
+      { 'layer-name': 'envcfg', publish: 'false', runtimes: 'python3.12' },
+      { workspace: ws, toolCache }
+    )
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(run.log).toMatch(
+      /::warning::Importing lpl_envcfg \(lpl_envcfg==1\.0\) with python3\.12 .*KeyError: 'LPL_ENVCFG_URL'.*does not prove the layer broken/
+    )
+  })
+
+  it('smoke-test: true makes the same failure fatal', async () => {
+    const ws = workspace('./wheels/lpl_envcfg-1.0-py3-none-any.whl\n')
+    makeWheel(path.join(ws, 'wheels'), {
+      name: 'lpl_envcfg',
+      version: '1.0',
+      tag: 'py3-none-any',
+      files: { 'lpl_envcfg.py': "import os\nURL = os.environ['LPL_ENVCFG_URL']\n" }
+    })
+    const run = await runAction(
+      { 'layer-name': 'envcfg', publish: 'false', runtimes: 'python3.12', 'smoke-test': 'true' },
+      { workspace: ws, toolCache }
+    )
+    expect(run.exitCode).toBe(1)
+    expect(run.errors.join('\n')).toMatch(/Importing lpl_envcfg .*KeyError/)
+  })
+})

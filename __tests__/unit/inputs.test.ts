@@ -132,7 +132,7 @@ describe('getInputs rejects, naming the input and the value', () => {
     [{ publish: 'yes' }, /`publish` must be true or false, got "yes"/],
     [{ cache: '1' }, /`cache` must be true or false, got "1"/],
     [{ verify: 'on' }, /`verify` must be true or false, got "on"/],
-    [{ 'smoke-test': 'maybe' }, /`smoke-test` must be true or false/],
+    [{ 'smoke-test': 'maybe' }, /`smoke-test` must be one of auto, true, false, got "maybe"/],
     [{ compile: 'no' }, /`compile` must be true or false/],
     [{ 'reuse-unchanged': 'nope' }, /`reuse-unchanged` must be true or false/],
     [{ 'python-version': '3.11' }, /`python-version` is "3.11" but the runtime is Python 3.12/],

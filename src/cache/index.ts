@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Interpreter } from '../build/interpreters.js'
+import { smokeTestRuns } from '../checks/index.js'
 import type { Inputs } from '../inputs.js'
 import type { BuiltLayer } from '../layer/built.js'
 import type { RunReport } from '../report/run-report.js'
@@ -68,7 +69,7 @@ export async function openCache(
           `The cached zip was built without verify; rebuilding to verify it (saved as ${saveAs}).`
         )
         manifest = undefined
-      } else if (manifest && inputs.smokeTest && !manifest.smokeTested) {
+      } else if (manifest && smokeTestRuns(inputs) && !manifest.smokeTested) {
         saveAs = replacementKey(key)
         core.info(
           `The cached zip was not import-tested; rebuilding to run the smoke test (saved as ${saveAs}).`
@@ -98,7 +99,7 @@ export async function openCache(
           ...zip,
           sites: layer.sites,
           verified: inputs.verify,
-          smokeTested: inputs.smokeTest,
+          smokeTested: smokeTestRuns(inputs),
           bytecode: inputs.compile,
           machineCode: layer.machineCode
         })

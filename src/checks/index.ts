@@ -66,15 +66,14 @@ export async function checkLayer(
       'Verify the layer'
     )
   }
-  if (inputs.smokeTest) {
+  if (inputs.smokeTest !== 'false') {
     await report.phase(
       'Smoke test',
       async () => {
-        const runnable = inputs.architectures.find(a => canRunTarget(a))
-        if (!runnable) {
-          core.notice(
-            `smoke-test skipped: this runner (${process.platform}/${process.arch}) cannot execute ${inputs.architectures.join(', ')} Lambda code. Run the step on a Linux runner of the layer's architecture (e.g. ubuntu-24.04-arm for arm64) to import-test the layer.`
-          )
+        if (!smokeTestRuns(inputs)) {
+          const why = `this runner (${process.platform}/${process.arch}) cannot execute ${inputs.architectures.join(', ')} Lambda code. Run the step on a Linux runner of the layer's architecture (e.g. ubuntu-24.04-arm for arm64) to import-test the layer.`
+          if (inputs.smokeTest === 'true') core.notice(`smoke-test skipped: ${why}`)
+          else core.info(`Import smoke test skipped: ${why}`)
           return
         }
         const findings: Finding[] = []
@@ -84,13 +83,18 @@ export async function checkLayer(
               python: site.python,
               siteDir: path.join(root, site.dir),
               runtime: site.runtime,
-              env: packageCodeEnv()
+              env: packageCodeEnv(),
+              strict: inputs.smokeTest === 'true'
             }))
           )
         }
         report.summary.findings.push(...findings)
         enforce(findings, 'The import smoke test')
-        core.info('Every top-level module of the layer imports in a clean interpreter.')
+        core.info(
+          findings.length === 0
+            ? 'Every top-level module of the layer imports in a clean interpreter.'
+            : 'The layer imports, but for the warnings above.'
+        )
       },
       'Import smoke test'
     )
@@ -110,4 +114,9 @@ export function checkZipSize(
   report.summary.findings.push(...findings)
   if (inputs.publish) enforce(findings, 'The size check')
   else for (const f of findings) core.warning(f.message)
+}
+
+/** Whether the import smoke test runs for these inputs on this runner. */
+export function smokeTestRuns(inputs: Pick<Inputs, 'smokeTest' | 'architectures'>): boolean {
+  return inputs.smokeTest !== 'false' && inputs.architectures.some(a => canRunTarget(a))
 }

@@ -31,6 +31,12 @@ export interface SmokeTestOptions {
   timeoutMs?: number
   /** The environment the imports see (package code: without the job's credentials). */
   env?: NodeJS.ProcessEnv
+  /**
+   * Every failure is an error (`smoke-test: true`). Otherwise (`auto`) only
+   * failures that prove the layer broken are; the others (import-time
+   * configuration, network, anything not shown to be the layer's fault) warn.
+   */
+  strict?: boolean
 }
 
 /** One module's outcome, as the interpreter reports it. */
@@ -93,10 +99,11 @@ export async function smokeTest(options: SmokeTestOptions): Promise<Finding[]> {
     .filter(r => !r.ok)
     .map(r => {
       const pkg = owners.get(r.module.split('.')[0])
+      const kind = classifyFailure(r, topLevel)
       const finding: Finding = {
-        severity: 'error',
-        code: 'import-failed',
-        message: importFailureMessage(r, pkg, options, topLevel)
+        severity: options.strict || kind === 'broken' ? 'error' : 'warning',
+        code: kind === 'broken' ? 'import-broken' : 'import-failed',
+        message: importFailureMessage(r, pkg, options, topLevel, kind)
       }
       if (pkg !== undefined) finding.package = pkg
       return finding
@@ -312,11 +319,69 @@ async function moduleOwners(siteDir: string): Promise<Map<string, string>> {
   return owners
 }
 
+/** Modules the Lambda Python runtime provides beside the standard library. */
+const RUNTIME_PROVIDED = new Set([
+  'boto3',
+  'botocore',
+  's3transfer',
+  'jmespath',
+  'dateutil',
+  'urllib3',
+  'six',
+  'awslambdaric'
+])
+
+/**
+ * What an import failure shows: `broken` when it proves the layer cannot
+ * work on Lambda (a shared object that does not load, an ABI or binary
+ * incompatibility, code for another Python, a module of the layer missing,
+ * a crash); `unproven` otherwise (configuration read at import time, no
+ * region or credentials, no network, a slow import, anything else).
+ */
+export function classifyFailure(
+  result: ImportResult,
+  layerModules: ReadonlySet<string>
+): 'broken' | 'unproven' {
+  const text = `${result.type ?? ''}: ${result.message ?? ''}\n${(result.traceback ?? []).join('\n')}`
+  if (result.type === 'Crash') return 'broken'
+  if (result.type === 'Timeout') return 'unproven'
+  if (
+    /undefined symbol|cannot open shared object file|wrong ELF class|invalid ELF header|ELF load command|version `(GLIBC|GLIBCXX|CXXABI)_|cannot enable executable stack|file too short/.test(
+      text
+    )
+  ) {
+    return 'broken'
+  }
+  if (
+    /binary incompatibility|dtype size changed|compiled using NumPy 1\.x|_ARRAY_API not found|compiled against (API|ABI) version|multiarray failed to import|undefined reference/i.test(
+      text
+    )
+  ) {
+    return 'broken'
+  }
+  if (result.type === 'SyntaxError' || result.type === 'IndentationError') return 'broken'
+  // A name missing from a module of the layer: releases that do not go together.
+  const from = /cannot import name '[^']+' from '([^']+)'/.exec(result.message ?? '')?.[1]
+  if (from !== undefined && layerModules.has(from.split('.')[0])) return 'broken'
+  const missing = /No module named '([^']+)'/.exec(result.message ?? '')?.[1]
+  if (
+    missing !== undefined &&
+    (result.type === 'ModuleNotFoundError' || result.type === 'ImportError')
+  ) {
+    const top = missing.split('.')[0]
+    // What Lambda provides is there at run time; a dependency of the layer
+    // that is missing, or part of one of its own packages, is not.
+    return RUNTIME_PROVIDED.has(top) && !layerModules.has(top) ? 'unproven' : 'broken'
+  }
+  return 'unproven'
+}
+
 function importFailureMessage(
   result: ImportResult,
   pkg: string | undefined,
   options: SmokeTestOptions,
-  topLevel: Set<string>
+  topLevel: Set<string>,
+  kind: 'broken' | 'unproven' = 'broken'
 ): string {
   const what = pkg === undefined ? result.module : `${result.module} (${pkg})`
   const where =
@@ -329,7 +394,11 @@ function importFailureMessage(
   const label =
     result.type === 'Crash' || result.type === 'Timeout' ? 'Its last output' : 'Traceback'
   const trace = lines.length > 0 ? ` ${label} (last lines):\n${lines.join('\n')}` : ''
-  return `Importing ${what} with ${where} fails: ${error}. ${importAdvice(result, topLevel)}${trace}`
+  const note =
+    kind === 'unproven' && !options.strict
+      ? ' This does not prove the layer broken (it looks like configuration the module reads at import, or its environment), so it only warns; `smoke-test: true` makes every import failure fatal.'
+      : ''
+  return `Importing ${what} with ${where} fails: ${error}. ${importAdvice(result, topLevel)}${note}${trace}`
 }
 
 function importAdvice(result: ImportResult, topLevel: Set<string>): string {
@@ -342,9 +411,23 @@ function importAdvice(result: ImportResult, topLevel: Set<string>): string {
       'installed for this Python version and architecture.'
     )
   }
+  if (
+    /binary incompatibility|dtype size changed|compiled using NumPy 1\.x|_ARRAY_API not found/i.test(
+      `${result.message ?? ''}`
+    )
+  ) {
+    return (
+      'A compiled package was built against another release of one of its dependencies (numpy, usually) ' +
+      'than the one in the layer: pin the dependency to a release the package was built for (pandas<2.1 ' +
+      'needs numpy<2), or upgrade the package to one built for it.'
+    )
+  }
   const missing = /No module named '([^']+)'/.exec(result.message ?? '')?.[1]
   if (missing !== undefined) {
     const top = missing.split('.')[0]
+    if (RUNTIME_PROVIDED.has(top) && !topLevel.has(top)) {
+      return `${top} is provided by the Lambda Python runtime, so this import works there; the smoke test runs without it.`
+    }
     if (topLevel.has(top) && missing.includes('.')) {
       return (
         `The layer has ${top} but not ${missing}: usually its compiled part was built for ` +

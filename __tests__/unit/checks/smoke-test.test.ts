@@ -4,9 +4,11 @@ import path from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals'
 import {
   canRunTarget,
+  classifyFailure,
   discoverModules,
   importAll,
-  smokeTest
+  smokeTest,
+  type ImportResult
 } from '../../../src/checks/smoke-test.js'
 import type { Architecture } from '../../../src/runtimes.js'
 import { installDistribution, tempDir, writeFile } from '../../helpers/layer-fixtures.js'
@@ -142,12 +144,22 @@ withPython('smokeTest with a real interpreter', () => {
   it('names the distribution that installs the failing module', async () => {
     const findings = await smokeTest({ python: py, siteDir: dir, modules: ['bad_mod'] })
     expect(findings).toEqual([
-      expect.objectContaining({
-        severity: 'error',
-        code: 'import-failed',
-        package: 'bad-dist==0.1'
-      })
+      expect.objectContaining({ code: 'import-failed', package: 'bad-dist==0.1' })
     ])
+  })
+
+  it('warns on a failure that does not prove the layer broken, unless strict', async () => {
+    const [auto] = await smokeTest({ python: py, siteDir: dir, modules: ['bad_mod'] })
+    expect(auto.severity).toBe('warning')
+    expect(auto.message).toMatch(/does not prove the layer broken/)
+    const [strict] = await smokeTest({
+      python: py,
+      siteDir: dir,
+      modules: ['bad_mod'],
+      strict: true
+    })
+    expect(strict.severity).toBe('error')
+    expect(strict.message).not.toMatch(/does not prove/)
   })
 
   it('tests every module: one failure does not hide the others', async () => {
@@ -220,5 +232,77 @@ withPython('smokeTest with a real interpreter', () => {
     await expect(
       smokeTest({ python: '/nonexistent/python3', siteDir: dir, modules: ['good_mod'] })
     ).rejects.toThrow('Python interpreter not found: /nonexistent/python3')
+  })
+})
+
+describe('classifyFailure', () => {
+  const layer = new Set(['pandas', 'numpy', 'mypkg'])
+  it.each<[string, Partial<ImportResult>, 'broken' | 'unproven']>([
+    [
+      'a binary incompatibility',
+      {
+        type: 'ValueError',
+        message:
+          'numpy.dtype size changed, may indicate binary incompatibility. Expected 96 from C header, got 88 from PyObject'
+      },
+      'broken'
+    ],
+    [
+      'an undefined symbol',
+      { type: 'ImportError', message: '/opt/python/x.so: undefined symbol: PyFoo' },
+      'broken'
+    ],
+    [
+      'a missing library',
+      {
+        type: 'ImportError',
+        message: 'libfoo.so.1: cannot open shared object file: No such file or directory'
+      },
+      'broken'
+    ],
+    [
+      'a glibc too old',
+      { type: 'ImportError', message: "/lib64/libc.so.6: version `GLIBC_2.28' not found" },
+      'broken'
+    ],
+    ['code for another Python', { type: 'SyntaxError', message: 'invalid syntax' }, 'broken'],
+    [
+      'a missing dependency',
+      { type: 'ModuleNotFoundError', message: "No module named 'attr'" },
+      'broken'
+    ],
+    [
+      'a missing part of a layer package',
+      { type: 'ModuleNotFoundError', message: "No module named 'numpy._core'" },
+      'broken'
+    ],
+    [
+      'a name missing from a layer module',
+      {
+        type: 'ImportError',
+        message: "cannot import name 'soft_unicode' from 'numpy' (/opt/python/numpy/__init__.py)"
+      },
+      'broken'
+    ],
+    ['a crash', { type: 'Crash', message: 'the interpreter died (SIGSEGV)' }, 'broken'],
+    [
+      'boto3, which the runtime provides',
+      { type: 'ModuleNotFoundError', message: "No module named 'boto3'" },
+      'unproven'
+    ],
+    ['a missing environment variable', { type: 'KeyError', message: "'DATABASE_URL'" }, 'unproven'],
+    ['no AWS region', { type: 'NoRegionError', message: 'You must specify a region.' }, 'unproven'],
+    [
+      'no network',
+      { type: 'ConnectionRefusedError', message: '[Errno 111] Connection refused' },
+      'unproven'
+    ],
+    [
+      'a slow import',
+      { type: 'Timeout', message: 'the import did not finish within 120 s' },
+      'unproven'
+    ]
+  ])('%s: %s', (_what, result, expected) => {
+    expect(classifyFailure({ module: 'm', ok: false, ...result }, layer)).toBe(expected)
   })
 })
