@@ -242,7 +242,25 @@ describe('packages published only as source distributions', () => {
     expect(entries(result.outputs['zip-path'])).toContain('python/srconly/__init__.py')
   })
 
-  it('refuses one that compiles to machine code on the runner', async () => {
+  it('with build-from-source: pure, refuses one that needs a compiler, before compiling', async () => {
+    const ws = sdistWorkspace(true)
+    const result = await runAction(
+      {
+        'layer-name': 'sdist-c',
+        runtimes: 'python3.12',
+        publish: 'false',
+        'pip-args': `--find-links ${path.join(ws, 'dists')}`,
+        'build-from-source': 'pure'
+      },
+      { workspace: ws, toolCache }
+    )
+    expect(result.exitCode).toBe(1)
+    const error = result.errors.join('\n')
+    expect(error).toMatch(/srconly==1\.0 has no wheel for python3\.12 \/ x86_64/)
+    expect(error).toMatch(/its source distribution needs a compiler\. `build-from-source: pure`/)
+  })
+
+  it('by default (auto), compiles it on the runner and repairs it with auditwheel', async () => {
     const ws = sdistWorkspace(true)
     const result = await runAction(
       {
@@ -253,11 +271,9 @@ describe('packages published only as source distributions', () => {
       },
       { workspace: ws, toolCache }
     )
-    expect(result.exitCode).toBe(1)
-    const error = result.errors.join('\n')
-    expect(error).toMatch(/srconly==1\.0 has no wheel for python3\.12 \/ x86_64/)
-    expect(error).toMatch(/compiles to machine code/)
-    expect(error).toContain('psycopg2-binary')
+    expect(result.errors).toEqual([])
+    expect(JSON.parse(result.outputs.packages)).toContain('srconly==1.0')
+    expect(result.summary).toMatch(/srconly==1\.0 \(built from source on the runner \(auditwheel/)
   })
 })
 

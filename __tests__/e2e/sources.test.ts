@@ -6,10 +6,12 @@
  */
 import { beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runAction, workspace, type ActionRun } from '../helpers/action.js'
+import { awsEnv, unique } from '../helpers/aws.js'
 import { entries } from '../helpers/layer.js'
 import { makeToolCache } from '../helpers/toolcache.js'
 import { makeWheel } from '../helpers/wheel.js'
@@ -215,5 +217,55 @@ describe('the import smoke test, on by default where the runner executes the tar
     )
     expect(run.exitCode).toBe(1)
     expect(run.errors.join('\n')).toMatch(/Importing lpl_envcfg .*KeyError/)
+  })
+})
+
+describe('bytecode that fits (compile: true)', () => {
+  /** A wheel of modules that are each one large string literal, and compile to as much bytecode. */
+  function bigSources(ws: string, name: string, files: number, text: () => string): void {
+    const modules: Record<string, string> = {}
+    for (let i = 0; i < files; i++) modules[`${name}/m${i}.py`] = `DATA = "${text()}"\n`
+    modules[`${name}/__init__.py`] = ''
+    makeWheel(path.join(ws, 'wheels'), {
+      name,
+      version: '1.0',
+      tag: 'py3-none-any',
+      files: modules
+    })
+  }
+
+  it('a layer that fits the unzipped limit only without .pyc: ships without them, with a warning', async () => {
+    const ws = workspace('./wheels/lpl_bigsrc-1.0-py3-none-any.whl\n')
+    // 14 × 10 MiB of source: 140 MiB, and as much again in .pyc: 280 MiB.
+    bigSources(ws, 'lpl_bigsrc', 14, () => 'a'.repeat(10 * 1024 * 1024))
+    const run = await runAction(
+      { 'layer-name': 'bigsrc', publish: 'false', runtimes: 'python3.12', 'smoke-test': 'false' },
+      { workspace: ws, toolCache }
+    )
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(Number(run.outputs['unzipped-size'])).toBeLessThan(262_144_000)
+    expect(entries(run.outputs['zip-path']).filter(f => f.endsWith('.pyc'))).toEqual([])
+    expect(run.log).toMatch(
+      /::warning::Precompiled bytecode \(\.pyc, [\d.]+ MiB\) would make the layer [\d.]+ MiB unzipped, over Lambda's limit of 250\.0 MiB; without it the layer is [\d.]+ MiB, so it ships without \.pyc files/
+    )
+    expect(run.summary).toMatch(/Warnings[\s\S]*Precompiled bytecode/)
+  })
+
+  it('a zip that fits the direct upload only without .pyc: ships without them, with a warning', async () => {
+    const ws = workspace('./wheels/lpl_bigzip-1.0-py3-none-any.whl\n')
+    // 36 MiB of base64 noise in sources, and as much in .pyc: about 54 MiB zipped, 27 without.
+    bigSources(ws, 'lpl_bigzip', 6, () => crypto.randomBytes(4.5 * 1024 * 1024).toString('base64'))
+    const run = await runAction(
+      { 'layer-name': unique('bigzip'), runtimes: 'python3.12', 'smoke-test': 'false' },
+      { workspace: ws, toolCache, env: awsEnv() }
+    )
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.published).toBe('true')
+    expect(Number(run.outputs['code-size'])).toBeLessThanOrEqual(50 * 1024 * 1024)
+    expect(run.log).toMatch(
+      /::warning::The zip with precompiled bytecode \(\.pyc\) was [\d.]+ MiB, over the 50\.0 MiB Lambda accepts as a direct upload; without it, it is [\d.]+ MiB/
+    )
   })
 })

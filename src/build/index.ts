@@ -11,10 +11,11 @@ import { ActionError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import type { BuiltLayer } from '../layer/built.js'
 import { distributionLabel, readDistributions } from '../layer/dist-info.js'
-import { type LayerScan, machineCodeFiles, scanLayer } from '../layer/scan.js'
+import { bytecodeBytes, type LayerScan, machineCodeFiles, scanLayer } from '../layer/scan.js'
 import { zipLayer } from '../layer/zip.js'
 import type { RunReport } from '../report/run-report.js'
-import type { Runtime } from '../runtimes.js'
+import { LIMITS, type Runtime } from '../runtimes.js'
+import { formatBytes } from '../util/format.js'
 import { compileBytecode } from './bytecode.js'
 import type { Interpreter } from './interpreters.js'
 import { type Site, stageLayer } from './stage.js'
@@ -59,6 +60,38 @@ async function refuseEscapingLinks(scan: LayerScan, sites: readonly Site[]): Pro
   )
 }
 
+/**
+ * Removes the precompiled bytecode from the staged layer and scans it again,
+ * when the .pyc files are what pushes it over a limit. For the unzipped
+ * limit, only when the sources alone fit (else the size check explains);
+ * for the zip, the caller zips again and compares.
+ */
+async function dropBytecodeToFit(
+  root: string,
+  scan: LayerScan,
+  limit: 'unzipped' | 'zip',
+  report: RunReport
+): Promise<LayerScan> {
+  const pyc = bytecodeBytes(scan)
+  if (pyc === 0) return scan
+  if (limit === 'unzipped' && scan.unzippedBytes - pyc > LIMITS.unzippedBytes) return scan
+  for (const file of scan.files) {
+    if (file.rel.endsWith('.pyc')) fs.rmSync(path.join(root, file.rel), { force: true })
+  }
+  for (const entry of [...scan.entries].reverse()) {
+    if (entry.directory && path.basename(entry.rel) === '__pycache__') {
+      fs.rmSync(path.join(root, entry.rel), { recursive: true, force: true })
+    }
+  }
+  const rescanned = await report.phase('Scan without bytecode', async () => scanLayer(root))
+  if (limit === 'unzipped') {
+    report.warn(
+      `Precompiled bytecode (.pyc, ${formatBytes(pyc)}) would make the layer ${formatBytes(scan.unzippedBytes)} unzipped, over Lambda's limit of ${formatBytes(LIMITS.unzippedBytes)}; without it the layer is ${formatBytes(rescanned.unzippedBytes)}, so it ships without .pyc files (imports compile on each cold start). Set \`compile: false\` to say so, or make the layer smaller to keep them.`
+    )
+  }
+  return rescanned
+}
+
 /** Installs, compiles, checks and zips the layer. */
 export async function buildLayer(
   inputs: Inputs,
@@ -101,19 +134,43 @@ export async function buildLayer(
     )
   }
 
-  const scan = await report.phase('Scan', async () => scanLayer(staged.root))
+  let scan = await report.phase('Scan', async () => scanLayer(staged.root))
   await refuseEscapingLinks(scan, staged.sites)
+  // Bytecode must not make a layer that fits undeployable.
+  if (inputs.compile && scan.unzippedBytes > LIMITS.unzippedBytes) {
+    scan = await dropBytecodeToFit(staged.root, scan, 'unzipped', report)
+  }
   const sites = staged.sites.map(s => ({
     runtime: s.runtime,
     dir: s.dir,
     python: s.interpreter.path
   }))
-  const measured = await checkLayer(inputs, staged.root, sites, scan, report)
-  const zip = await report.phase(
-    'Zip',
-    async () => zipLayer(scan, zipPathIn(workDir)),
-    'Zip'
-  )
+  let measured = await checkLayer(inputs, staged.root, sites, scan, report)
+  let zip = await report.phase('Zip', async () => zipLayer(scan, zipPathIn(workDir)), 'Zip')
+  if (
+    inputs.compile &&
+    inputs.publish &&
+    !inputs.s3 &&
+    zip.bytes > LIMITS.directUploadBytes &&
+    bytecodeBytes(scan) > 0
+  ) {
+    // Over the direct-upload limit: try the zip without bytecode.
+    const without = await dropBytecodeToFit(staged.root, scan, 'zip', report)
+    const smaller = await report.phase(
+      'Zip without bytecode',
+      async () => zipLayer(without, zipPathIn(workDir)),
+      'Zip without bytecode'
+    )
+    if (smaller.bytes <= LIMITS.directUploadBytes) {
+      report.warn(
+        `The zip with precompiled bytecode (.pyc) was ${formatBytes(zip.bytes)}, over the ${formatBytes(LIMITS.directUploadBytes)} Lambda accepts as a direct upload; without it, it is ${formatBytes(smaller.bytes)}, so the layer ships without .pyc files (imports compile on each cold start). Set \`s3-bucket\` to keep them, or \`compile: false\` to say so.`
+      )
+    }
+    // Still too large otherwise: the size check below explains, without the .pyc lever.
+    scan = without
+    zip = smaller
+    measured = { ...measured, unzippedBytes: without.unzippedBytes, bytecodeBytes: 0 }
+  }
   checkZipSize(inputs, zip, measured, report)
   return {
     zip,

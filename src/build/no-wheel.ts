@@ -342,7 +342,18 @@ export async function firstWithoutTargetWheel(
   requirements: readonly string[]
 ): Promise<string | undefined> {
   for (const requirement of requirements) {
-    if ((await newestFitting(options, requirement)) === undefined) return requirement
+    const probe = await pipProbe(options, [
+      ...DRY_RUN,
+      ...targetArgs(options.runtime, options.architecture),
+      '--target',
+      fs.mkdtempSync(path.join(options.workDir, 'probe-')),
+      ...options.indexArgs,
+      requirement
+    ])
+    // Only pip's own "no distribution" counts: any other failure proves nothing.
+    if (probe.exitCode !== 0 && unsatisfiedRequirement(probe.stdout + probe.stderr)) {
+      return requirement
+    }
   }
   return undefined
 }

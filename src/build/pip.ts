@@ -79,7 +79,8 @@ export function conflictDependencies(output: string): string[] {
   const seen = new Set<string>()
   const found: string[] = []
   for (const m of output.slice(at).matchAll(/^\s+\S+ \S+ depends on (.+)$/gm)) {
-    const requirement = m[1].split(';')[0].trim()
+    // pip joins a specifier set with " and ": "urllib3<3 and >=1.21.1".
+    const requirement = m[1].split(';')[0].trim().replace(/ and /g, ',')
     const name = requirementName(requirement).toLowerCase().replace(/[-_.]+/g, '-')
     if (seen.has(name)) continue
     seen.add(name)

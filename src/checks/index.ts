@@ -5,7 +5,7 @@
 import * as core from '@actions/core'
 import path from 'node:path'
 import type { Inputs } from '../inputs.js'
-import type { LayerScan } from '../layer/scan.js'
+import { bytecodeBytes, type LayerScan } from '../layer/scan.js'
 import type { ZipResult } from '../layer/zip.js'
 import type { RunReport } from '../report/run-report.js'
 import type { Runtime } from '../runtimes.js'
@@ -22,11 +22,6 @@ export interface StagedSite {
   dir: string
   /** The interpreter of the runtime. */
   python: string
-}
-
-/** Bytes of precompiled .pyc files in the scan. */
-function bytecodeBytes(scan: LayerScan): number {
-  return scan.files.filter(f => f.rel.endsWith('.pyc')).reduce((sum, f) => sum + f.size, 0)
 }
 
 /**

@@ -155,3 +155,8 @@ export function machineCodeFiles(scan: LayerScan): string[] {
     .filter(f => f.format !== null || isLibraryName(path.posix.basename(f.rel)))
     .map(f => f.rel)
 }
+
+/** Bytes of precompiled .pyc files in the scan. */
+export function bytecodeBytes(scan: LayerScan): number {
+  return scan.files.filter(f => f.rel.endsWith('.pyc')).reduce((sum, f) => sum + f.size, 0)
+}

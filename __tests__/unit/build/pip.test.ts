@@ -131,7 +131,7 @@ describe('conflictDependencies', () => {
       '    feedparser 6.0.11 depends on sgmllib3k',
       '    feedparser 6.0.10 depends on sgmllib3k',
       '    dnachisel 3.2.16 depends on docopt; extra == "reports"',
-      '    other 1.0 depends on numpy<2,>=1.20',
+      '    other 1.0 depends on numpy<2 and >=1.20',
       '',
       'To fix this you could try to:'
     ].join('\n')
