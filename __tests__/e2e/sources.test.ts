@@ -269,3 +269,43 @@ describe('bytecode that fits (compile: true)', () => {
     )
   })
 })
+
+describe('old pins with no wheel for the runtime', () => {
+  it.each([
+    ['pandas==2.0.3', 'pandas 2.1.1'],
+    ['numpy==1.24.3', 'numpy 1.26.0']
+  ])(
+    '%s for python3.12: names the first release with a wheel, without building it',
+    async (requirement, first) => {
+      const run = await build(`${requirement}\n`, { runtimes: 'python3.12' })
+      expect(run.exitCode).toBe(1)
+      const error = run.errors.join('\n')
+      expect(error).toMatch(
+        new RegExp(
+          `^Package ${requirement.replace(/\./g, '\\.')} has no wheel for python3\\.12 / x86_64 .*: it ships compiled wheels for older Python versions only`
+        )
+      )
+      const [name, version] = first.split(' ')
+      expect(error).toContain(
+        `The first release after ${requirement.split('==')[1]} that has one is ${first}: pin ${name}==${version}`
+      )
+      // Nothing was compiled: no setuptools traceback, no wheel build.
+      expect(run.log).not.toMatch(/-m pip wheel|Traceback/)
+    }
+  )
+})
+
+it('a hash that does not match names the package, its line and both hashes', async () => {
+  const wrong = '0'.repeat(64)
+  const run = await build(`# pinned\nsix==1.17.0 --hash=sha256:${wrong}\n`, {
+    runtimes: 'python3.12'
+  })
+  expect(run.exitCode).toBe(1)
+  const error = run.errors.join('\n')
+  expect(error).toMatch(
+    new RegExp(
+      `^A downloaded file does not match the hash the requirements allow; nothing was installed for python3\\.12 / x86_64 .*\\n- six==1\\.17\\.0 \\(requirements\\.txt, line 2\\): six-1\\.17\\.0-py2\\.py3-none-any\\.whl has sha256 [0-9a-f]{64}; allowed: ${wrong}`
+    )
+  )
+  expect(error).not.toMatch(/Expected\s+or/)
+})

@@ -13,6 +13,7 @@ import type { Interpreter } from './interpreters.js'
 import { explainMissing, firstWithoutTargetWheel, resolveMissing } from './no-wheel.js'
 import {
   conflictDependencies,
+  hashMismatches,
   pipEnv,
   pipErrorExcerpt,
   pipInstallArgs,
@@ -75,6 +76,19 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
     if (result.exitCode === 0) break
 
     const output = result.stdout + result.stderr
+    const mismatched = hashMismatches(output)
+    if (mismatched.length > 0) {
+      throw new ActionError(
+        `A downloaded file does not match the hash the requirements allow; nothing was installed for ${targetLabel(runtime, architecture)}:\n${mismatched
+          .map(
+            m =>
+              `- ${m.requirement}${m.origin ? ` (${m.origin})` : ''}: ${m.file} has sha256 ${m.got}; allowed: ${m.expected.join(' or ')}`
+          )
+          .join(
+            '\n'
+          )}\nIf you changed the version, update its hashes (pip hash, or pip-compile / uv pip compile with --generate-hashes). Otherwise the file is not the one that was locked: do not publish it.`
+      )
+    }
     let missing = unsatisfiedRequirement(output)
     const conflict = /ResolutionImpossible|conflicting dependencies/i.test(output)
     if (!missing && conflict) {

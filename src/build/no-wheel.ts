@@ -11,6 +11,7 @@ import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { normalizeName } from '../layer/dist-info.js'
 import { ARCHITECTURES, canRunTarget, glibcString, RUNTIMES } from '../runtimes.js'
+import { compareVersions } from '../util/format.js'
 import { run, type RunResult } from '../util/process.js'
 import { AUDITWHEEL_VERSION, ensureAuditwheel, policyFor, repairWheel } from './auditwheel.js'
 import { escapingArchiveLinks } from './sdist-links.js'
@@ -269,26 +270,104 @@ function pinnedVersion(requirement: string): string | undefined {
 export async function explainMissing(
   options: InstallOptions,
   requirement: string,
-  reason: 'compiled' | 'no-sdist'
+  reason: 'compiled' | 'no-sdist' | 'other-python'
 ): Promise<never> {
   const { runtime, architecture } = options
-  const name = requirementName(requirement)
   const label = targetLabel(runtime, architecture)
-  const fitting = await newestFitting(options, name)
   const wheel = `an ${ARCHITECTURES[architecture].wheelArch} manylinux wheel for glibc ${glibcString(runtime)} or older and CPython ${RUNTIMES[runtime].python}`
-  const advice = fitting
-    ? ` The newest release that has one is ${name} ${fitting}: pin ${name}==${fitting}${RUNTIMES[runtime].glibc[1] < 34 ? ', or move to python3.12 or later (glibc 2.34) for newer releases' : ''}.`
-    : RUNTIMES[runtime].glibc[1] < 34
-      ? ' Newer releases often need glibc 2.28+: pin an older version that still ships manylinux2014 wheels, or move to python3.12 or later (glibc 2.34).'
-      : ` No release has one: check the project's supported platforms.`
+  const advice = await fittingAdvice(options, requirement)
   if (reason === 'compiled') {
     throw new ActionError(
       `Package ${requirement} has no wheel for ${label}: it ships compiled wheels, but no release matching it has ${wheel}. (This runner's platform has one, which would not load on Lambda; building it from source here would link it against the runner's libraries, so the action does not try.)${advice}`
     )
   }
+  if (reason === 'other-python') {
+    throw new ActionError(
+      `Package ${requirement} has no wheel for ${label}: it ships compiled wheels for older Python versions only, none with ${wheel}; building that release from source for Python ${RUNTIMES[runtime].python} is not attempted (it predates this Python).${advice}`
+    )
+  }
   throw new ActionError(
     `Package ${requirement} has no wheel for ${label}: no release matching it has ${wheel}, and none has a source distribution.${advice}`
   )
+}
+
+/**
+ * What to pin instead: for a pinned version, the first later release that
+ * has a fitting wheel (pandas==2.0.3 → 2.1.1 on python3.12); otherwise the
+ * newest release that has one.
+ */
+async function fittingAdvice(options: InstallOptions, requirement: string): Promise<string> {
+  const { runtime } = options
+  const name = requirementName(requirement)
+  const pinned = pinnedVersion(requirement)
+  const first = pinned ? await firstFittingAfter(options, name, pinned) : undefined
+  if (first) {
+    return ` The first release after ${pinned} that has one is ${name} ${first}: pin ${name}==${first} (or later).`
+  }
+  const fitting = await newestFitting(options, name)
+  return fitting
+    ? ` The newest release that has one is ${name} ${fitting}: pin ${name}==${fitting}${RUNTIMES[runtime].glibc[1] < 34 ? ', or move to python3.12 or later (glibc 2.34) for newer releases' : ''}.`
+    : RUNTIMES[runtime].glibc[1] < 34
+      ? ' Newer releases often need glibc 2.28+: pin an older version that still ships manylinux2014 wheels, or move to python3.12 or later (glibc 2.34).'
+      : ` No release has one: check the project's supported platforms.`
+}
+
+/**
+ * The first final release after `version` with a wheel for the target, by a
+ * binary search over the index's releases (support for a Python version or a
+ * platform, once added, stays in later releases).
+ */
+async function firstFittingAfter(
+  options: InstallOptions,
+  name: string,
+  version: string
+): Promise<string | undefined> {
+  const { versions } = await indexVersions(options, name)
+  const later = (versions ?? [])
+    .filter(v => /^\d+(\.\d+)*(\.post\d+)?$/.test(v) && compareVersions(v, version) > 0)
+    .sort(compareVersions)
+  let low = 0
+  let high = later.length - 1
+  let found: string | undefined
+  while (low <= high) {
+    const mid = (low + high) >> 1
+    if ((await newestFitting(options, `${name}==${later[mid]}`)) !== undefined) {
+      found = later[mid]
+      high = mid - 1
+    } else {
+      low = mid + 1
+    }
+  }
+  return found
+}
+
+/**
+ * Whether the requirement has compiled wheels for the target's platform but
+ * older CPython versions only: a release that predates the runtime's Python
+ * (numpy==1.24.3, pandas==1.1.3 on python3.12), whose build would fail, or
+ * take minutes, for nothing.
+ */
+async function hasWheelsForOlderPython(
+  options: InstallOptions,
+  requirement: string
+): Promise<boolean> {
+  const [major, minor] = RUNTIMES[options.runtime].python.split('.').map(Number)
+  const args = targetArgs(options.runtime, options.architecture)
+  for (let older = minor - 1; older >= Math.max(8, minor - 4); older--) {
+    const swapped = args.map(a =>
+      a === `${major}.${minor}` ? `${major}.${older}` : a === `cp${major}${minor}` ? `cp${major}${older}` : a
+    )
+    const probe = await pipProbe(options, [
+      ...DRY_RUN,
+      ...swapped,
+      '--target',
+      fs.mkdtempSync(path.join(options.workDir, 'probe-')),
+      ...options.indexArgs,
+      requirement
+    ])
+    if (probe.exitCode === 0) return true
+  }
+  return false
 }
 
 /**
@@ -322,6 +401,8 @@ export async function resolveMissing(
   }
   if (await hasHostWheel(options, requirement))
     await explainMissing(options, requirement, 'compiled')
+  if (pinned && (await hasWheelsForOlderPython(options, requirement)))
+    await explainMissing(options, requirement, 'other-python')
   if (options.buildFromSource === 'false') {
     const fitting = await newestFitting(options, name)
     throw new ActionError(

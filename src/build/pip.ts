@@ -3,6 +3,7 @@
  * wheels for the Lambda target, pip's environment, and what to quote from a
  * failed run.
  */
+import path from 'node:path'
 import { type Architecture, glibcString, platformTags, type Runtime, RUNTIMES } from '../runtimes.js'
 import { packageCodeEnv } from '../util/package-env.js'
 
@@ -87,6 +88,47 @@ export function conflictDependencies(output: string): string[] {
     found.push(requirement)
   }
   return found
+}
+
+/** A downloaded file whose hash is not one the requirements file allows. */
+export interface HashMismatch {
+  requirement: string
+  /** The file's name. */
+  file: string
+  /** Where pip read the requirement: "requirements.txt, line 3". */
+  origin?: string
+  expected: string[]
+  got: string
+}
+
+/** pip's "THESE PACKAGES DO NOT MATCH THE HASHES" report, read. */
+export function hashMismatches(output: string): HashMismatch[] {
+  const at = output.indexOf('DO NOT MATCH THE HASHES')
+  if (at === -1) return []
+  const found: HashMismatch[] = []
+  let current: HashMismatch | undefined
+  for (const line of output.slice(at).split(/\r?\n/).slice(1)) {
+    const head = /^\s{2,}(\S+) from (\S+?)(?: \(from (.+)\))?:$/.exec(line)
+    if (head) {
+      const [, requirement, url, from] = head
+      const origin = from && /-r (.+) \(line (\d+)\)/.exec(from)
+      current = {
+        requirement,
+        file: decodeURIComponent(url.replace(/#.*$/, '').split('/').pop() ?? url),
+        ...(origin ? { origin: `${path.basename(origin[1])}, line ${origin[2]}` } : {}),
+        expected: [],
+        got: ''
+      }
+      found.push(current)
+      continue
+    }
+    const expected = /^\s+Expected\s+(?:sha256|sha384|sha512|or)\s+([0-9a-f]+)$/.exec(line)
+    if (expected && current) current.expected.push(expected[1])
+    const got = /^\s+Got\s+([0-9a-f]+)$/.exec(line)
+    if (got && current) current.got = got[1]
+    if (!/^\s/.test(line) && line.trim() !== '') break
+  }
+  return found.filter(m => m.got !== '')
 }
 
 /** pip lines that are progress, not the error. */

@@ -139,3 +139,26 @@ describe('conflictDependencies', () => {
     expect(conflictDependencies('ERROR: No matching distribution found for x')).toEqual([])
   })
 })
+
+describe('hashMismatches', () => {
+  it("reads pip's report: the requirement, its line, the file, the allowed and the actual hash", async () => {
+    const { hashMismatches } = await import('../../../src/build/pip.js')
+    const output = [
+      'ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the package versions, please update the hashes. Otherwise, examine the package contents carefully; someone may have tampered with them.',
+      '    six==1.17.0 from https://files.example/six-1.17.0-py2.py3-none-any.whl#sha256=4721 (from -r /ws/requirements.txt (line 3)):',
+      '        Expected sha256 0000',
+      '        Expected     or 1111',
+      '             Got        4721',
+      ''
+    ].join('\n')
+    expect(hashMismatches(output)).toEqual([
+      {
+        requirement: 'six==1.17.0',
+        file: 'six-1.17.0-py2.py3-none-any.whl',
+        origin: 'requirements.txt, line 3',
+        expected: ['0000', '1111'],
+        got: '4721'
+      }
+    ])
+  })
+})
