@@ -8,6 +8,8 @@ import path from 'node:path'
 import { type FunctionRef, type LayerName, parseFunctionName, parseLayerName } from './aws/arn.js'
 import { parseS3Location, type S3Location } from './aws/s3.js'
 import type { SourceBuilds } from './build/install.js'
+import type { LockSource } from './build/lock-install.js'
+import { readProjectInput } from './requirements/project.js'
 import { ActionError } from './errors.js'
 import { credentialsIn } from './requirements/credentials.js'
 import {
@@ -66,6 +68,8 @@ export interface Inputs {
   awsTimeoutMs: number
   /** Which source distributions may be built (build-from-source). */
   buildFromSource: SourceBuilds
+  /** Set when `requirements` names a lock file (or a pyproject.toml with one beside it). */
+  lock?: LockSource
 }
 
 /** Anything that reads an input by name (core.getInput, or a map in tests). */
@@ -274,8 +278,12 @@ export function getInputs(
     )
   }
 
+  const groups = [...new Set(splitList(read('groups')))]
+  const extras = [...new Set(splitList(read('extras')))]
+  const project = readProjectInput(requirements, workspace, groups, extras)
   // Every file it pulls in (-r, -c) must be there too.
-  const tree = readRequirementsTree(requirements, workspace, { fingerprints: false })
+  const tree =
+    project.tree ?? readRequirementsTree(project.file, workspace, { fingerprints: false })
   // pip echoes requirement lines (direct URLs included): mask their credentials first.
   for (const file of tree.requirements) {
     for (const line of file.lines) for (const secret of credentialsIn(line)) core.setSecret(secret)
@@ -357,6 +365,7 @@ export function getInputs(
     compile,
     allowDowngrade,
     awsTimeoutMs,
-    buildFromSource
+    buildFromSource,
+    ...(project.lock ? { lock: project.lock } : {})
   }
 }

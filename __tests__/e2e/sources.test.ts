@@ -272,25 +272,26 @@ describe('bytecode that fits (compile: true)', () => {
 
 describe('old pins with no wheel for the runtime', () => {
   it.each([
-    ['pandas==2.0.3', 'pandas 2.1.1'],
-    ['numpy==1.24.3', 'numpy 1.26.0']
+    ['numpy==1.24.3', 'numpy 1.26.0'],
+    ['pandas==1.1.3', 'pandas 2.1.1']
   ])(
-    '%s for python3.12: names the first release with a wheel, without building it',
+    '%s for python3.12: the build fails, and the message names the first release with a wheel, not a traceback',
     async (requirement, first) => {
       const run = await build(`${requirement}\n`, { runtimes: 'python3.12' })
       expect(run.exitCode).toBe(1)
       const error = run.errors.join('\n')
       expect(error).toMatch(
         new RegExp(
-          `^Package ${requirement.replace(/\./g, '\\.')} has no wheel for python3\\.12 / x86_64 .*: it ships compiled wheels for older Python versions only`
+          `^Package ${requirement.replace(/\./g, '\\.')} has no wheel for python3\\.12 / x86_64 .*, and building it from its source distribution failed`
         )
       )
       const [name, version] = first.split(' ')
       expect(error).toContain(
         `The first release after ${requirement.split('==')[1]} that has one is ${first}: pin ${name}==${version}`
       )
-      // Nothing was compiled: no setuptools traceback, no wheel build.
-      expect(run.log).not.toMatch(/-m pip wheel|Traceback/)
+      // A few lines of what failed, not the traceback.
+      expect(error.split('\n').length).toBeLessThanOrEqual(6)
+      expect(error).not.toMatch(/Traceback|File "/)
     }
   )
 })

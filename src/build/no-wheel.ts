@@ -18,7 +18,6 @@ import { escapingArchiveLinks } from './sdist-links.js'
 import type { InstallOptions } from './install.js'
 import {
   pipEnv,
-  pipErrorExcerpt,
   requirementName,
   targetArgs,
   targetLabel,
@@ -99,7 +98,7 @@ async function buildFromSource(
     if (unsatisfiedRequirement(output)) await explainMissing(options, requirement, 'no-sdist')
     if (output.includes(NO_COMPILER)) await needsCompiler(options, requirement)
     throw new ActionError(
-      `Package ${requirement} has no wheel for ${label}, and building it from its source distribution failed (pip's full output is in the log above):\n${pipErrorExcerpt(built.stdout, built.stderr, 15)}`
+      `Package ${requirement} has no wheel for ${label}, and building it from its source distribution failed (pip's full output is in the log above):\n${buildErrorLines(output).join('\n')}\n${(await fittingAdvice(options, requirement)).trim()}`
     )
   }
   const wheels = fs.readdirSync(scratch).filter(f => f.endsWith('.whl'))
@@ -141,6 +140,16 @@ async function buildFromSource(
   return `built from source on the runner (auditwheel ${AUDITWHEEL_VERSION}: ${policy}${vendored})`
 }
 
+/** The lines of a failed build that say what failed, not pip's framing around them. */
+export function buildErrorLines(output: string, max = 4): string[] {
+  const lines = output
+    .split(/\r?\n/)
+    .filter(l => /error|exception|not found|no module named/i.test(l))
+    .filter(l => !/note:|╰─>|This error originates|subprocess-exited-with-error|See above|^\s*×/.test(l))
+    .map(l => l.trim())
+  return lines.length > 0 ? lines.slice(-max) : output.trim().split(/\r?\n/).slice(-max)
+}
+
 /**
  * A source distribution that needs a compiler where none may run: say why
  * (the runner cannot build for the target, or `build-from-source` forbids
@@ -148,10 +157,8 @@ async function buildFromSource(
  */
 async function needsCompiler(options: InstallOptions, requirement: string): Promise<never> {
   const { runtime, architecture } = options
-  const name = requirementName(requirement)
   const label = targetLabel(runtime, architecture)
-  const fitting = await newestFitting(options, name)
-  const pin = fitting ? ` Or pin a release that ships a wheel: ${name}==${fitting} is the newest.` : ''
+  const pin = await fittingAdvice(options, requirement)
   const why =
     options.buildFromSource !== 'auto'
       ? `\`build-from-source: ${options.buildFromSource}\` builds pure-Python packages only. Set \`build-from-source: auto\` to compile it on the runner and repair it with auditwheel.`
@@ -270,7 +277,7 @@ function pinnedVersion(requirement: string): string | undefined {
 export async function explainMissing(
   options: InstallOptions,
   requirement: string,
-  reason: 'compiled' | 'no-sdist' | 'other-python'
+  reason: 'compiled' | 'no-sdist'
 ): Promise<never> {
   const { runtime, architecture } = options
   const label = targetLabel(runtime, architecture)
@@ -279,11 +286,6 @@ export async function explainMissing(
   if (reason === 'compiled') {
     throw new ActionError(
       `Package ${requirement} has no wheel for ${label}: it ships compiled wheels, but no release matching it has ${wheel}. (This runner's platform has one, which would not load on Lambda; building it from source here would link it against the runner's libraries, so the action does not try.)${advice}`
-    )
-  }
-  if (reason === 'other-python') {
-    throw new ActionError(
-      `Package ${requirement} has no wheel for ${label}: it ships compiled wheels for older Python versions only, none with ${wheel}; building that release from source for Python ${RUNTIMES[runtime].python} is not attempted (it predates this Python).${advice}`
     )
   }
   throw new ActionError(
@@ -341,34 +343,6 @@ async function firstFittingAfter(
   return found
 }
 
-/**
- * Whether the requirement has compiled wheels for the target's platform but
- * older CPython versions only: a release that predates the runtime's Python
- * (numpy==1.24.3, pandas==1.1.3 on python3.12), whose build would fail, or
- * take minutes, for nothing.
- */
-async function hasWheelsForOlderPython(
-  options: InstallOptions,
-  requirement: string
-): Promise<boolean> {
-  const [major, minor] = RUNTIMES[options.runtime].python.split('.').map(Number)
-  const args = targetArgs(options.runtime, options.architecture)
-  for (let older = minor - 1; older >= Math.max(8, minor - 4); older--) {
-    const swapped = args.map(a =>
-      a === `${major}.${minor}` ? `${major}.${older}` : a === `cp${major}${minor}` ? `cp${major}${older}` : a
-    )
-    const probe = await pipProbe(options, [
-      ...DRY_RUN,
-      ...swapped,
-      '--target',
-      fs.mkdtempSync(path.join(options.workDir, 'probe-')),
-      ...options.indexArgs,
-      requirement
-    ])
-    if (probe.exitCode === 0) return true
-  }
-  return false
-}
 
 /**
  * A requirement that no wheel for the target satisfies: fail at once when the
@@ -401,8 +375,6 @@ export async function resolveMissing(
   }
   if (await hasHostWheel(options, requirement))
     await explainMissing(options, requirement, 'compiled')
-  if (pinned && (await hasWheelsForOlderPython(options, requirement)))
-    await explainMissing(options, requirement, 'other-python')
   if (options.buildFromSource === 'false') {
     const fitting = await newestFitting(options, name)
     throw new ActionError(

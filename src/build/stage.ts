@@ -15,6 +15,7 @@ import { type Architecture, type Runtime, RUNTIMES } from '../runtimes.js'
 import { plural } from '../util/format.js'
 import { type Interpreter, pipVersion } from './interpreters.js'
 import { installRequirements, type SourceBuilds } from './install.js'
+import { type LockSource, lockRequirementsFor } from './lock-install.js'
 
 export interface BuildOptions {
   runtimes: Runtime[]
@@ -30,6 +31,8 @@ export interface BuildOptions {
   /** The interpreter of each runtime. */
   interpreters: Map<Runtime, Interpreter>
   buildFromSource: SourceBuilds
+  /** A lock file given as `requirements`: each target installs its packages exactly. */
+  lock?: LockSource
 }
 
 export interface Site {
@@ -108,8 +111,18 @@ export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
             interpreter,
             runtime,
             architecture,
-            requirements: options.requirements,
-            pipArgs: options.pipArgs,
+            requirements: options.lock
+              ? await lockRequirementsFor(
+                  options.lock,
+                  runtime,
+                  architecture,
+                  interpreter,
+                  [...interpreters.values()],
+                  workDir
+                )
+              : options.requirements,
+            // A lock is the resolution: nothing more is resolved.
+            pipArgs: options.lock ? [...options.pipArgs, '--no-deps'] : options.pipArgs,
             indexArgs: options.indexArgs,
             targetDir: path.join(root, dir),
             workDir,

@@ -1,0 +1,190 @@
+/**
+ * Lock files and pyproject.toml as `requirements`, through the bundled
+ * dist/index.js: uv.lock (read by uv), pylock.toml and Pipfile.lock (read as
+ * data), a pyproject.toml with and without a lock. Markers are evaluated for
+ * the target, hashes enforced, the project itself and the dev group left
+ * out, local path dependencies installed as regular packages.
+ */
+import { describe, expect, it } from '@jest/globals'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ROOT, runAction, type ActionRun } from '../helpers/action.js'
+import { entries } from '../helpers/layer.js'
+import { makeToolCache } from '../helpers/toolcache.js'
+
+const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
+makeToolCache(toolCache, ['3.12'])
+const FIXTURES = path.join(ROOT, '__tests__', 'fixtures')
+
+/** A workspace holding a copy of a fixture project under `project/`. */
+function projectWorkspace(fixture: string): string {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'lock-ws-'))
+  fs.cpSync(path.join(FIXTURES, fixture), path.join(ws, 'project'), { recursive: true })
+  return ws
+}
+
+async function build(
+  ws: string,
+  requirements: string,
+  inputs: Record<string, string> = {}
+): Promise<ActionRun> {
+  return await runAction(
+    {
+      'layer-name': 'locked',
+      publish: 'false',
+      runtimes: 'python3.12',
+      requirements,
+      ...inputs
+    },
+    { workspace: ws, toolCache }
+  )
+}
+
+/** The layer's distributions, names normalized (PEP 503). */
+const names = (run: ActionRun) =>
+  (JSON.parse(run.outputs.packages) as string[])
+    .map(p =>
+      p
+        .split('==')[0]
+        .toLowerCase()
+        .replace(/[-_.]+/g, '-')
+    )
+    .sort()
+
+describe('uv.lock', () => {
+  it('installs the main dependencies for the target: no dev group, no project, the workspace library as a package', async () => {
+    const run = await build(projectWorkspace('uv-project'), 'project/uv.lock')
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(names(run)).toEqual(['idna', 'lpl-helper', 'six'])
+    expect(run.log).toMatch(/uv\.lock, read by uv 0\.13\.9 \(uv export/)
+    const files = entries(run.outputs['zip-path'])
+    expect(files).toContain('python/lpl_helper/__init__.py')
+    // Never editable: no .pth, no link to the runner's checkout.
+    expect(files.filter(f => /\.pth$|__editable__/.test(f))).toEqual([])
+  })
+
+  it('evaluates markers for the target: arm64 gets what is marked for aarch64', async () => {
+    const run = await build(projectWorkspace('uv-project'), 'project/uv.lock', {
+      architectures: 'arm64'
+    })
+    expect(run.errors).toEqual([])
+    expect(names(run)).toEqual(['idna', 'lpl-helper', 'six', 'typing-extensions'])
+  })
+
+  it('adds the groups and extras asked for', async () => {
+    const run = await build(projectWorkspace('uv-project'), 'project/uv.lock', {
+      groups: 'lambda',
+      extras: 's3'
+    })
+    expect(run.errors).toEqual([])
+    expect(names(run)).toEqual(['certifi', 'idna', 'jmespath', 'lpl-helper', 'six'])
+  })
+
+  it('pyproject.toml with uv.lock beside it: reads the lock', async () => {
+    const run = await build(projectWorkspace('uv-project'), 'project/pyproject.toml')
+    expect(run.errors).toEqual([])
+    expect(run.log).toMatch(/pyproject\.toml has uv\.lock beside it/)
+    expect(names(run)).toEqual(['idna', 'lpl-helper', 'six'])
+  })
+})
+
+describe('pylock.toml (PEP 751)', () => {
+  it('installs what it holds, for the target', async () => {
+    const run = await build(projectWorkspace('uv-project'), 'project/pylock.lambda.toml')
+    expect(run.errors).toEqual([])
+    expect(names(run)).toEqual(['certifi', 'idna', 'jmespath', 'lpl-helper', 'six'])
+    expect(run.log).toMatch(/read by the action \(PEP 751 data\)/)
+  })
+
+  it('a file whose hash is not the locked one fails, naming the package', async () => {
+    const ws = projectWorkspace('uv-project')
+    const lock = path.join(ws, 'project', 'pylock.lambda.toml')
+    const text = fs.readFileSync(lock, 'utf8')
+    // six's wheel and sdist hashes, replaced.
+    const six = text.slice(text.indexOf('name = "six"'))
+    const tampered = six.replace(/sha256 = "[0-9a-f]{64}"/g, `sha256 = "${'a'.repeat(64)}"`)
+    fs.writeFileSync(lock, text.replace(six, tampered))
+    const run = await build(ws, 'project/pylock.lambda.toml')
+    expect(run.exitCode).toBe(1)
+    expect(run.errors.join('\n')).toMatch(
+      /does not match the hash the requirements allow[\s\S]*- six==1\.17\.0 .*has sha256 [0-9a-f]{64}; allowed: a{64}/
+    )
+  })
+})
+
+describe('Pipfile.lock', () => {
+  it('installs default; markers for the target; develop only when asked', async () => {
+    const ws = projectWorkspace('pipenv-project')
+    const plain = await build(ws, 'project/Pipfile.lock')
+    expect(plain.errors).toEqual([])
+    expect(names(plain)).toEqual(['idna', 'six'])
+    const dev = await build(ws, 'project/Pipfile.lock', {
+      groups: 'develop',
+      architectures: 'arm64'
+    })
+    expect(dev.errors).toEqual([])
+    expect(names(dev)).toEqual(['certifi', 'idna', 'six', 'typing-extensions'])
+  })
+
+  it('a category it does not have fails before anything runs, naming it', async () => {
+    const run = await build(projectWorkspace('pipenv-project'), 'project/Pipfile.lock', {
+      groups: 'lambda'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors.join('\n')).toMatch(
+      /Pipfile\.lock has no "lambda" category \(input `groups`\); it has default, develop/
+    )
+    expect(run.log).not.toMatch(/-m pip install/)
+  })
+})
+
+describe('pyproject.toml without a lock', () => {
+  it('installs [project].dependencies with the extras and groups asked for, resolved for the target', async () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'lock-ws-'))
+    fs.writeFileSync(
+      path.join(ws, 'pyproject.toml'),
+      [
+        '[project]',
+        'name = "svc"',
+        'version = "1.0"',
+        'dependencies = ["six==1.17.0", "colorama; sys_platform == \'win32\'"]',
+        '[project.optional-dependencies]',
+        's3 = ["jmespath==1.0.1"]',
+        '[dependency-groups]',
+        'dev = ["iniconfig"]',
+        'lambda = [{include-group = "base"}]',
+        'base = ["idna==3.10"]',
+        ''
+      ].join('\n')
+    )
+    const run = await build(ws, 'pyproject.toml', { extras: 's3', groups: 'lambda' })
+    expect(run.errors).toEqual([])
+    expect(names(run)).toEqual(['idna', 'jmespath', 'six'])
+    expect(run.log).toMatch(
+      /pyproject\.toml has no lock beside it: installing its \[project\]\.dependencies/
+    )
+  })
+
+  it('an extra it does not have fails, naming it and what there is', async () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'lock-ws-'))
+    fs.writeFileSync(
+      path.join(ws, 'pyproject.toml'),
+      '[project]\nname = "svc"\nversion = "1.0"\ndependencies = []\n[project.optional-dependencies]\naws = ["boto3"]\n'
+    )
+    const run = await build(ws, 'pyproject.toml', { extras: 's3' })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors.join('\n')).toMatch(
+      /pyproject\.toml has no optional dependencies "s3" \(input `extras`\); it has aws/
+    )
+  })
+})
+
+it('poetry.lock says how to use it today', async () => {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'lock-ws-'))
+  fs.writeFileSync(path.join(ws, 'poetry.lock'), '# poetry\n')
+  const run = await build(ws, 'poetry.lock')
+  expect(run.exitCode).toBe(1)
+  expect(run.errors.join('\n')).toMatch(/poetry\.lock is not read yet\. Export it with Poetry/)
+})

@@ -1,0 +1,101 @@
+import { describe, expect, it } from '@jest/globals'
+import fs from 'node:fs'
+import path from 'node:path'
+import {
+  kindOf,
+  packagesFor,
+  pinnedLine,
+  readPipfileLock,
+  readPylock
+} from '../../../src/requirements/lock.js'
+import { lambdaEnvironment } from '../../../src/requirements/markers.js'
+import { ROOT } from '../../helpers/action.js'
+
+const FIXTURES = path.join(ROOT, '__tests__', 'fixtures')
+const x86 = lambdaEnvironment('python3.12', 'x86_64', '3.12.7')
+const arm = lambdaEnvironment('python3.12', 'arm64', '3.12.7')
+
+describe('kindOf', () => {
+  it.each([
+    ['requirements.txt', 'requirements'],
+    ['requirements/prod.in', 'requirements'],
+    ['uv.lock', 'uv-lock'],
+    ['sub/poetry.lock', 'poetry-lock'],
+    ['Pipfile.lock', 'pipfile-lock'],
+    ['pylock.toml', 'pylock'],
+    ['pylock.lambda.toml', 'pylock'],
+    ['pyproject.toml', 'pyproject']
+  ])('%s → %s', (file, kind) => {
+    expect(kindOf(file)).toBe(kind)
+  })
+})
+
+describe('readPylock', () => {
+  const file = path.join(FIXTURES, 'uv-project', 'pylock.lambda.toml')
+  const packages = readPylock(fs.readFileSync(file, 'utf8'), file)
+
+  it('reads names, versions, markers, hashes and local directories', () => {
+    const six = packages.find(p => p.name === 'six')
+    expect(six?.version).toBe('1.17.0')
+    expect(six?.hashes).toContain(
+      '4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274'
+    )
+    expect(packages.find(p => p.name === 'lpl-helper')).toEqual({
+      name: 'lpl-helper',
+      hashes: [],
+      directory: 'libs/helper'
+    })
+    expect(packages.find(p => p.name === 'typing-extensions')?.marker).toBe(
+      "platform_machine == 'aarch64'"
+    )
+  })
+
+  it('keeps, per target, the packages whose markers hold there', () => {
+    const on = (env: typeof x86) => packagesFor(packages, env).map(p => p.name)
+    expect(on(x86)).not.toContain('typing-extensions')
+    expect(on(arm)).toContain('typing-extensions')
+    expect(on(x86)).not.toContain('colorama')
+  })
+
+  it('writes exact pins with every hash', () => {
+    const six = packages.find(p => p.name === 'six')
+    expect(six && pinnedLine(six)).toMatch(
+      /^six==1\.17\.0 --hash=sha256:[0-9a-f]{64} --hash=sha256:[0-9a-f]{64}$/
+    )
+  })
+
+  it.each([
+    ['lock-version = "2.0"\n', /lock-version "2\.0"/],
+    [
+      'lock-version = "1.0"\n[[packages]]\nname = "x"\nversion = "1"\n',
+      /locks x 1 without sha256 hashes/
+    ],
+    [
+      'lock-version = "1.0"\n[[packages]]\nname = "x"\nvcs = { url = "https://x" }\n',
+      /from version control/
+    ],
+    ['not toml =', /is not valid TOML/]
+  ])('refuses %p', (text, why) => {
+    expect(() => readPylock(text, '/ws/pylock.toml')).toThrow(why)
+  })
+})
+
+describe('readPipfileLock', () => {
+  const file = path.join(FIXTURES, 'pipenv-project', 'Pipfile.lock')
+  const text = fs.readFileSync(file, 'utf8')
+
+  it('reads default, and the categories asked for', () => {
+    expect(
+      readPipfileLock(text, file, [])
+        .map(p => p.name)
+        .sort()
+    ).toEqual(['colorama', 'idna', 'six', 'typing-extensions'])
+    expect(readPipfileLock(text, file, ['develop']).map(p => p.name)).toContain('certifi')
+  })
+
+  it('names a category it does not have', () => {
+    expect(() => readPipfileLock(text, file, ['lambda'])).toThrow(
+      /has no "lambda" category \(input `groups`\); it has default, develop/
+    )
+  })
+})

@@ -1,0 +1,155 @@
+/**
+ * From a lock file to what pip installs for one target: the lock's packages
+ * whose markers hold on the Lambda target, pinned exactly, with the lock's
+ * hashes (so pip refuses any other file), installed without resolving
+ * (--no-deps: the lock is the resolution). uv.lock is exported by uv itself,
+ * pinned by version and hash.
+ */
+import * as core from '@actions/core'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { ActionError } from '../errors.js'
+import {
+  type Lock,
+  type LockedPackage,
+  packagesFor,
+  pinnedLine,
+  readDataLock,
+  readPylock,
+  type RequirementsKind
+} from '../requirements/lock.js'
+import { lambdaEnvironment } from '../requirements/markers.js'
+import type { Architecture, Runtime } from '../runtimes.js'
+import { packageCodeEnv } from '../util/package-env.js'
+import { run } from '../util/process.js'
+import type { Interpreter } from './interpreters.js'
+import { pipEnv, pipErrorExcerpt, targetLabel } from './pip.js'
+import { installPinned } from './tools.js'
+
+export const UV_VERSION = '0.13.9'
+
+const UV_PINS = [
+  `uv==${UV_VERSION} --hash=sha256:d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19 --hash=sha256:5435c5ce14a56431208ca0996416d310f1598e8c2c8ba707688985a16bb82dbe`
+]
+
+/** A lock named by the `requirements` input, with what to take from it. */
+export interface LockSource {
+  kind: RequirementsKind
+  /** The lock file (absolute). */
+  file: string
+  /** Dependency groups (PEP 735, uv, Pipfile categories) to add to the main dependencies. */
+  groups: string[]
+  /** The project's extras (optional dependencies) to add. */
+  extras: string[]
+}
+
+let reading: Promise<Lock> | undefined
+
+/** Reads the lock once per run: data locks directly, uv.lock through `uv export`. */
+export async function readLock(source: LockSource, python: string): Promise<Lock> {
+  reading ??= (async () => {
+    if (source.kind !== 'uv-lock') return readDataLock(source.file, source.groups)
+    const dir = await installPinned(python, `uv-${UV_VERSION}`, `uv ${UV_VERSION}`, UV_PINS)
+    const args = [
+      'export',
+      '--frozen',
+      '--format',
+      'pylock.toml',
+      '--no-emit-project',
+      '--no-default-groups',
+      '--no-header',
+      ...source.groups.flatMap(g => ['--group', g]),
+      ...source.extras.flatMap(e => ['--extra', e])
+    ]
+    // uv reads the project; it runs no package code for an export.
+    const exported = await run(path.join(dir, 'bin', 'uv'), args, {
+      cwd: path.dirname(source.file),
+      env: { ...packageCodeEnv(), UV_NO_PROGRESS: '1' },
+      silent: true,
+      timeoutMs: 120_000
+    })
+    if (exported.exitCode !== 0) {
+      throw new ActionError(
+        `Input \`requirements\`: uv ${UV_VERSION} could not export ${path.basename(source.file)}:\n${(exported.stderr || exported.stdout).trim().split('\n').slice(-6).join('\n')}`
+      )
+    }
+    return {
+      file: source.file,
+      kind: source.kind,
+      packages: readPylock(exported.stdout, source.file),
+      readBy: `uv ${UV_VERSION} (uv export --frozen --format pylock.toml)`
+    }
+  })()
+  return await reading
+}
+
+/**
+ * Writes the requirements file for one target and returns its path: each
+ * package whose marker holds there, as `name==version --hash=…`; each local
+ * directory built into a wheel and pinned by that wheel's hash.
+ */
+export async function lockRequirementsFor(
+  source: LockSource,
+  runtime: Runtime,
+  architecture: Architecture,
+  interpreter: Interpreter,
+  interpreters: readonly Interpreter[],
+  workDir: string
+): Promise<string> {
+  const lock = await readLock(source, interpreters[0]?.path ?? interpreter.path)
+  const env = lambdaEnvironment(runtime, architecture, interpreter.version, {
+    extras: source.extras,
+    dependencyGroups: source.groups
+  })
+  const needed = packagesFor(lock.packages, env)
+  const lines: string[] = []
+  for (const p of needed) {
+    lines.push(p.directory ? await localWheelLine(p, lock, interpreter, workDir) : pinnedLine(p))
+  }
+  const file = path.join(workDir, `lock-${runtime}-${architecture}.txt`)
+  fs.writeFileSync(file, `${lines.join('\n')}\n`)
+  core.info(
+    `${path.basename(lock.file)}, read by ${lock.readBy}: ${needed.length} of ${lock.packages.length} locked packages apply to ${targetLabel(runtime, architecture)} (markers evaluated for the target); installing them exactly, hash-checked, without resolving.`
+  )
+  return file
+}
+
+/**
+ * A local project of the lock (a workspace member, a library of the
+ * repository): built into a wheel with the runtime's interpreter, never
+ * editable, and pinned by the wheel's own hash.
+ */
+async function localWheelLine(
+  p: LockedPackage,
+  lock: Lock,
+  interpreter: Interpreter,
+  workDir: string
+): Promise<string> {
+  const project = path.resolve(path.dirname(lock.file), p.directory ?? '.')
+  if (!fs.existsSync(project)) {
+    throw new ActionError(
+      `Input \`requirements\`: ${path.basename(lock.file)} has ${p.name} at ${p.directory}, which does not exist.`
+    )
+  }
+  const out = fs.mkdtempSync(path.join(workDir, 'local-'))
+  const built = await run(
+    interpreter.path,
+    ['-m', 'pip', 'wheel', '--no-deps', '--no-cache-dir', '--wheel-dir', out, project],
+    { env: pipEnv(), cwd: path.dirname(lock.file) }
+  )
+  const wheel = fs.readdirSync(out).find(f => f.endsWith('.whl'))
+  if (built.exitCode !== 0 || !wheel) {
+    throw new ActionError(
+      `Building the local project ${p.name} (${p.directory}) from ${path.basename(lock.file)} failed:\n${pipErrorExcerpt(built.stdout, built.stderr, 12)}`
+    )
+  }
+  if (!wheel.endsWith('-none-any.whl')) {
+    throw new ActionError(
+      `The local project ${p.name} (${p.directory}) compiles to machine code (${wheel}); a layer takes local projects that are pure Python. Publish it as a package with manylinux wheels, or move the compiled part into a dependency that has them.`
+    )
+  }
+  const digest = crypto.createHash('sha256').update(fs.readFileSync(path.join(out, wheel))).digest('hex')
+  return `${p.name} @ ${pathToFileURL(path.join(out, wheel)).href} --hash=sha256:${digest}`
+}

@@ -1,0 +1,71 @@
+/**
+ * Tools the action runs but does not ship (auditwheel, uv): installed on
+ * demand into the runner's temp folder with pip, pinned by version and hash,
+ * never into the user's environment; once per run and folder.
+ */
+import * as core from '@actions/core'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ActionError } from '../errors.js'
+import { run } from '../util/process.js'
+import { pipEnv } from './pip.js'
+
+const installing = new Map<string, Promise<string>>()
+
+/**
+ * Installs `pins` (requirement lines with --hash) into
+ * RUNNER_TEMP/lambda-python-layer-tools/<folder> with `python`; returns the
+ * folder (its bin/ holds the tools' executables). pip's configuration
+ * (index, proxy, certificates) applies; constraint files do not, since the
+ * pins are exact.
+ */
+export async function installPinned(
+  python: string,
+  folder: string,
+  label: string,
+  pins: readonly string[]
+): Promise<string> {
+  const base = path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'lambda-python-layer-tools')
+  const dir = path.join(base, folder)
+  let pending = installing.get(dir)
+  if (!pending) {
+    pending = (async () => {
+      if (fs.existsSync(path.join(dir, '.complete'))) return dir
+      fs.rmSync(dir, { recursive: true, force: true })
+      fs.mkdirSync(dir, { recursive: true })
+      const pinsFile = path.join(base, `${folder}.txt`)
+      fs.writeFileSync(pinsFile, `${pins.join('\n')}\n`)
+      core.info(`Installing ${label} (pinned by hash) into ${dir}`)
+      const result = await run(
+        python,
+        [
+          '-m',
+          'pip',
+          'install',
+          '--target',
+          dir,
+          '--no-deps',
+          '--only-binary=:all:',
+          '--require-hashes',
+          '-r',
+          pinsFile
+        ],
+        {
+          env: { ...pipEnv(), PIP_CONSTRAINT: '', PIP_REQUIREMENT: '' },
+          silent: true,
+          timeoutMs: 300_000
+        }
+      )
+      if (result.exitCode !== 0) {
+        throw new ActionError(
+          `Installing ${label} failed:\n${(result.stderr || result.stdout).trim().split('\n').slice(-8).join('\n')}\nThe package index in effect must serve it.`
+        )
+      }
+      fs.writeFileSync(path.join(dir, '.complete'), '')
+      return dir
+    })()
+    installing.set(dir, pending)
+  }
+  return await pending
+}

@@ -1,0 +1,203 @@
+/**
+ * Lock files as the `requirements` input: pylock.toml (PEP 751) and
+ * Pipfile.lock are read as the data they are; uv.lock is read by uv itself
+ * (`uv export --format pylock.toml`). A lock becomes, for each target, a
+ * requirements file of exact pins with the lock's hashes and no markers:
+ * the markers are evaluated here for the Lambda target (its Python, Linux,
+ * its CPU), never for the runner. Local path dependencies (workspace
+ * members, libraries of a monorepo) are built into wheels and pinned by the
+ * hash of that wheel, so the whole install stays hash-checked.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { parse as parseToml } from 'smol-toml'
+import { ActionError } from '../errors.js'
+import { evaluateMarker, type MarkerEnvironment } from './markers.js'
+
+/** How a `requirements` file is read, by its name. */
+export type RequirementsKind =
+  'requirements' | 'pylock' | 'pipfile-lock' | 'uv-lock' | 'poetry-lock' | 'pyproject'
+
+export function kindOf(file: string): RequirementsKind {
+  const name = path.basename(file)
+  if (name === 'uv.lock') return 'uv-lock'
+  if (name === 'poetry.lock') return 'poetry-lock'
+  if (name === 'Pipfile.lock') return 'pipfile-lock'
+  if (/^pylock(\.[^.]+)?\.toml$/.test(name)) return 'pylock'
+  if (name === 'pyproject.toml') return 'pyproject'
+  return 'requirements'
+}
+
+/** One package of a lock. */
+export interface LockedPackage {
+  name: string
+  /** Exact version; absent for a local directory. */
+  version?: string
+  /** PEP 508 marker: when it is needed. */
+  marker?: string
+  /** sha256 digests of its files (any of them may be the one installed). */
+  hashes: string[]
+  /** A local project (path relative to the lock's folder), installed as a regular package. */
+  directory?: string
+}
+
+export interface Lock {
+  /** The lock file (absolute). */
+  file: string
+  kind: RequirementsKind
+  packages: LockedPackage[]
+  /** What read it, for the log: "uv 0.13.9" or "the action (PEP 751 data)". */
+  readBy: string
+}
+
+function fail(file: string, why: string): never {
+  throw new ActionError(`Input \`requirements\`: ${path.basename(file)} ${why}`)
+}
+
+function sha256Of(hashes: unknown): string | undefined {
+  if (typeof hashes === 'object' && hashes !== null && 'sha256' in hashes) {
+    const h = (hashes as { sha256: unknown }).sha256
+    if (typeof h === 'string' && /^[0-9a-f]{64}$/i.test(h)) return h.toLowerCase()
+  }
+  return undefined
+}
+
+/** pylock.toml (PEP 751): [[packages]] with name, version, marker, wheels/sdist hashes, or a directory. */
+export function readPylock(text: string, file: string): LockedPackage[] {
+  let data: Record<string, unknown>
+  try {
+    data = parseToml(text) as Record<string, unknown>
+  } catch (error) {
+    fail(file, `is not valid TOML: ${(error as Error).message.split('\n')[0]}`)
+  }
+  const version = String(data['lock-version'] ?? '')
+  if (!/^1(\.\d+)?$/.test(version)) {
+    fail(file, `has lock-version "${version}"; this action reads PEP 751 lock-version 1.x.`)
+  }
+  const packages = data.packages
+  if (!Array.isArray(packages)) fail(file, 'has no [[packages]].')
+  return packages.map((raw: Record<string, unknown>, i) => {
+    const name =
+      typeof raw.name === 'string' ? raw.name : fail(file, `package ${i + 1} has no name.`)
+    const marker = typeof raw.marker === 'string' ? raw.marker : undefined
+    const directory = raw.directory as { path?: unknown; editable?: unknown } | undefined
+    if (directory && typeof directory.path === 'string') {
+      return { name, hashes: [], directory: directory.path, ...(marker ? { marker } : {}) }
+    }
+    if (raw.vcs) {
+      fail(
+        file,
+        `locks ${name} from version control (vcs); only index packages and local directories are supported.`
+      )
+    }
+    const files = [
+      ...(Array.isArray(raw.wheels) ? (raw.wheels as Array<Record<string, unknown>>) : []),
+      ...(raw.sdist ? [raw.sdist as Record<string, unknown>] : []),
+      ...(raw.archive ? [raw.archive as Record<string, unknown>] : [])
+    ]
+    const hashes = files.map(f => sha256Of(f.hashes)).filter((h): h is string => h !== undefined)
+    if (typeof raw.version !== 'string') fail(file, `locks ${name} without a version.`)
+    if (hashes.length === 0) fail(file, `locks ${name} ${raw.version} without sha256 hashes.`)
+    return {
+      name,
+      version: raw.version,
+      hashes: [...new Set(hashes)],
+      ...(marker ? { marker } : {})
+    }
+  })
+}
+
+/**
+ * Pipfile.lock: the `default` section, plus the categories in `groups`
+ * (`develop`, or custom Pipfile categories).
+ */
+export function readPipfileLock(
+  text: string,
+  file: string,
+  groups: readonly string[]
+): LockedPackage[] {
+  let data: Record<string, unknown>
+  try {
+    data = JSON.parse(text) as Record<string, unknown>
+  } catch (error) {
+    fail(file, `is not valid JSON: ${(error as Error).message}`)
+  }
+  const sections = ['default', ...groups]
+  const found = new Map<string, LockedPackage>()
+  for (const section of sections) {
+    const entries = data[section]
+    if (entries === undefined) {
+      if (section === 'default') fail(file, 'has no "default" section.')
+      fail(
+        file,
+        `has no "${section}" category (input \`groups\`); it has ${Object.keys(data)
+          .filter(k => k !== '_meta')
+          .join(', ')}.`
+      )
+    }
+    for (const [name, raw] of Object.entries(entries as Record<string, Record<string, unknown>>)) {
+      const marker = typeof raw.markers === 'string' ? raw.markers : undefined
+      if (typeof raw.path === 'string') {
+        found.set(name, { name, hashes: [], directory: raw.path, ...(marker ? { marker } : {}) })
+        continue
+      }
+      if (raw.git || raw.hg || raw.svn || raw.bzr) {
+        fail(
+          file,
+          `locks ${name} from version control; only index packages and local paths are supported.`
+        )
+      }
+      const version = typeof raw.version === 'string' ? raw.version.replace(/^==/, '') : undefined
+      const hashes = (Array.isArray(raw.hashes) ? raw.hashes : [])
+        .map(h => /^sha256:([0-9a-f]{64})$/i.exec(String(h))?.[1]?.toLowerCase())
+        .filter((h): h is string => h !== undefined)
+      if (!version) fail(file, `locks ${name} without a version.`)
+      if (hashes.length === 0) fail(file, `locks ${name} ${version} without sha256 hashes.`)
+      found.set(name, { name, version, hashes, ...(marker ? { marker } : {}) })
+    }
+  }
+  return [...found.values()]
+}
+
+/** The packages a target needs: those whose marker holds there. */
+export function packagesFor(
+  packages: readonly LockedPackage[],
+  env: MarkerEnvironment
+): LockedPackage[] {
+  return packages.filter(p => {
+    if (!p.marker) return true
+    try {
+      return evaluateMarker(p.marker, env)
+    } catch (error) {
+      throw new ActionError(`The lock's marker for ${p.name}: ${(error as Error).message}`)
+    }
+  })
+}
+
+/** A requirements line of exact pins with the lock's hashes: `six==1.17.0 --hash=sha256:…`. */
+export function pinnedLine(p: LockedPackage): string {
+  return [`${p.name}==${p.version}`, ...p.hashes.map(h => `--hash=sha256:${h}`)].join(' ')
+}
+
+/** The lock's folder: where local directories resolve. */
+export function lockDir(lock: Lock): string {
+  return path.dirname(lock.file)
+}
+
+/** Reads a lock that is data (pylock.toml, Pipfile.lock). */
+export function readDataLock(file: string, groups: readonly string[]): Lock {
+  const kind = kindOf(file)
+  const text = fs.readFileSync(file, 'utf8')
+  if (kind === 'pylock') {
+    return { file, kind, packages: readPylock(text, file), readBy: 'the action (PEP 751 data)' }
+  }
+  if (kind === 'pipfile-lock') {
+    return {
+      file,
+      kind,
+      packages: readPipfileLock(text, file, groups),
+      readBy: 'the action (Pipfile.lock data)'
+    }
+  }
+  throw new Error(`not a data lock: ${file}`)
+}

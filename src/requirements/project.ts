@@ -1,0 +1,231 @@
+/**
+ * What the `requirements` input names, recognised by file name: a
+ * requirements file (as before), a lock file (pylock.toml, Pipfile.lock,
+ * uv.lock), or a pyproject.toml, which means the lock beside it when there
+ * is one and its `[project].dependencies` otherwise. Everything is read and
+ * checked here, before anything else runs.
+ */
+import * as core from '@actions/core'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parse as parseToml } from 'smol-toml'
+import type { LockSource } from '../build/lock-install.js'
+import { ActionError } from '../errors.js'
+import { kindOf, readDataLock, type RequirementsKind } from './lock.js'
+import { fingerprint, type RequirementsTree } from './tree.js'
+
+export interface ProjectInput {
+  /** The requirements file pip reads (for a pyproject without a lock: one written from it). */
+  file: string
+  /** The lock, when the input is one. */
+  lock?: LockSource
+  /** For a lock: what decides its content, for the cache key. */
+  tree?: RequirementsTree
+}
+
+const LOCKS_BESIDE_PYPROJECT = ['uv.lock', 'pylock.toml', 'poetry.lock', 'Pipfile.lock']
+
+function fail(why: string): never {
+  throw new ActionError(`Input \`requirements\`: ${why}`)
+}
+
+function readToml(file: string): Record<string, unknown> {
+  try {
+    return parseToml(fs.readFileSync(file, 'utf8')) as Record<string, unknown>
+  } catch (error) {
+    return fail(
+      `${path.basename(file)} is not valid TOML: ${(error as Error).message.split('\n')[0]}`
+    )
+  }
+}
+
+const normalize = (name: string): string => name.toLowerCase().replace(/[-_.]+/g, '-')
+
+/**
+ * A dependency group of pyproject.toml (PEP 735), with its
+ * `{include-group = "…"}` entries expanded.
+ */
+function groupRequirements(
+  groups: Record<string, unknown>,
+  name: string,
+  seen: string[] = []
+): string[] {
+  const key = Object.keys(groups).find(k => normalize(k) === normalize(name))
+  if (key === undefined) {
+    fail(
+      `pyproject.toml has no dependency group "${name}" (input \`groups\`); it has ${Object.keys(groups).join(', ') || 'none'}.`
+    )
+  }
+  if (seen.includes(normalize(name))) {
+    fail(
+      `pyproject.toml's dependency groups include each other in a loop (${[...seen, name].join(' → ')}).`
+    )
+  }
+  const entries = groups[key as string]
+  if (!Array.isArray(entries)) fail(`pyproject.toml's dependency group "${key}" is not a list.`)
+  return (entries as unknown[]).flatMap(entry => {
+    if (typeof entry === 'string') return [entry]
+    const include = (entry as { 'include-group'?: unknown })?.['include-group']
+    if (typeof include === 'string') {
+      return groupRequirements(groups, include, [...seen, normalize(name)])
+    }
+    return fail(
+      `pyproject.toml's dependency group "${key}" has an entry that is neither a requirement nor an include-group.`
+    )
+  })
+}
+
+/** The requirements of a pyproject.toml without a lock: dependencies, the extras and groups asked for. */
+function projectRequirements(file: string, groups: string[], extras: string[]): string[] {
+  const data = readToml(file)
+  const project = data.project as Record<string, unknown> | undefined
+  if (!project) fail('pyproject.toml has no [project] table, and no lock file beside it.')
+  const dependencies = Array.isArray(project.dependencies) ? (project.dependencies as string[]) : []
+  const optional = (project['optional-dependencies'] ?? {}) as Record<string, string[]>
+  const lines = [...dependencies]
+  for (const extra of extras) {
+    const key = Object.keys(optional).find(k => normalize(k) === normalize(extra))
+    if (key === undefined) {
+      fail(
+        `pyproject.toml has no optional dependencies "${extra}" (input \`extras\`); it has ${Object.keys(optional).join(', ') || 'none'}.`
+      )
+    }
+    lines.push(...optional[key as string])
+  }
+  const declared = (data['dependency-groups'] ?? {}) as Record<string, unknown>
+  for (const group of groups) lines.push(...groupRequirements(declared, group))
+  // A requirement on the project itself (an extra pulling another): the layer carries dependencies only.
+  const self = typeof project.name === 'string' ? normalize(project.name) : undefined
+  return lines.filter(
+    l => !self || normalize(/^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(l)?.[0] ?? '') !== self
+  )
+}
+
+/**
+ * Checks that a data lock has the groups and extras asked for, and lists
+ * what decides its content: the lock, and the local projects it installs.
+ */
+function lockTree(
+  kind: RequirementsKind,
+  file: string,
+  workspace: string,
+  groups: string[],
+  extras: string[]
+): RequirementsTree {
+  const rel = path.relative(workspace, file)
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map(l => l.trimEnd())
+    .filter(Boolean)
+  const requirements = [{ name: rel, lines }]
+  const localPaths: RequirementsTree['localPaths'] = []
+  const dir = path.dirname(file)
+  if (kind === 'pylock' || kind === 'pipfile-lock') {
+    if (kind === 'pipfile-lock' && extras.length > 0) {
+      fail(
+        `Pipfile.lock has no extras (input \`extras\`: ${extras.join(', ')}); Pipfile categories are chosen with \`groups\`.`
+      )
+    }
+    const lock = readDataLock(file, groups)
+    if (kind === 'pylock') {
+      const data = readToml(file)
+      for (const [input, key, asked] of [
+        ['extras', 'extras', extras],
+        ['groups', 'dependency-groups', groups]
+      ] as const) {
+        const declared = ((data[key] ?? []) as string[]).map(normalize)
+        const unknown = asked.filter(a => !declared.includes(normalize(a)))
+        if (unknown.length > 0) {
+          fail(
+            `${path.basename(file)} has no ${key} ${unknown.join(', ')} (input \`${input}\`); it has ${declared.join(', ') || 'none'}.`
+          )
+        }
+      }
+    }
+    for (const p of lock.packages) {
+      if (p.directory) localPaths.push({ name: p.directory, path: path.resolve(dir, p.directory) })
+    }
+  } else if (kind === 'uv-lock') {
+    const data = readToml(file)
+    if (!Array.isArray(data.package))
+      fail(`${path.basename(file)} has no [[package]]: is it a uv lock?`)
+    // uv reads the project's pyproject.toml (groups, extras) beside the lock.
+    const pyproject = path.join(dir, 'pyproject.toml')
+    if (fs.existsSync(pyproject)) {
+      requirements.push({
+        name: path.relative(workspace, pyproject),
+        lines: fs.readFileSync(pyproject, 'utf8').split(/\r?\n/)
+      })
+    }
+    for (const p of data.package as Array<{ source?: Record<string, unknown> }>) {
+      const local = p.source?.directory ?? p.source?.editable
+      if (typeof local === 'string' && local !== '.') {
+        localPaths.push({ name: local, path: path.resolve(dir, local) })
+      }
+    }
+  }
+  requirements.push({
+    name: 'groups and extras',
+    lines: [`groups=${groups.join(',')}`, `extras=${extras.join(',')}`]
+  })
+  return {
+    file,
+    requirements,
+    localPaths: localPaths.map(p => ({ ...p, digest: fingerprint(p.path) }))
+  }
+}
+
+/** Reads the `requirements` input by its file name (see the module comment). */
+export function readProjectInput(
+  file: string,
+  workspace: string,
+  groups: string[],
+  extras: string[]
+): ProjectInput {
+  let kind = kindOf(file)
+  let target = file
+  if (kind === 'pyproject') {
+    const beside = LOCKS_BESIDE_PYPROJECT.map(n => path.join(path.dirname(file), n)).find(f =>
+      fs.existsSync(f)
+    )
+    if (beside) {
+      core.info(
+        `requirements: ${path.basename(file)} has ${path.basename(beside)} beside it: installing what the lock pins.`
+      )
+      target = beside
+      kind = kindOf(beside)
+    } else {
+      const lines = projectRequirements(file, groups, extras)
+      const dir = path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'lambda-python-layer-inputs')
+      fs.mkdirSync(dir, { recursive: true })
+      const digest = crypto.createHash('sha256').update(file).digest('hex').slice(0, 12)
+      const written = path.join(dir, `pyproject-${digest}.txt`)
+      fs.writeFileSync(written, `${lines.join('\n')}\n`)
+      core.info(
+        `requirements: ${path.basename(file)} has no lock beside it: installing its [project].dependencies${extras.length ? ` with extras ${extras.join(', ')}` : ''}${groups.length ? ` and groups ${groups.join(', ')}` : ''} (${lines.length} requirements), resolved by pip for the target.`
+      )
+      return { file: written }
+    }
+  }
+  if (kind === 'poetry-lock') {
+    fail(
+      `${path.basename(target)} is not read yet. Export it with Poetry (\`poetry export --format requirements.txt --output requirements.txt\`, from poetry-plugin-export; it keeps the hashes) and name that file, or use uv.lock, Pipfile.lock or pylock.toml.`
+    )
+  }
+  if (kind === 'requirements') {
+    if (groups.length > 0 || extras.length > 0) {
+      fail(
+        `\`groups\` and \`extras\` choose from a lock file or a pyproject.toml; ${path.basename(file)} is a requirements file, which has neither.`
+      )
+    }
+    return { file }
+  }
+  return {
+    file: target,
+    lock: { kind, file: target, groups, extras },
+    tree: lockTree(kind, target, workspace, groups, extras)
+  }
+}
