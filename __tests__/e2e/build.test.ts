@@ -220,40 +220,31 @@ describe('interpreter discovery', () => {
 })
 
 describe('packages published only as source distributions', () => {
-  function sdistWorkspace(compiled: boolean): string {
+  /** Builds srconly==1.0 (and six) from a local source distribution, pure or compiled. */
+  async function buildSdist(compiled: boolean, inputs: Record<string, string> = {}) {
     const ws = workspace(`srconly==1.0\nsix==1.16.0\n`)
     makeSdist(path.join(ws, 'dists'), { name: 'srconly', version: '1.0', compiled })
-    return ws
-  }
-
-  it('builds a pure-Python one with the runtime interpreter and includes it', async () => {
-    const ws = sdistWorkspace(false)
-    const result = await runAction(
+    return await runAction(
       {
-        'layer-name': 'sdist',
+        'layer-name': compiled ? 'sdist-c' : 'sdist',
         runtimes: 'python3.12',
         publish: 'false',
-        'pip-args': `--find-links ${path.join(ws, 'dists')}`
+        'pip-args': `--find-links ${path.join(ws, 'dists')}`,
+        ...inputs
       },
       { workspace: ws, toolCache }
     )
+  }
+
+  it('builds a pure-Python one with the runtime interpreter and includes it', async () => {
+    const result = await buildSdist(false)
     expect(result.errors).toEqual([])
     expect(JSON.parse(result.outputs.packages)).toContain('srconly==1.0')
     expect(entries(result.outputs['zip-path'])).toContain('python/srconly/__init__.py')
   })
 
   it('with build-from-source: pure, refuses one that needs a compiler, before compiling', async () => {
-    const ws = sdistWorkspace(true)
-    const result = await runAction(
-      {
-        'layer-name': 'sdist-c',
-        runtimes: 'python3.12',
-        publish: 'false',
-        'pip-args': `--find-links ${path.join(ws, 'dists')}`,
-        'build-from-source': 'pure'
-      },
-      { workspace: ws, toolCache }
-    )
+    const result = await buildSdist(true, { 'build-from-source': 'pure' })
     expect(result.exitCode).toBe(1)
     const error = result.errors.join('\n')
     expect(error).toMatch(/srconly==1\.0 has no wheel for python3\.12 \/ x86_64/)
@@ -261,16 +252,7 @@ describe('packages published only as source distributions', () => {
   })
 
   it('by default (auto), compiles it on the runner and repairs it with auditwheel', async () => {
-    const ws = sdistWorkspace(true)
-    const result = await runAction(
-      {
-        'layer-name': 'sdist-c',
-        runtimes: 'python3.12',
-        publish: 'false',
-        'pip-args': `--find-links ${path.join(ws, 'dists')}`
-      },
-      { workspace: ws, toolCache }
-    )
+    const result = await buildSdist(true)
     expect(result.errors).toEqual([])
     expect(JSON.parse(result.outputs.packages)).toContain('srconly==1.0')
     expect(result.summary).toMatch(/srconly==1\.0 \(built from source on the runner \(auditwheel/)

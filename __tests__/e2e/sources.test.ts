@@ -184,7 +184,8 @@ describe('the import smoke test, on by default where the runner executes the tar
     expect(error).toMatch(/pin the dependency to a release the package was built for/)
   })
 
-  it('a module that reads a missing environment variable at import: warns, naming it, and builds', async () => {
+  /** A layer of one module that reads a missing environment variable when imported. */
+  async function buildEnvConfigured(inputs: Record<string, string> = {}): Promise<ActionRun> {
     const ws = workspace('./wheels/lpl_envcfg-1.0-py3-none-any.whl\n')
     makeWheel(path.join(ws, 'wheels'), {
       name: 'lpl_envcfg',
@@ -192,10 +193,14 @@ describe('the import smoke test, on by default where the runner executes the tar
       tag: 'py3-none-any',
       files: { 'lpl_envcfg.py': "import os\nURL = os.environ['LPL_ENVCFG_URL']\n" }
     })
-    const run = await runAction(
-      { 'layer-name': 'envcfg', publish: 'false', runtimes: 'python3.12' },
+    return await runAction(
+      { 'layer-name': 'envcfg', publish: 'false', runtimes: 'python3.12', ...inputs },
       { workspace: ws, toolCache }
     )
+  }
+
+  it('a module that reads a missing environment variable at import: warns, naming it, and builds', async () => {
+    const run = await buildEnvConfigured()
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
     expect(run.log).toMatch(
@@ -204,17 +209,7 @@ describe('the import smoke test, on by default where the runner executes the tar
   })
 
   it('smoke-test: true makes the same failure fatal', async () => {
-    const ws = workspace('./wheels/lpl_envcfg-1.0-py3-none-any.whl\n')
-    makeWheel(path.join(ws, 'wheels'), {
-      name: 'lpl_envcfg',
-      version: '1.0',
-      tag: 'py3-none-any',
-      files: { 'lpl_envcfg.py': "import os\nURL = os.environ['LPL_ENVCFG_URL']\n" }
-    })
-    const run = await runAction(
-      { 'layer-name': 'envcfg', publish: 'false', runtimes: 'python3.12', 'smoke-test': 'true' },
-      { workspace: ws, toolCache }
-    )
+    const run = await buildEnvConfigured({ 'smoke-test': 'true' })
     expect(run.exitCode).toBe(1)
     expect(run.errors.join('\n')).toMatch(/Importing lpl_envcfg .*KeyError/)
   })

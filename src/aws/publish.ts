@@ -116,32 +116,8 @@ export async function findReusableVersion(
   limits: CallLimits = DEFAULT_LIMITS
 ): Promise<PublishedLayerVersion | undefined> {
   const { layerName } = query
-  let versions
-  try {
-    const listed = await call(
-      `ListLayerVersions (layer ${layerName})`,
-      limits.callTimeoutMs,
-      abortSignal =>
-        client.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }), {
-          abortSignal
-        })
-    )
-    versions = listed.LayerVersions ?? []
-  } catch (error) {
-    if (isNotFound(error)) {
-      core.info(`Layer ${layerName} does not exist yet.`)
-      return undefined
-    }
-    throw apiError(`Listing the versions of layer ${layerName}`, 'lambda:ListLayerVersions', error)
-  }
-  // Lambda lists newest first; take the highest number anyway, as emulators
-  // may ignore MaxItems or order differently.
-  const latest = versions.reduce<number | undefined>(
-    (max, item) =>
-      item.Version !== undefined && (max === undefined || item.Version > max) ? item.Version : max,
-    undefined
-  )
-  if (latest === undefined) {
+  const latest = await latestVersionNumber(client, layerName, limits)
+  if (latest === 0) {
     core.info(`Layer ${layerName} has no versions yet.`)
     return undefined
   }
