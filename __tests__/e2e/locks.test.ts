@@ -181,10 +181,19 @@ describe('pyproject.toml without a lock', () => {
   })
 })
 
-it('poetry.lock says how to use it today', async () => {
-  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'lock-ws-'))
-  fs.writeFileSync(path.join(ws, 'poetry.lock'), '# poetry\n')
-  const run = await build(ws, 'poetry.lock')
-  expect(run.exitCode).toBe(1)
-  expect(run.errors.join('\n')).toMatch(/poetry\.lock is not read yet\. Export it with Poetry/)
+describe('poetry.lock (Poetry 2)', () => {
+  it('installs main for the target; groups, extras and markers as Poetry exports them', async () => {
+    const ws = projectWorkspace('poetry-project')
+    const plain = await build(ws, 'project/poetry.lock')
+    expect(plain.errors).toEqual([])
+    expect(names(plain)).toEqual(['idna', 'six'])
+    expect(plain.log).toMatch(/poetry\.lock, read by the action \(poetry\.lock 2\.1 data/)
+    const more = await build(ws, 'project/pyproject.toml', {
+      groups: 'lambda',
+      extras: 's3',
+      architectures: 'arm64'
+    })
+    expect(more.errors).toEqual([])
+    expect(names(more)).toEqual(['certifi', 'idna', 'jmespath', 'six', 'typing-extensions'])
+  })
 })

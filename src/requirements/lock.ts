@@ -1,6 +1,6 @@
 /**
- * Lock files as the `requirements` input: pylock.toml (PEP 751) and
- * Pipfile.lock are read as the data they are; uv.lock is read by uv itself
+ * Lock files as the `requirements` input: pylock.toml (PEP 751),
+ * Pipfile.lock and poetry.lock (2.1+) are read as the data they are; uv.lock is read by uv itself
  * (`uv export --format pylock.toml`). A lock becomes, for each target, a
  * requirements file of exact pins with the lock's hashes and no markers:
  * the markers are evaluated here for the Lambda target (its Python, Linux,
@@ -159,6 +159,89 @@ export function readPipfileLock(
   return [...found.values()]
 }
 
+/**
+ * poetry.lock, lock-version 2.1 or later (Poetry 2): each package says the
+ * groups it belongs to and, when it is conditional, its markers (one for
+ * all groups, or one per group); optional packages come in through
+ * `extra == "…"` markers. A package is kept when it belongs to `main` or a
+ * group asked for; its marker is then that of those groups, joined by "or".
+ */
+export function readPoetryLock(
+  text: string,
+  file: string,
+  groups: readonly string[]
+): LockedPackage[] {
+  let data: Record<string, unknown>
+  try {
+    data = parseToml(text) as Record<string, unknown>
+  } catch (error) {
+    fail(file, `is not valid TOML: ${(error as Error).message.split('\n')[0]}`)
+  }
+  const meta = (data.metadata ?? {}) as Record<string, unknown>
+  const version = String(meta['lock-version'] ?? '')
+  const [major, minor] = version.split('.').map(Number)
+  if (!(major > 2 || (major === 2 && minor >= 1))) {
+    fail(
+      file,
+      `has lock-version ${version || 'unknown'}; the action reads lock-version 2.1 and later (Poetry 2), which record each package's groups. Run \`poetry lock\` with Poetry 2, or export it (\`poetry export --format requirements.txt\`) and name that file.`
+    )
+  }
+  const packages = Array.isArray(data.package)
+    ? (data.package as Array<Record<string, unknown>>)
+    : []
+  const declared = new Set(
+    packages.flatMap(p => (Array.isArray(p.groups) ? (p.groups as string[]) : []))
+  )
+  const unknown = groups.filter(g => !declared.has(g))
+  if (unknown.length > 0) {
+    fail(
+      file,
+      `has no group ${unknown.join(', ')} (input \`groups\`); it has ${[...declared].sort().join(', ')}.`
+    )
+  }
+  const wanted = new Set(['main', ...groups])
+  const found: LockedPackage[] = []
+  for (const raw of packages) {
+    const name = String(raw.name)
+    const inGroups = (Array.isArray(raw.groups) ? (raw.groups as string[]) : ['main']).filter(g =>
+      wanted.has(g)
+    )
+    if (inGroups.length === 0) continue
+    let marker: string | undefined
+    if (typeof raw.markers === 'string') marker = raw.markers
+    else if (raw.markers && typeof raw.markers === 'object') {
+      const perGroup = raw.markers as Record<string, string>
+      // A group without an entry has no condition: the package is always needed there.
+      if (inGroups.every(g => typeof perGroup[g] === 'string')) {
+        marker = inGroups.map(g => `(${perGroup[g]})`).join(' or ')
+      }
+    }
+    const source = (raw.source ?? {}) as Record<string, unknown>
+    if (source.type === 'directory' || source.type === 'file') {
+      if (source.type === 'file')
+        fail(
+          file,
+          `locks ${name} from a local file; only index packages and local directories are supported.`
+        )
+      found.push({ name, hashes: [], directory: String(source.url), ...(marker ? { marker } : {}) })
+      continue
+    }
+    if (source.type === 'git' || source.type === 'url') {
+      fail(
+        file,
+        `locks ${name} from ${source.type === 'git' ? 'version control' : 'a URL'}; only index packages and local directories are supported.`
+      )
+    }
+    const hashes = (Array.isArray(raw.files) ? (raw.files as Array<{ hash?: string }>) : [])
+      .map(f => /^sha256:([0-9a-f]{64})$/i.exec(f.hash ?? '')?.[1]?.toLowerCase())
+      .filter((h): h is string => h !== undefined)
+    if (hashes.length === 0)
+      fail(file, `locks ${name} ${String(raw.version)} without sha256 hashes.`)
+    found.push({ name, version: String(raw.version), hashes, ...(marker ? { marker } : {}) })
+  }
+  return found
+}
+
 /** The packages a target needs: those whose marker holds there. */
 export function packagesFor(
   packages: readonly LockedPackage[],
@@ -184,7 +267,7 @@ export function lockDir(lock: Lock): string {
   return path.dirname(lock.file)
 }
 
-/** Reads a lock that is data (pylock.toml, Pipfile.lock). */
+/** Reads a lock that is data (pylock.toml, Pipfile.lock, poetry.lock 2.1+). */
 export function readDataLock(file: string, groups: readonly string[]): Lock {
   const kind = kindOf(file)
   const text = fs.readFileSync(file, 'utf8')
@@ -197,6 +280,14 @@ export function readDataLock(file: string, groups: readonly string[]): Lock {
       kind,
       packages: readPipfileLock(text, file, groups),
       readBy: 'the action (Pipfile.lock data)'
+    }
+  }
+  if (kind === 'poetry-lock') {
+    return {
+      file,
+      kind,
+      packages: readPoetryLock(text, file, groups),
+      readBy: 'the action (poetry.lock 2.1 data, read as Poetry exports it)'
     }
   }
   throw new Error(`not a data lock: ${file}`)

@@ -1,7 +1,7 @@
 /**
  * What the `requirements` input names, recognised by file name: a
  * requirements file (as before), a lock file (pylock.toml, Pipfile.lock,
- * uv.lock), or a pyproject.toml, which means the lock beside it when there
+ * poetry.lock, uv.lock), or a pyproject.toml, which means the lock beside it when there
  * is one and its `[project].dependencies` otherwise. Everything is read and
  * checked here, before anything else runs.
  */
@@ -123,7 +123,17 @@ function lockTree(
   const requirements = [{ name: rel, lines }]
   const localPaths: RequirementsTree['localPaths'] = []
   const dir = path.dirname(file)
-  if (kind === 'pylock' || kind === 'pipfile-lock') {
+  if (kind === 'pylock' || kind === 'pipfile-lock' || kind === 'poetry-lock') {
+    if (kind === 'poetry-lock') {
+      // Extras: those the lock declares.
+      const declared = Object.keys((readToml(file).extras ?? {}) as Record<string, unknown>)
+      const unknown = extras.filter(e => !declared.map(normalize).includes(normalize(e)))
+      if (unknown.length > 0) {
+        fail(
+          `poetry.lock has no extras ${unknown.join(', ')} (input \`extras\`); it has ${declared.join(', ') || 'none'}.`
+        )
+      }
+    }
     if (kind === 'pipfile-lock' && extras.length > 0) {
       fail(
         `Pipfile.lock has no extras (input \`extras\`: ${extras.join(', ')}); Pipfile categories are chosen with \`groups\`.`
@@ -209,11 +219,6 @@ export function readProjectInput(
       )
       return { file: written }
     }
-  }
-  if (kind === 'poetry-lock') {
-    fail(
-      `${path.basename(target)} is not read yet. Export it with Poetry (\`poetry export --format requirements.txt --output requirements.txt\`, from poetry-plugin-export; it keeps the hashes) and name that file, or use uv.lock, Pipfile.lock or pylock.toml.`
-    )
   }
   if (kind === 'requirements') {
     if (groups.length > 0 || extras.length > 0) {

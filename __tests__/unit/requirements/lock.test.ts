@@ -6,9 +6,10 @@ import {
   packagesFor,
   pinnedLine,
   readPipfileLock,
+  readPoetryLock,
   readPylock
 } from '../../../src/requirements/lock.js'
-import { lambdaEnvironment } from '../../../src/requirements/markers.js'
+import { evaluateMarker, lambdaEnvironment } from '../../../src/requirements/markers.js'
 import { ROOT } from '../../helpers/action.js'
 
 const FIXTURES = path.join(ROOT, '__tests__', 'fixtures')
@@ -96,6 +97,61 @@ describe('readPipfileLock', () => {
   it('names a category it does not have', () => {
     expect(() => readPipfileLock(text, file, ['lambda'])).toThrow(
       /has no "lambda" category \(input `groups`\); it has default, develop/
+    )
+  })
+})
+
+describe('readPoetryLock reads poetry.lock as `poetry export` does', () => {
+  const dir = path.join(FIXTURES, 'poetry-project')
+  const file = path.join(dir, 'poetry.lock')
+  const text = fs.readFileSync(file, 'utf8')
+
+  /** "name==version hashes" of a `poetry export` whose markers hold in `env` (the exports were made with Poetry 2.5.1). */
+  function exported(name: string, env: ReturnType<typeof lambdaEnvironment>): string[] {
+    const joined = fs.readFileSync(path.join(dir, name), 'utf8').replace(/\\\n\s*/g, ' ')
+    return joined
+      .split('\n')
+      .filter(l => /^[A-Za-z0-9]/.test(l))
+      .map(l => {
+        const [spec, rest = ''] = l.split(' ; ')
+        const marker = rest.split(' --hash')[0].trim()
+        const hashes = [...l.matchAll(/--hash=sha256:([0-9a-f]{64})/g)].map(m => m[1]).sort()
+        return { pin: `${spec.split(' --hash')[0].trim()} ${hashes.join(',')}`, marker }
+      })
+      .filter(e => !e.marker || evaluateMarker(e.marker, env))
+      .map(e => e.pin)
+      .sort()
+  }
+
+  it.each<[string, string[], string[]]>([
+    ['export.default.txt', [], []],
+    ['export.lambda-s3.txt', ['lambda'], ['s3']],
+    ['export.dev.txt', ['dev'], []]
+  ])(
+    '%s: the same packages, versions and hashes, on every target',
+    (exportFile, groups, extras) => {
+      const packages = readPoetryLock(text, file, groups)
+      for (const [runtime, arch, full] of [
+        ['python3.12', 'x86_64', '3.12.7'],
+        ['python3.11', 'arm64', '3.11.9']
+      ] as const) {
+        const env = lambdaEnvironment(runtime, arch, full, { extras })
+        const ours = packagesFor(packages, env)
+          .map(p => `${p.name}==${p.version} ${[...p.hashes].sort().join(',')}`)
+          .sort()
+        expect(ours).toEqual(exported(exportFile, env))
+      }
+      const six = packages.find(p => p.name === 'six')
+      expect(six?.hashes).toHaveLength(2)
+    }
+  )
+
+  it('names a group it does not have, and refuses an old lock-version', () => {
+    expect(() => readPoetryLock(text, file, ['docs'])).toThrow(
+      /has no group docs \(input `groups`\); it has dev, lambda, main/
+    )
+    expect(() => readPoetryLock('[metadata]\nlock-version = "2.0"\n', file, [])).toThrow(
+      /lock-version 2\.0; the action reads lock-version 2\.1 and later/
     )
   })
 })
