@@ -5,6 +5,7 @@
  * code: same OS and architecture (canRunTarget) and the runtime's Python minor.
  */
 import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -98,8 +99,8 @@ export async function smokeTest(options: SmokeTestOptions): Promise<Finding[]> {
   return results
     .filter(r => !r.ok)
     .map(r => {
-      const pkg = owners.get(r.module.split('.')[0])
-      const kind = classifyFailure(r, topLevel)
+      const pkg = owners.labels.get(r.module.split('.')[0])
+      const kind = classifyFailure(r, topLevel, owners.optional.get(r.module.split('.')[0]))
       const finding: Finding = {
         severity: options.strict || kind === 'broken' ? 'error' : 'warning',
         code: kind === 'broken' ? 'import-broken' : 'import-failed',
@@ -308,15 +309,52 @@ async function packageNames(dir: string, name: string): Promise<string[]> {
 }
 
 /** Top-level import name → "name==version" of the distribution that installs it. */
-async function moduleOwners(siteDir: string): Promise<Map<string, string>> {
-  const owners = new Map<string, string>()
+/** Who installs each top-level module, and what each of those declares only as optional. */
+interface Owners {
+  /** Top-level module → "name==version" of its distribution. */
+  labels: Map<string, string>
+  /** Top-level module → normalized names its distribution requires only under an extra. */
+  optional: Map<string, Set<string>>
+}
+
+const normalizeProject = (name: string): string => name.toLowerCase().replace(/[-_.]+/g, '-')
+
+/**
+ * The projects a distribution's METADATA requires only under an extra
+ * (`Requires-Dist: asyncpg; extra == "asyncpg"`): optional, so a module that
+ * needs one of them is an optional part of the package, not a broken layer.
+ */
+function optionalRequirements(distInfo: string): Set<string> {
+  let text = ''
+  try {
+    text = fs.readFileSync(path.join(distInfo, 'METADATA'), 'utf8')
+  } catch {
+    return new Set()
+  }
+  const always = new Set<string>()
+  const underExtra = new Set<string>()
+  for (const m of text.matchAll(/^Requires-Dist:\s*([A-Za-z0-9][A-Za-z0-9._-]*)([^\n]*)$/gm)) {
+    const name = normalizeProject(m[1])
+    if (/\bextra\s*==/.test(m[2])) underExtra.add(name)
+    else always.add(name)
+  }
+  return new Set([...underExtra].filter(n => !always.has(n)))
+}
+
+async function moduleOwners(siteDir: string): Promise<Owners> {
+  const labels = new Map<string, string>()
+  const optional = new Map<string, Set<string>>()
   for (const dist of await readDistributions(siteDir)) {
+    const extras = optionalRequirements(dist.distInfo)
     for (const name of dist.topLevel) {
       const top = name.split('.')[0]
-      if (!owners.has(top)) owners.set(top, distributionLabel(dist))
+      if (!labels.has(top)) {
+        labels.set(top, distributionLabel(dist))
+        optional.set(top, extras)
+      }
     }
   }
-  return owners
+  return { labels, optional }
 }
 
 /** Modules the Lambda Python runtime provides beside the standard library. */
@@ -340,7 +378,9 @@ const RUNTIME_PROVIDED = new Set([
  */
 export function classifyFailure(
   result: ImportResult,
-  layerModules: ReadonlySet<string>
+  layerModules: ReadonlySet<string>,
+  /** Projects the failing module's distribution requires only under an extra. */
+  optional: ReadonlySet<string> = new Set()
 ): 'broken' | 'unproven' {
   const text = `${result.type ?? ''}: ${result.message ?? ''}\n${(result.traceback ?? []).join('\n')}`
   if (result.type === 'Crash') return 'broken'
@@ -369,6 +409,9 @@ export function classifyFailure(
     (result.type === 'ModuleNotFoundError' || result.type === 'ImportError')
   ) {
     const top = missing.split('.')[0]
+    // An optional dependency (an extra) the layer does not have: that part
+    // of the package is optional, and the rest may well be all the function uses.
+    if (!layerModules.has(top) && optional.has(normalizeProject(top))) return 'unproven'
     // What Lambda provides is there at run time; a dependency of the layer
     // that is missing, or part of one of its own packages, is not.
     return RUNTIME_PROVIDED.has(top) && !layerModules.has(top) ? 'unproven' : 'broken'

@@ -306,3 +306,53 @@ describe('classifyFailure', () => {
     expect(classifyFailure({ module: 'm', ok: false, ...result }, layer)).toBe(expected)
   })
 })
+
+describe('classifyFailure and optional dependencies', () => {
+  const missing = {
+    module: 'aurora_dsql_asyncpg',
+    ok: false,
+    type: 'ModuleNotFoundError',
+    message: "No module named 'asyncpg'"
+  }
+  it('a module that needs an extra the layer lacks is not proof of a broken layer', () => {
+    expect(classifyFailure(missing, new Set(['aurora_dsql_asyncpg']), new Set(['asyncpg']))).toBe(
+      'unproven'
+    )
+  })
+  it('the same missing module, required without an extra, is', () => {
+    expect(classifyFailure(missing, new Set(['aurora_dsql_asyncpg']), new Set())).toBe('broken')
+  })
+})
+
+describe('smokeTest reads optional dependencies from METADATA', () => {
+  it('warns when a module needs a project its distribution requires only under an extra', async () => {
+    const site = tempDir('smoke-optional-')
+    installDistribution(site, {
+      name: 'opt-dist',
+      version: '1.0',
+      topLevel: ['opt_mod'],
+      files: { 'opt_mod.py': 'import lpl_absent_dep\n' }
+    })
+    const metadata = path.join(site, 'opt_dist-1.0.dist-info', 'METADATA')
+    writeFile(
+      metadata,
+      'Metadata-Version: 2.1\nName: opt-dist\nVersion: 1.0\nRequires-Dist: lpl-absent-dep>=1; extra == "absent"\n'
+    )
+    const [finding] = await smokeTest({
+      python: python ?? 'python3',
+      siteDir: site,
+      modules: ['opt_mod']
+    })
+    expect(finding).toMatchObject({ severity: 'warning', code: 'import-failed' })
+    writeFile(
+      metadata,
+      'Metadata-Version: 2.1\nName: opt-dist\nVersion: 1.0\nRequires-Dist: lpl-absent-dep>=1\n'
+    )
+    const [required] = await smokeTest({
+      python: python ?? 'python3',
+      siteDir: site,
+      modules: ['opt_mod']
+    })
+    expect(required).toMatchObject({ severity: 'error', code: 'import-broken' })
+  })
+})
