@@ -109,6 +109,7 @@ export async function verifyLayer(options: VerifyOptions): Promise<VerifyReport>
     }
   }
 
+  const layerFiles = new Set(files.map(f => f.rel))
   for (const file of files) {
     unzippedBytes += file.size
     const owner = owners.ownerOf(path.join(root, ...file.rel.split('/')))
@@ -122,7 +123,13 @@ export async function verifyLayer(options: VerifyOptions): Promise<VerifyReport>
     const dir = targetDirOf(file.rel, runtimesByDir)
     // Files outside every target dir (e.g. lib/ for LD_LIBRARY_PATH) load under any runtime.
     const runtimes = dir === undefined ? allRuntimes : (runtimesByDir.get(dir) ?? allRuntimes)
-    const context: FileContext = { file: file.rel, package: owner?.label, runtimes, architectures }
+    const context: FileContext = {
+      file: file.rel,
+      package: owner?.label,
+      runtimes,
+      architectures,
+      layerFiles
+    }
 
     const { format, elf } = file
     const foreign = foreignIssue(context, format)
@@ -184,6 +191,8 @@ interface FileContext {
   package: string | undefined
   runtimes: Runtime[]
   architectures: Architecture[]
+  /** Every file of the layer (relative paths): a module's variant for the target may sit beside this one. */
+  layerFiles?: ReadonlySet<string>
 }
 
 /** Extension-module suffixes with an interpreter version: cpython-312-x86_64-linux-gnu, pypy39-pp73-... */
@@ -284,12 +293,24 @@ function checkElf(
   const glibcMax = info.glibcMax
   const wrongPython: Runtime[] = []
   const tooOld: Runtime[] = []
+  // Some wheels carry a module's build for several Python versions side by
+  // side: the ones for other versions are never loaded, and harmless, when
+  // the runtime's own (or an abi3 one) is there too.
+  const variantFor = (runtime: Runtime): boolean => {
+    if (suffix === undefined || !ctx.layerFiles) return false
+    const base = ctx.file.slice(0, -`.${suffix}.so`.length)
+    return (
+      ctx.architectures.some(a =>
+        ctx.layerFiles?.has(`${base}.${extensionSuffix(runtime, a)}.so`)
+      ) || ctx.layerFiles.has(`${base}.abi3.so`)
+    )
+  }
   for (const runtime of ctx.runtimes) {
     if (
       suffix !== undefined &&
       !ctx.architectures.some(a => extensionSuffix(runtime, a) === suffix)
     ) {
-      wrongPython.push(runtime)
+      if (!variantFor(runtime)) wrongPython.push(runtime)
     } else if (glibcMax !== null && compareVersions(glibcMax, RUNTIMES[runtime].glibc) > 0) {
       tooOld.push(runtime)
     }

@@ -296,6 +296,38 @@ describe('verifyLayer: layouts and runtimes', () => {
     ])
   })
 
+  it("accepts builds for other Pythons beside the runtime's own (wheels that carry several)", async () => {
+    const root = layer({
+      python: [
+        {
+          name: 'pymongo',
+          version: '4.13.2',
+          files: {
+            'bson/_cbson.cpython-310-x86_64-linux-gnu.so': X86,
+            'bson/_cbson.cpython-312-x86_64-linux-gnu.so': X86,
+            'pymongo/_cmessage.cpython-311-x86_64-linux-gnu.so': X86,
+            'pymongo/_cmessage.abi3.so': X86,
+            'lonely/_only.cpython-310-x86_64-linux-gnu.so': X86
+          }
+        }
+      ]
+    })
+    const report = await verifyLayer({
+      root,
+      targets: [{ runtime: 'python3.12', dir: 'python' }],
+      architectures: ['x86_64']
+    })
+    // Only the module with no loadable build is a problem.
+    expect(brief(report.findings)).toEqual([
+      {
+        severity: 'error',
+        code: 'wrong-python',
+        file: 'python/lonely/_only.cpython-310-x86_64-linux-gnu.so',
+        package: 'pymongo==4.13.2'
+      }
+    ])
+  })
+
   it('names only the runtimes a shared python/ dir fails on', async () => {
     const root = layer({
       python: [{ name: 'pkg', version: '1.0', files: { 'pkg/_core.abi3.so': X86_228 } }]
