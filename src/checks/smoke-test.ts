@@ -473,8 +473,10 @@ function importAdvice(result: ImportResult, topLevel: Set<string>): string {
     }
     if (topLevel.has(top) && missing.includes('.')) {
       return (
-        `The layer has ${top} but not ${missing}: usually its compiled part was built for ` +
-        'another Python version or architecture (see the wrong-python findings).'
+        `The layer has ${top} but not ${missing}: either its compiled part was built for ` +
+        'another Python version or architecture (see any wrong-python findings), or this ' +
+        `release of ${top} predates the runtime's Python (an old vendored six has no ` +
+        '`six.moves` on 3.12): pin a newer release.'
       )
     }
     return (

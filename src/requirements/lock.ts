@@ -54,6 +54,20 @@ function fail(file: string, why: string): never {
   throw new ActionError(`Input \`requirements\`: ${path.basename(file)} ${why}`)
 }
 
+/** A TOML file's data; a syntax error names the file. */
+export function tomlData(text: string, file: string): Record<string, unknown> {
+  try {
+    return parseToml(text) as Record<string, unknown>
+  } catch (error) {
+    return fail(file, `is not valid TOML: ${(error as Error).message.split('\n')[0]}`)
+  }
+}
+
+/** The hex digest of a "sha256:<hex>" hash, lowercased; undefined for any other. */
+function sha256Hex(hash: unknown): string | undefined {
+  return /^sha256:([0-9a-f]{64})$/i.exec(String(hash ?? ''))?.[1]?.toLowerCase()
+}
+
 function sha256Of(hashes: unknown): string | undefined {
   if (typeof hashes === 'object' && hashes !== null && 'sha256' in hashes) {
     const h = (hashes as { sha256: unknown }).sha256
@@ -64,12 +78,7 @@ function sha256Of(hashes: unknown): string | undefined {
 
 /** pylock.toml (PEP 751): [[packages]] with name, version, marker, wheels/sdist hashes, or a directory. */
 export function readPylock(text: string, file: string): LockedPackage[] {
-  let data: Record<string, unknown>
-  try {
-    data = parseToml(text) as Record<string, unknown>
-  } catch (error) {
-    fail(file, `is not valid TOML: ${(error as Error).message.split('\n')[0]}`)
-  }
+  const data = tomlData(text, file)
   const version = String(data['lock-version'] ?? '')
   if (!/^1(\.\d+)?$/.test(version)) {
     fail(file, `has lock-version "${version}"; this action reads PEP 751 lock-version 1.x.`)
@@ -149,7 +158,7 @@ export function readPipfileLock(
       }
       const version = typeof raw.version === 'string' ? raw.version.replace(/^==/, '') : undefined
       const hashes = (Array.isArray(raw.hashes) ? raw.hashes : [])
-        .map(h => /^sha256:([0-9a-f]{64})$/i.exec(String(h))?.[1]?.toLowerCase())
+        .map(sha256Hex)
         .filter((h): h is string => h !== undefined)
       if (!version) fail(file, `locks ${name} without a version.`)
       if (hashes.length === 0) fail(file, `locks ${name} ${version} without sha256 hashes.`)
@@ -171,12 +180,7 @@ export function readPoetryLock(
   file: string,
   groups: readonly string[]
 ): LockedPackage[] {
-  let data: Record<string, unknown>
-  try {
-    data = parseToml(text) as Record<string, unknown>
-  } catch (error) {
-    fail(file, `is not valid TOML: ${(error as Error).message.split('\n')[0]}`)
-  }
+  const data = tomlData(text, file)
   const meta = (data.metadata ?? {}) as Record<string, unknown>
   const version = String(meta['lock-version'] ?? '')
   const [major, minor] = version.split('.').map(Number)
@@ -233,7 +237,7 @@ export function readPoetryLock(
       )
     }
     const hashes = (Array.isArray(raw.files) ? (raw.files as Array<{ hash?: string }>) : [])
-      .map(f => /^sha256:([0-9a-f]{64})$/i.exec(f.hash ?? '')?.[1]?.toLowerCase())
+      .map(f => sha256Hex(f.hash))
       .filter((h): h is string => h !== undefined)
     if (hashes.length === 0)
       fail(file, `locks ${name} ${String(raw.version)} without sha256 hashes.`)

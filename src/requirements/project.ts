@@ -10,10 +10,9 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { parse as parseToml } from 'smol-toml'
 import type { LockSource } from '../build/lock-install.js'
 import { ActionError } from '../errors.js'
-import { kindOf, readDataLock, type RequirementsKind } from './lock.js'
+import { kindOf, readDataLock, type RequirementsKind, tomlData } from './lock.js'
 import { fingerprint, type RequirementsTree } from './tree.js'
 
 export interface ProjectInput {
@@ -32,13 +31,7 @@ function fail(why: string): never {
 }
 
 function readToml(file: string): Record<string, unknown> {
-  try {
-    return parseToml(fs.readFileSync(file, 'utf8')) as Record<string, unknown>
-  } catch (error) {
-    return fail(
-      `${path.basename(file)} is not valid TOML: ${(error as Error).message.split('\n')[0]}`
-    )
-  }
+  return tomlData(fs.readFileSync(file, 'utf8'), file)
 }
 
 const normalize = (name: string): string => name.toLowerCase().replace(/[-_.]+/g, '-')
