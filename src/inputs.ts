@@ -9,6 +9,7 @@ import { type FunctionRef, type LayerName, parseFunctionName, parseLayerName } f
 import { parseS3Location, type S3Location } from './aws/s3.js'
 import type { SourceBuilds } from './build/install.js'
 import type { LockSource } from './build/lock-install.js'
+import type { InstallerChoice } from './build/uv.js'
 import { readProjectInput } from './requirements/project.js'
 import { ActionError } from './errors.js'
 import { credentialsIn } from './requirements/credentials.js'
@@ -70,6 +71,8 @@ export interface Inputs {
   buildFromSource: SourceBuilds
   /** Set when `requirements` names a lock file (or a pyproject.toml with one beside it). */
   lock?: LockSource
+  /** installer: `auto` takes uv for a uv project or with uv on PATH, where it installs what pip would. */
+  installer: InstallerChoice
 }
 
 /** Anything that reads an input by name (core.getInput, or a map in tests). */
@@ -309,6 +312,11 @@ export function getInputs(
     'pure',
     'false'
   ] as const)
+  const installer = parseChoice('installer', read('installer') || 'auto', [
+    'auto',
+    'pip',
+    'uv'
+  ] as const)
   const allowDowngrade = parseBoolean('allow-downgrade', read('allow-downgrade') || 'false')
   const awsTimeoutMs = parseSeconds('aws-timeout', read('aws-timeout') || '120', 1, 3600) * 1000
   const description = optionalText('description', read('description'), LIMITS.descriptionMaxLength)
@@ -366,6 +374,7 @@ export function getInputs(
     allowDowngrade,
     awsTimeoutMs,
     buildFromSource,
+    installer,
     ...(project.lock ? { lock: project.lock } : {})
   }
 }

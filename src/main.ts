@@ -6,7 +6,13 @@
  */
 import * as core from '@actions/core'
 import { attachLayer, preflight, publishLayer } from './aws/index.js'
-import { buildLayer, findInterpreters, freshWorkDir, zipPathIn } from './build/index.js'
+import {
+  buildLayer,
+  chooseInstaller,
+  findInterpreters,
+  freshWorkDir,
+  zipPathIn
+} from './build/index.js'
 import { openCache } from './cache/index.js'
 import { getInputs } from './inputs.js'
 import { type BuiltLayer, packageList } from './layer/built.js'
@@ -57,11 +63,16 @@ export async function run(): Promise<void> {
     const interpreters = await report.phase('Find interpreters', async () =>
       findInterpreters(inputs.runtimes, inputs.pythonVersion)
     )
-    const cache = await openCache(inputs, interpreters, report)
+    const uv = await chooseInstaller(inputs, interpreters)
+    report.summary.installer = uv?.label ?? 'pip'
+    const cache = await openCache(inputs, interpreters, uv?.label ?? 'pip', report)
     let layer = await cache.restore(zipPathIn(workDir))
     if (!layer) {
       cancellation.throwIfCancelled()
-      layer = await buildLayer(inputs, interpreters, workDir, report)
+      layer = await buildLayer(inputs, interpreters, uv, workDir, report)
+      if (uv && uv.fellBack.length > 0) {
+        report.summary.installer = `${uv.label}; pip for ${uv.fellBack.join(', ')}`
+      }
       await cache.save(layer)
     }
     reportLayer(report, layer)

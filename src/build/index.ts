@@ -17,8 +17,19 @@ import type { RunReport } from '../report/run-report.js'
 import { LIMITS, type Runtime } from '../runtimes.js'
 import { formatBytes } from '../util/format.js'
 import { compileBytecode } from './bytecode.js'
+import type { UvPlan } from './install.js'
 import type { Interpreter } from './interpreters.js'
 import { type Site, stageLayer } from './stage.js'
+import {
+  decideInstaller,
+  pinnedUv,
+  readPipConfig,
+  uvOnPath,
+  uvOptions,
+  type UvTool,
+  UV_VERSION
+} from './uv.js'
+import { parsePipOptions } from '../requirements/pip-args.js'
 
 export { findInterpreters } from './interpreters.js'
 
@@ -92,14 +103,60 @@ async function dropBytecodeToFit(
   return rescanned
 }
 
+/**
+ * Decides the installer (input `installer`): a plan for uv, or undefined for
+ * pip. Reads pip's configuration only when uv may install, and installs no
+ * uv yet (a cached layer needs none).
+ */
+export async function chooseInstaller(
+  inputs: Pick<Inputs, 'installer' | 'lock' | 'runtimes' | 'architectures' | 'pipArgs' | 'workspace'>,
+  interpreters: Map<Runtime, Interpreter>
+): Promise<UvPlan | undefined> {
+  if (inputs.installer === 'pip') return undefined
+  const python = [...interpreters.values()][0]?.path
+  if (!python) return undefined
+  const onPath = await uvOnPath()
+  const uvProject = inputs.lock?.kind === 'uv-lock'
+  if (inputs.installer === 'auto' && !onPath && !uvProject) {
+    core.info('Installer: pip (installer: auto, no uv project and no uv on PATH).')
+    return undefined
+  }
+  const options = uvOptions(
+    await readPipConfig(python),
+    parsePipOptions(inputs.pipArgs),
+    inputs.workspace
+  )
+  const decision = decideInstaller({
+    choice: inputs.installer,
+    uvProject,
+    uvOnPath: onPath !== undefined,
+    locked: inputs.lock !== undefined,
+    runtimes: inputs.runtimes,
+    architectures: inputs.architectures,
+    unsupported: options.unsupported
+  })
+  core.info(`Installer: ${decision.installer} (${decision.reason}).`)
+  if (decision.installer === 'pip') return undefined
+  let tool: Promise<UvTool> | undefined
+  return {
+    tool: async () => await (tool ??= onPath ? Promise.resolve(onPath) : pinnedUv(python)),
+    label: `uv ${onPath?.version ?? UV_VERSION}`,
+    options,
+    explicit: inputs.installer === 'uv',
+    locked: inputs.lock !== undefined,
+    fellBack: []
+  }
+}
+
 /** Installs, compiles, checks and zips the layer. */
 export async function buildLayer(
   inputs: Inputs,
   interpreters: Map<Runtime, Interpreter>,
+  uv: UvPlan | undefined,
   workDir: string,
   report: RunReport
 ): Promise<BuiltLayer> {
-  const staged = await report.phase('Install (pip)', async () =>
+  const staged = await report.phase(`Install (${uv ? 'uv' : 'pip'})`, async () =>
     stageLayer({
       runtimes: inputs.runtimes,
       architectures: inputs.architectures,
@@ -110,7 +167,8 @@ export async function buildLayer(
       cwd: inputs.workspace,
       interpreters,
       buildFromSource: inputs.buildFromSource,
-      ...(inputs.lock ? { lock: inputs.lock } : {})
+      ...(inputs.lock ? { lock: inputs.lock } : {}),
+      ...(uv ? { uv } : {})
     })
   )
   if (staged.sites.every(s => s.packages.length === 0)) {

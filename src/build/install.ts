@@ -3,13 +3,15 @@
  * architecture) with pip's target-driven options, so that pip picks only
  * wheels that run on Lambda, not on the machine it runs on.
  */
+import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { type InstalledPackage, installedDistributions, normalizeName } from '../layer/dist-info.js'
-import type { Architecture, Runtime } from '../runtimes.js'
+import { type Architecture, type Runtime, RUNTIMES } from '../runtimes.js'
 import { run } from '../util/process.js'
 import type { Interpreter } from './interpreters.js'
+import { uvInstall, type UvOptions, uvTarget, type UvTool } from './uv.js'
 import { explainMissing, firstWithoutTargetWheel, resolveMissing } from './no-wheel.js'
 import {
   conflictDependencies,
@@ -40,6 +42,23 @@ export interface InstallOptions {
   buildFromSource: SourceBuilds
   /** Every interpreter of the run: auditwheel runs on one of them. */
   interpreters: readonly Interpreter[]
+  /** Install with uv first; pip takes over where uv cannot install the target. */
+  uv?: UvPlan
+}
+
+/** How uv installs this run's targets. */
+export interface UvPlan {
+  /** The uv that runs (installed on first use when it is not on PATH). */
+  tool: () => Promise<UvTool>
+  /** "uv 0.13.9": what the cache key and the log name. */
+  label: string
+  options: UvOptions
+  /** `installer` was set to uv by the user (a fallback to pip is then a warning). */
+  explicit: boolean
+  /** The requirements are a lock's exact pins: nothing is resolved. */
+  locked: boolean
+  /** Targets pip installed because uv could not ("python3.11 / x86_64"). */
+  fellBack: string[]
 }
 
 /**
@@ -52,6 +71,9 @@ export type SourceBuilds = 'false' | 'pure' | 'auto'
 
 /** Installs the requirements into options.targetDir and returns what was installed. */
 export async function installRequirements(options: InstallOptions): Promise<InstalledPackage[]> {
+  if (options.uv && (await installWithUv(options, options.uv))) {
+    return await finishInstall(options.targetDir, new Map())
+  }
   const { interpreter, runtime, architecture, targetDir } = options
   fs.rmSync(targetDir, { recursive: true, force: true })
   fs.mkdirSync(targetDir, { recursive: true })
@@ -109,9 +131,17 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
     built.set(key, await resolveMissing(options, missing, wheelhouse))
   }
 
+  return await finishInstall(targetDir, built)
+}
+
+/** What every install leaves behind that a layer must not carry; the packages installed. */
+async function finishInstall(
+  targetDir: string,
+  built: ReadonlyMap<string, string>
+): Promise<InstalledPackage[]> {
   // Console scripts are useless in a layer (and point at the runner's interpreter).
   fs.rmSync(path.join(targetDir, 'bin'), { recursive: true, force: true })
-  dropLocalOrigins(targetDir)
+  dropInstallerRecords(targetDir)
   const installed = await installedDistributions(targetDir)
   return installed.map(p => {
     const how = built.get(normalizeName(p.name))
@@ -120,28 +150,120 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
 }
 
 /**
- * A package installed from a local path records that path of the runner in
- * `*.dist-info/direct_url.json` (PEP 610). It means nothing on Lambda and
- * tells anyone with the layer where the runner's checkout was: drop the file
- * (and its RECORD row), as for any package that did not come from a URL.
+ * Installs the target with uv; true when it did. uv's failure is logged and
+ * pip installs the target instead, with its own diagnostics and source
+ * builds. Where uv's manylinux target is below the runtime's glibc and the
+ * versions are not fixed by a lock, pip's resolution is asked too, and a
+ * difference (a release uv passed over) makes pip install the target.
  */
-function dropLocalOrigins(siteDir: string): void {
+async function installWithUv(options: InstallOptions, plan: UvPlan): Promise<boolean> {
+  const { runtime, architecture } = options
+  const target = uvTarget(runtime, architecture)
+  const pinned = plan.locked
+  const tool = await plan.tool()
+  core.info(
+    `${tool.label} installs ${targetLabel(runtime, architecture)} with --python-platform ${target.platform}${target.exact ? '' : ` (uv has no manylinux target for glibc ${RUNTIMES[runtime].glibc.join('.')}; manylinux_${target.glibc.replace('.', '_')} is the highest it has below it)`}`
+  )
+  const result = await uvInstall({
+    uv: tool,
+    python: options.interpreter.path,
+    runtime,
+    architecture,
+    requirements: options.requirements,
+    targetDir: options.targetDir,
+    cwd: options.cwd,
+    options: plan.options,
+    noDeps: pinned
+  })
+  const fallBack = (why: string): false => {
+    plan.fellBack.push(`${runtime} / ${architecture}`)
+    const text = `${why}; pip installs ${targetLabel(runtime, architecture)} instead.`
+    if (plan.explicit) core.warning(text)
+    else core.info(text)
+    return false
+  }
+  if (!result.ok) return fallBack(`uv could not install ${path.basename(options.requirements)}:\n${result.excerpt}\n`)
+  if (target.exact || pinned) return true
+  const pipChoice = await pipResolution(options)
+  if (!pipChoice) return fallBack('pip could not check the versions uv chose')
+  const installed = await installedDistributions(options.targetDir)
+  const byName = new Map(installed.map(p => [normalizeName(p.name), p.version]))
+  const differences = [...pipChoice]
+    .filter(([name, version]) => byName.get(name) !== version)
+    .map(([name, version]) => `${name} ${byName.get(name) ?? '(none)'} (uv) / ${version} (pip)`)
+  if (differences.length === 0) return true
+  return fallBack(
+    `uv, limited to manylinux_${target.glibc.replace('.', '_')} wheels, chose other releases than pip, which knows the runtime's glibc ${RUNTIMES[runtime].glibc.join('.')}: ${differences.join(', ')}`
+  )
+}
+
+/** The releases pip would install for the target (name → version), from a dry run. */
+async function pipResolution(options: InstallOptions): Promise<Map<string, string> | undefined> {
+  const report = path.join(options.workDir, `pip-report-${options.runtime}-${options.architecture}.json`)
+  const args = [
+    ...pipInstallArgs({
+      runtime: options.runtime,
+      architecture: options.architecture,
+      requirements: options.requirements,
+      targetDir: path.join(options.workDir, 'pip-dry-run'),
+      pipArgs: options.pipArgs
+    }),
+    '--dry-run',
+    '--ignore-installed',
+    '--quiet',
+    '--report',
+    report
+  ]
+  const result = await run(options.interpreter.path, args, { env: pipEnv(), cwd: options.cwd, silent: true })
+  if (result.exitCode !== 0) return undefined
+  try {
+    const parsed = JSON.parse(fs.readFileSync(report, 'utf8')) as {
+      install?: Array<{ metadata?: { name?: string; version?: string } }>
+    }
+    return new Map(
+      (parsed.install ?? []).flatMap(i =>
+        i.metadata?.name && i.metadata.version
+          ? [[normalizeName(i.metadata.name), i.metadata.version] as const]
+          : []
+      )
+    )
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Records an installer leaves that mean nothing on Lambda and would make the
+ * layer differ from run to run:
+ * - `direct_url.json` (PEP 610) of a package installed from a local path
+ *   names the runner's checkout;
+ * - uv's `uv_cache.json` holds the time the wheel was cached.
+ * Each goes with its RECORD row. RECORD is replaced, not edited in place.
+ */
+function dropInstallerRecords(siteDir: string): void {
   for (const entry of fs.readdirSync(siteDir)) {
     if (!entry.endsWith('.dist-info')) continue
+    const dropped: string[] = []
     const file = path.join(siteDir, entry, 'direct_url.json')
-    let origin: { url?: unknown }
+    let origin: { url?: unknown } = {}
     try {
       origin = JSON.parse(fs.readFileSync(file, 'utf8')) as { url?: unknown }
     } catch {
-      continue
+      // no direct_url.json, or not JSON: left alone
     }
-    if (typeof origin.url !== 'string' || !origin.url.startsWith('file:')) continue
-    fs.rmSync(file)
+    if (typeof origin.url === 'string' && origin.url.startsWith('file:')) {
+      fs.rmSync(file)
+      dropped.push('direct_url.json')
+    }
+    if (fs.existsSync(path.join(siteDir, entry, 'uv_cache.json'))) {
+      fs.rmSync(path.join(siteDir, entry, 'uv_cache.json'))
+      dropped.push('uv_cache.json')
+    }
     const record = path.join(siteDir, entry, 'RECORD')
-    if (fs.existsSync(record)) {
-      const rows = fs.readFileSync(record, 'utf8').split('\n')
-      const kept = rows.filter(row => !row.startsWith(`${entry}/direct_url.json,`))
-      fs.writeFileSync(record, kept.join('\n'))
-    }
+    if (dropped.length === 0 || !fs.existsSync(record)) continue
+    const rows = fs.readFileSync(record, 'utf8').split('\n')
+    const kept = rows.filter(row => !dropped.some(name => row.startsWith(`${entry}/${name},`)))
+    fs.rmSync(record)
+    fs.writeFileSync(record, kept.join('\n'))
   }
 }

@@ -27,12 +27,8 @@ import { run } from '../util/process.js'
 import type { Interpreter } from './interpreters.js'
 import { pipEnv, pipErrorExcerpt, targetLabel } from './pip.js'
 import { installPinned } from './tools.js'
+import { UV_PINS, UV_VERSION } from './uv.js'
 
-export const UV_VERSION = '0.13.9'
-
-const UV_PINS = [
-  `uv==${UV_VERSION} --hash=sha256:d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19 --hash=sha256:5435c5ce14a56431208ca0996416d310f1598e8c2c8ba707688985a16bb82dbe`
-]
 
 /** A lock named by the `requirements` input, with what to take from it. */
 export interface LockSource {

@@ -48,14 +48,28 @@ export function pipInstallArgs(options: {
   ]
 }
 
+/** An index the action was given (codeartifact), for pip and uv alike. */
+let givenIndex: string | undefined
+
+/** Makes `url` the index every install of this run uses (pip's index-url, uv's default index). */
+export function useIndex(url: string | undefined): void {
+  givenIndex = url
+}
+
+/** The environment that hands the given index to pip (and, through pip's configuration, to uv). */
+export function indexEnv(): Record<string, string> {
+  return givenIndex ? { PIP_INDEX_URL: givenIndex } : {}
+}
+
 /**
  * pip's environment: the job's, without its credentials (pip runs build
  * backends, which are package code), plus switches that keep pip quiet and
- * non-interactive.
+ * non-interactive, and the index the action was given.
  */
 export function pipEnv(): NodeJS.ProcessEnv {
   return {
     ...packageCodeEnv(),
+    ...indexEnv(),
     PIP_NO_INPUT: '1',
     PIP_DISABLE_PIP_VERSION_CHECK: '1',
     PIP_ROOT_USER_ACTION: 'ignore',

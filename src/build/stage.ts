@@ -14,7 +14,7 @@ import { machineCodeFiles, scanLayer } from '../layer/scan.js'
 import { type Architecture, type Runtime, RUNTIMES } from '../runtimes.js'
 import { plural } from '../util/format.js'
 import { type Interpreter, pipVersion } from './interpreters.js'
-import { installRequirements, type SourceBuilds } from './install.js'
+import { installRequirements, type SourceBuilds, type UvPlan } from './install.js'
 import { type LockSource, lockRequirementsFor } from './lock-install.js'
 
 export interface BuildOptions {
@@ -33,6 +33,8 @@ export interface BuildOptions {
   buildFromSource: SourceBuilds
   /** A lock file given as `requirements`: each target installs its packages exactly. */
   lock?: LockSource
+  /** uv installs (pip takes over where it cannot); pip alone when undefined. */
+  uv?: UvPlan
 }
 
 export interface Site {
@@ -105,7 +107,7 @@ export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
       if (!interpreter) throw new Error(`no interpreter for ${runtime}`)
       const dir = siteDir(runtime, runtimes)
       const packages = await core.group(
-        `pip install for ${runtime} / ${architecture}`,
+        `${options.uv ? 'uv' : 'pip'} install for ${runtime} / ${architecture}`,
         async () =>
           await installRequirements({
             interpreter,
@@ -128,7 +130,8 @@ export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
             workDir,
             cwd: options.cwd,
             buildFromSource: options.buildFromSource,
-            interpreters: [...interpreters.values()]
+            interpreters: [...interpreters.values()],
+            ...(options.uv ? { uv: options.uv } : {})
           })
       )
       core.info(

@@ -35,6 +35,8 @@ const cacheDir = (): string =>
 export async function openCache(
   inputs: Inputs,
   interpreters: Map<Runtime, Interpreter>,
+  /** "pip" or "uv 0.13.9". */
+  installer: string,
   report: RunReport
 ): Promise<LayerCache> {
   const none: LayerCache = { restore: async () => undefined, save: async () => undefined }
@@ -49,7 +51,7 @@ export async function openCache(
     )
     return none
   }
-  const key = await cacheKeyFor(inputs, interpreters)
+  const key = await cacheKeyFor(inputs, interpreters, installer)
   const dir = cacheDir()
   // Set when the entry found cannot serve this run: the rebuild is saved
   // under a new key that later lookups prefer, since entries are immutable.

@@ -32,6 +32,8 @@ export interface KeyParts {
   compile: boolean
   /** build-from-source: whether a package may be built, and how. */
   buildFromSource: string
+  /** "pip", or uv and its version: the installer writes its name into each dist-info. */
+  installer: string
   os: string
   formatVersion: number
 }
@@ -84,7 +86,8 @@ export function computeCacheKey(parts: KeyParts): string {
 /** Everything that decides the layer's bytes, read from the inputs, the interpreters and pip's configuration. */
 export async function cacheKeyFor(
   inputs: Inputs,
-  interpreters: Map<Runtime, Interpreter>
+  interpreters: Map<Runtime, Interpreter>,
+  installer: string
 ): Promise<string> {
   const configs = new Set<string>()
   for (const interpreter of new Set([...interpreters.values()].map(i => i.path))) {
@@ -110,6 +113,7 @@ export async function cacheKeyFor(
     pipConfig: [...configs].sort(),
     compile: inputs.compile,
     buildFromSource: inputs.buildFromSource,
+    installer,
     os: process.platform === 'linux' ? 'Linux' : process.platform,
     formatVersion: BUILD_FORMAT_VERSION
   })

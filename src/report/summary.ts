@@ -11,6 +11,8 @@ export interface SummaryData {
   publish?: { layerVersionArn: string; published: boolean }
   publishDisabled: boolean
   cache: string
+  /** "pip", or "uv 0.13.9" (and where pip took over). */
+  installer?: string
   packages: Array<{ runtime: string; packages: string[] }>
   /** Packages that had no wheel for the target and were built from source, with how. */
   builtFromSource?: string[]
@@ -71,6 +73,7 @@ export async function writeSummary(data: SummaryData): Promise<void> {
     rows.push(['Architectures', escapeHtml(data.architectures.join(', '))])
   }
   rows.push(['Cache', escapeHtml(data.cache)])
+  if (data.installer) rows.push(['Installer', escapeHtml(data.installer)])
   if (data.builtFromSource && data.builtFromSource.length > 0) {
     rows.push(['Built from source', data.builtFromSource.map(escapeHtml).join('<br>')])
   }

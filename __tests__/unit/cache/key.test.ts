@@ -21,6 +21,7 @@ const base: KeyParts = {
   pipConfig: ["global.index-url='https://pypi.org/simple'"],
   compile: false,
   buildFromSource: 'auto',
+  installer: 'pip',
   os: 'Linux',
   formatVersion: BUILD_FORMAT_VERSION
 }
@@ -52,6 +53,7 @@ describe('computeCacheKey', () => {
     ['the index in effect', { pipConfig: ["global.index-url='https://mirror.example/simple'"] }],
     ['compile', { compile: true }],
     ['build-from-source', { buildFromSource: 'pure' }],
+    ['the installer', { installer: 'uv 0.13.9' }],
     ['the OS', { os: 'macOS' }],
     ['the build format version', { formatVersion: BUILD_FORMAT_VERSION + 1 }]
   ])('changes with %s', (_what, change) => {

@@ -1,0 +1,170 @@
+/**
+ * The `installer` input through the bundled dist/index.js: uv installs for
+ * the Lambda target, with the machine's pip configuration carried over;
+ * auto picks uv only where it installs what pip would; pip takes over a
+ * target uv cannot install, or where uv, below the runtime's glibc, would
+ * settle for another release than pip.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals'
+import AdmZip from 'adm-zip'
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ROOT, runAction, type ActionRun, workspace } from '../helpers/action.js'
+import { entries } from '../helpers/layer.js'
+import { makeToolCache } from '../helpers/toolcache.js'
+import { makeWheel } from '../helpers/wheel.js'
+
+const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
+makeToolCache(toolCache, ['3.11', '3.12'])
+/** One RUNNER_TEMP for the file: the action installs its pinned uv there once. */
+const runnerTemp = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-temp-'))
+
+/** A folder with a `uv` executable, to put on PATH as astral-sh/setup-uv does. */
+let uvBin = ''
+
+beforeAll(() => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uv-on-path-'))
+  execFileSync('python3', ['-m', 'pip', 'install', '-q', '--target', dir, 'uv==0.13.9'], {
+    stdio: 'ignore'
+  })
+  uvBin = path.join(dir, 'bin')
+})
+
+async function build(
+  requirements: string,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {}
+): Promise<ActionRun> {
+  return await runAction(
+    { 'layer-name': 'installer', publish: 'false', runtimes: 'python3.12', ...inputs },
+    { workspace: workspace(requirements), toolCache, runnerTemp, env }
+  )
+}
+
+const withUvOnPath = (): Record<string, string> => ({
+  PATH: `${uvBin}${path.delimiter}${process.env.PATH ?? ''}`
+})
+
+/** Each distribution's INSTALLER file in the zip, by dist-info folder. */
+function installers(zipPath: string): Record<string, string> {
+  const zip = new AdmZip(zipPath)
+  return Object.fromEntries(
+    zip
+      .getEntries()
+      .filter(e => e.entryName.endsWith('.dist-info/INSTALLER'))
+      .map(e => [e.entryName.split('/')[1], e.getData().toString('utf8').trim()])
+  )
+}
+
+describe('installer: uv', () => {
+  it('installs for the Lambda platform with the pinned uv, and the layer carries no uv cache record', async () => {
+    const run = await build('six==1.16.0\nidna==3.10\n', { installer: 'uv' })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(run.log).toContain('Installer: uv (installer: uv).')
+    expect(run.log).toMatch(
+      /uv 0\.13\.9, installed by the action installs python3\.12 \/ x86_64 \(Amazon Linux 2023, glibc 2\.34\) with --python-platform x86_64-manylinux_2_34/
+    )
+    expect(JSON.parse(run.outputs.packages)).toEqual(
+      expect.arrayContaining(['idna==3.10', 'six==1.16.0'])
+    )
+    const files = entries(run.outputs['zip-path'])
+    expect(files).toContain('python/six.py')
+    expect(files.filter(f => f.endsWith('uv_cache.json'))).toEqual([])
+    expect(files.filter(f => f.startsWith('python/bin/'))).toEqual([])
+    expect(Object.values(installers(run.outputs['zip-path']))).toEqual(['uv', 'uv'])
+    expect(run.summary).toMatch(/Installer<\/td><td>uv 0\.13\.9/)
+  })
+
+  it('gives the same bytes twice (reproducible like the pip path)', async () => {
+    const a = await build('six==1.16.0\n', { installer: 'uv' })
+    const b = await build('six==1.16.0\n', { installer: 'uv' })
+    expect(a.outputs['code-sha256']).toBe(b.outputs['code-sha256'])
+  })
+
+  it('leaves to pip a target uv cannot install, so pip explains the failure', async () => {
+    const run = await build('no-such-package-lpl==1.0\n', { installer: 'uv' })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.log).toMatch(/::warning::uv could not install requirements\.txt/)
+    expect(run.log).toMatch(/pip installs python3\.12 \/ x86_64 .* instead/)
+    expect(run.errors.join('\n')).toMatch(/no-such-package-lpl/)
+  })
+
+  it('on glibc 2.26 runtimes, hands the target to pip when uv would pick an older release than pip', async () => {
+    // 2.0 has only a manylinux_2_24 wheel: right for python3.11 (glibc 2.26),
+    // beyond manylinux_2_17, the highest target uv has below glibc 2.26.
+    const links = fs.mkdtempSync(path.join(os.tmpdir(), 'links-'))
+    const files = { 'glibcpick/__init__.py': 'VERSION = 1\n' }
+    makeWheel(links, {
+      name: 'glibcpick',
+      version: '1.0',
+      tag: 'cp311-cp311-manylinux2014_x86_64',
+      files
+    })
+    makeWheel(links, {
+      name: 'glibcpick',
+      version: '2.0',
+      tag: 'cp311-cp311-manylinux_2_24_x86_64',
+      files
+    })
+    const run = await build('glibcpick\n', {
+      installer: 'uv',
+      runtimes: 'python3.11',
+      'pip-args': `--find-links ${links}`
+    })
+    expect(run.errors).toEqual([])
+    expect(run.log).toMatch(
+      /uv has no manylinux target for glibc 2\.26; manylinux_2_17 is the highest it has below it/
+    )
+    expect(run.log).toMatch(
+      /chose other releases than pip, which knows the runtime's glibc 2\.26: glibcpick 1\.0 \(uv\) \/ 2\.0 \(pip\)/
+    )
+    expect(JSON.parse(run.outputs.packages)).toEqual(['glibcpick==2.0'])
+    expect(run.summary).toMatch(/uv 0\.13\.9; pip for python3\.11 \/ x86_64/)
+  })
+})
+
+describe('installer: auto', () => {
+  it('takes uv from PATH for python3.12', async () => {
+    const run = await build('six==1.16.0\n', {}, withUvOnPath())
+    expect(run.errors).toEqual([])
+    expect(run.log).toContain('Installer: uv (installer: auto, uv on PATH).')
+    expect(run.log).toMatch(/uv 0\.13\.9 from PATH installs python3\.12/)
+  })
+
+  it('keeps pip for python3.11 requirements even with uv on PATH, saying why', async () => {
+    const run = await build('six==1.16.0\n', { runtimes: 'python3.11' }, withUvOnPath())
+    expect(run.errors).toEqual([])
+    expect(run.log).toMatch(
+      /Installer: pip \(installer: auto, and uv has no manylinux target for glibc 2\.26 \(python3\.11\)/
+    )
+    expect(Object.values(installers(run.outputs['zip-path']))).toEqual(['pip'])
+  })
+
+  it('takes pip without uv', async () => {
+    const run = await build('six==1.16.0\n', {}, { PATH: process.env.PATH ?? '' })
+    expect(run.log).toContain('Installer: pip (installer: auto, no uv project and no uv on PATH).')
+  })
+
+  it('installs a uv project with uv, for python3.11 too (the lock fixes the versions)', async () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'uv-ws-'))
+    fs.cpSync(path.join(ROOT, '__tests__', 'fixtures', 'uv-project'), path.join(ws, 'project'), {
+      recursive: true
+    })
+    const run = await runAction(
+      {
+        'layer-name': 'installer',
+        publish: 'false',
+        runtimes: 'python3.11',
+        requirements: 'project/uv.lock'
+      },
+      { workspace: ws, toolCache, runnerTemp }
+    )
+    expect(run.errors).toEqual([])
+    expect(run.log).toContain('Installer: uv (installer: auto, a uv project).')
+    expect(run.log).toMatch(/--python-platform x86_64-manylinux_2_17/)
+    expect(Object.values(installers(run.outputs['zip-path'])).every(i => i === 'uv')).toBe(true)
+  })
+})

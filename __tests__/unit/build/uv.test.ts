@@ -1,0 +1,174 @@
+import { describe, expect, it } from '@jest/globals'
+import {
+  decideInstaller,
+  parsePipConfigList,
+  uvInstallArgs,
+  uvOptions,
+  uvTarget
+} from '../../../src/build/uv.js'
+import { parsePipOptions } from '../../../src/requirements/pip-args.js'
+
+describe('uvTarget', () => {
+  it('gives Amazon Linux 2023 runtimes their own glibc', () => {
+    expect(uvTarget('python3.12', 'x86_64')).toEqual({
+      platform: 'x86_64-manylinux_2_34',
+      glibc: '2.34',
+      exact: true
+    })
+    expect(uvTarget('python3.13', 'arm64').platform).toBe('aarch64-manylinux_2_34')
+  })
+
+  it('gives Amazon Linux 2 runtimes manylinux_2_17, the highest uv target below glibc 2.26', () => {
+    expect(uvTarget('python3.11', 'x86_64')).toEqual({
+      platform: 'x86_64-manylinux_2_17',
+      glibc: '2.17',
+      exact: false
+    })
+    expect(uvTarget('python3.9', 'arm64').platform).toBe('aarch64-manylinux_2_17')
+  })
+})
+
+describe('parsePipConfigList', () => {
+  const listed = [
+    ":env:.find-links='/opt/wheels'",
+    "global.cert='/etc/ssl/certs/ca-certificates.crt'",
+    "global.constraint='/etc/xdg/pip/constraints.txt'",
+    "global.extra-index-url='file:///opt/pypi/simple file:///opt/pypi-more/simple'",
+    "global.find-links='/elsewhere'",
+    "install.index-url='https://mirror.example/simple'",
+    "global.index-url='https://pypi.org/simple'",
+    "download.index-url='https://ignored.example/simple'"
+  ].join('\n')
+
+  it('takes the environment over install over global, and ignores other commands', () => {
+    const config = parsePipConfigList(listed)
+    expect(config.get('find-links')).toBe('/opt/wheels')
+    expect(config.get('index-url')).toBe('https://mirror.example/simple')
+    expect(config.get('extra-index-url')).toBe(
+      'file:///opt/pypi/simple file:///opt/pypi-more/simple'
+    )
+    expect(config.get('constraint')).toBe('/etc/xdg/pip/constraints.txt')
+  })
+})
+
+describe('uvOptions', () => {
+  it('carries indexes through the environment and the rest as uv options', () => {
+    const config = new Map([
+      ['index-url', 'https://user:secret@private.example/simple'],
+      ['extra-index-url', 'file:///opt/pypi/simple file:///opt/pypi-more/simple'],
+      ['find-links', '/opt/wheels'],
+      ['constraint', 'constraints.txt'],
+      ['cert', '/etc/ssl/ca.pem'],
+      ['timeout', '180'],
+      ['disable-pip-version-check', '1']
+    ])
+    const o = uvOptions(config, parsePipOptions(['--pre', '--trusted-host', 'h.example']), '/ws')
+    expect(o.env).toEqual({
+      UV_INDEX_URL: 'https://user:secret@private.example/simple',
+      UV_EXTRA_INDEX_URL: 'file:///opt/pypi/simple file:///opt/pypi-more/simple',
+      SSL_CERT_FILE: '/etc/ssl/ca.pem',
+      UV_HTTP_TIMEOUT: '180'
+    })
+    expect(o.args).toEqual([
+      '--find-links',
+      '/opt/wheels',
+      '--constraint',
+      '/ws/constraints.txt',
+      '--prerelease',
+      'allow',
+      '--allow-insecure-host',
+      'h.example'
+    ])
+    // No credentials on the command line.
+    expect(o.args.join(' ')).not.toContain('secret')
+    expect(o.unsupported).toEqual([])
+    expect(o.severalSources).toBe(true)
+  })
+
+  it('pip-args add to the indexes of the configuration, as with pip', () => {
+    const o = uvOptions(
+      new Map([['extra-index-url', 'https://a.example/simple']]),
+      parsePipOptions(['--extra-index-url', 'https://b.example/simple']),
+      '/ws'
+    )
+    expect(o.env.UV_EXTRA_INDEX_URL).toBe('https://a.example/simple https://b.example/simple')
+  })
+
+  it('names the pip options uv has no equivalent for', () => {
+    const o = uvOptions(
+      new Map([['prefer-binary', 'true']]),
+      parsePipOptions(['--no-binary', ':all:']),
+      '/ws'
+    )
+    expect(o.unsupported).toEqual([
+      "prefer-binary (pip's configuration)",
+      'no-binary (pip-args)'
+    ])
+  })
+})
+
+describe('uvInstallArgs', () => {
+  it('installs into the target for the Lambda platform, copying out of the cache', () => {
+    const args = uvInstallArgs({
+      python: '/py/bin/python3.12',
+      runtime: 'python3.12',
+      architecture: 'arm64',
+      requirements: '/w/lock.txt',
+      targetDir: '/w/layer/python',
+      cwd: '/ws',
+      options: { args: [], env: {}, unsupported: [], severalSources: false },
+      noDeps: true
+    })
+    expect(args.join(' ')).toBe(
+      'pip install --target /w/layer/python --python /py/bin/python3.12 --python-version 3.12 --python-platform aarch64-manylinux_2_34 --only-binary :all: --link-mode copy --no-progress --no-deps --requirement /w/lock.txt'
+    )
+  })
+})
+
+describe('decideInstaller', () => {
+  const base = {
+    choice: 'auto' as const,
+    uvProject: false,
+    uvOnPath: false,
+    locked: false,
+    runtimes: ['python3.12' as const],
+    architectures: ['x86_64' as const],
+    unsupported: []
+  }
+
+  it('auto: pip without a uv project or uv on PATH', () => {
+    expect(decideInstaller(base).installer).toBe('pip')
+  })
+
+  it('auto: uv for a uv project, on any runtime (the lock fixes the versions)', () => {
+    expect(
+      decideInstaller({ ...base, uvProject: true, locked: true, runtimes: ['python3.11'] })
+        .installer
+    ).toBe('uv')
+  })
+
+  it('auto: pip for unlocked requirements on a glibc 2.26 runtime, saying why', () => {
+    const d = decideInstaller({ ...base, uvOnPath: true, runtimes: ['python3.11', 'python3.12'] })
+    expect(d.installer).toBe('pip')
+    expect(d.reason).toMatch(/no manylinux target for glibc 2\.26 \(python3\.11\)/)
+  })
+
+  it('auto: uv on PATH for python3.12', () => {
+    expect(decideInstaller({ ...base, uvOnPath: true }).installer).toBe('uv')
+  })
+
+  it('auto: pip when an option has no uv equivalent; uv: an error naming it', () => {
+    const unsupported = ['no-binary (pip-args)']
+    expect(decideInstaller({ ...base, uvOnPath: true, unsupported }).installer).toBe('pip')
+    expect(() => decideInstaller({ ...base, choice: 'uv', unsupported })).toThrow(
+      /Input `installer` is uv, but uv has no equivalent for these pip options: no-binary \(pip-args\)/
+    )
+  })
+
+  it('pip and uv are taken as said', () => {
+    expect(decideInstaller({ ...base, choice: 'pip', uvProject: true }).installer).toBe('pip')
+    expect(decideInstaller({ ...base, choice: 'uv', runtimes: ['python3.9'] }).installer).toBe(
+      'uv'
+    )
+  })
+})

@@ -1,0 +1,410 @@
+/**
+ * uv as the installer: which uv runs, which manylinux target it is given,
+ * how the user's pip configuration and pip-args carry over to it, and the
+ * install of one target. Everything after the install (verify, compile,
+ * zip) is the same as with pip; when uv cannot install a target, pip
+ * installs it (see install.ts), so pip's diagnostics and source builds stay.
+ */
+import * as core from '@actions/core'
+import fs from 'node:fs'
+import path from 'node:path'
+import { ActionError } from '../errors.js'
+import type { ParsedOption } from '../requirements/pip-args.js'
+import { type Architecture, ARCHITECTURES, RUNTIMES, type Runtime } from '../runtimes.js'
+import { packageCodeEnv } from '../util/package-env.js'
+import { run } from '../util/process.js'
+import { pipEnv } from './pip.js'
+import { installPinned } from './tools.js'
+
+/** The uv the action installs when none is on PATH (or the one there is too old). */
+export const UV_VERSION = '0.13.9'
+
+export const UV_PINS = [
+  `uv==${UV_VERSION} --hash=sha256:d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19 --hash=sha256:5435c5ce14a56431208ca0996416d310f1598e8c2c8ba707688985a16bb82dbe`
+]
+
+/** The oldest uv on PATH the action uses (manylinux_2_34 targets, --python-platform with --target). */
+const MIN_PATH_UV: readonly [number, number] = [0, 8]
+
+/** The manylinux glibc minors uv has a `--python-platform` target for. */
+const UV_MANYLINUX_MINORS = [17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40]
+
+/** `installer`: auto picks uv where it installs exactly what pip would. */
+export type InstallerChoice = 'auto' | 'pip' | 'uv'
+
+export interface UvTool {
+  path: string
+  version: string
+  /** "uv 0.13.9 from PATH" or "uv 0.13.9, installed by the action". */
+  label: string
+}
+
+export interface UvTarget {
+  /** `--python-platform`, e.g. "x86_64-manylinux_2_34". */
+  platform: string
+  /** The target glibc the platform stands for, e.g. "2.34". */
+  glibc: string
+  /** False when uv has no target for the runtime's own glibc and a lower one stands in. */
+  exact: boolean
+}
+
+/** The highest manylinux target uv knows that the runtime's glibc allows. */
+export function uvTarget(runtime: Runtime, architecture: Architecture): UvTarget {
+  const [major, minor] = RUNTIMES[runtime].glibc
+  const fits = UV_MANYLINUX_MINORS.filter(m => m <= minor)
+  const chosen = fits[fits.length - 1] ?? UV_MANYLINUX_MINORS[0]
+  return {
+    platform: `${ARCHITECTURES[architecture].wheelArch}-manylinux_${major}_${chosen}`,
+    glibc: `${major}.${chosen}`,
+    exact: chosen === minor
+  }
+}
+
+function parseVersion(text: string): [number, number, number] | undefined {
+  const m = /(\d+)\.(\d+)\.(\d+)/.exec(text)
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined
+}
+
+/** The uv on PATH, when there is one recent enough; undefined otherwise. */
+export async function uvOnPath(): Promise<UvTool | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue
+    const candidate = path.join(dir, 'uv')
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK)
+    } catch {
+      continue
+    }
+    const answered = await run(candidate, ['--version'], { silent: true, timeoutMs: 30_000 })
+    const version = parseVersion(answered.stdout)
+    if (answered.exitCode !== 0 || !version) return undefined
+    const [maj, min] = version
+    if (maj < MIN_PATH_UV[0] || (maj === MIN_PATH_UV[0] && min < MIN_PATH_UV[1])) {
+      core.info(
+        `uv ${version.join('.')} on PATH (${candidate}) is older than ${MIN_PATH_UV.join('.')}; the action installs uv ${UV_VERSION} for its own use instead.`
+      )
+      return undefined
+    }
+    return { path: candidate, version: version.join('.'), label: `uv ${version.join('.')} from PATH` }
+  }
+  return undefined
+}
+
+/** The pinned uv, installed into the runner's temp folder with `python` on first use. */
+export async function pinnedUv(python: string): Promise<UvTool> {
+  const dir = await installPinned(python, `uv-${UV_VERSION}`, `uv ${UV_VERSION}`, UV_PINS)
+  return {
+    path: path.join(dir, 'bin', 'uv'),
+    version: UV_VERSION,
+    label: `uv ${UV_VERSION}, installed by the action`
+  }
+}
+
+/**
+ * pip's effective configuration (files and PIP_* variables) as
+ * option → value, for the `global` and `install` sections; the environment
+ * overrides `install`, which overrides `global`, as in pip.
+ */
+export function parsePipConfigList(text: string): Map<string, string> {
+  const rank = (section: string): number =>
+    section === ':env:' ? 3 : section === 'install' ? 2 : section === 'global' ? 1 : 0
+  const best = new Map<string, { rank: number; value: string }>()
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^([^.=\s]+)\.([^=\s]+)=(['"])(.*)\3$/.exec(line.trim())
+    if (!m) continue
+    const [, section, option, , value] = m
+    const r = rank(section)
+    if (r === 0) continue
+    const previous = best.get(option)
+    if (!previous || previous.rank <= r) best.set(option, { rank: r, value })
+  }
+  return new Map([...best].map(([option, { value }]) => [option, value]))
+}
+
+/** pip's configuration as the interpreter's pip reads it in the job's environment. */
+export async function readPipConfig(python: string): Promise<Map<string, string>> {
+  const listed = await run(python, ['-m', 'pip', 'config', 'list'], {
+    env: pipEnv(),
+    silent: true,
+    timeoutMs: 60_000
+  })
+  return listed.exitCode === 0 ? parsePipConfigList(listed.stdout) : new Map()
+}
+
+/** pip options that do not change what is installed, or that the action sets itself. */
+const NO_EFFECT = new Set([
+  'disable-pip-version-check',
+  'no-input',
+  'root-user-action',
+  'progress-bar',
+  'quiet',
+  'verbose',
+  'no-color',
+  'no-python-version-warning',
+  'retries',
+  'resume-retries',
+  'exists-action',
+  'no-warn-conflicts',
+  'no-warn-script-location',
+  'no-compile',
+  'compile',
+  'cache-dir',
+  'no-cache-dir',
+  'break-system-packages',
+  'no-clean',
+  'debug',
+  'log',
+  'log-file',
+  'local-log',
+  'require-virtualenv',
+  'no-user',
+  'user',
+  'upgrade',
+  'upgrade-strategy',
+  'force-reinstall',
+  'ignore-installed',
+  'check-build-dependencies',
+  'no-build-isolation',
+  'use-pep517',
+  'no-use-pep517',
+  'config-settings',
+  'global-option',
+  'isolated',
+  // Set by the action for the target, whatever the configuration says.
+  'only-binary',
+  'target',
+  'platform',
+  'python-version',
+  'implementation',
+  'abi',
+  'src',
+  'prefix',
+  'root'
+])
+
+/** The uv equivalent of the pip options that decide what is installed. */
+export interface UvOptions {
+  args: string[]
+  /** Index URLs go through the environment, never the command line: they may carry credentials. */
+  env: Record<string, string>
+  /** Several places to look for packages: uv is told to take the best match across them, as pip does. */
+  severalSources: boolean
+  /** pip options uv has no equivalent for ("--no-binary", "prefer-binary in pip's configuration"). */
+  unsupported: string[]
+}
+
+function truthy(value: string | undefined): boolean {
+  return value === undefined || /^(1|true|yes|on)$/i.test(value.trim())
+}
+
+/**
+ * Carries pip's configuration and pip-args over to uv: indexes, find-links,
+ * constraints, pre-releases, trusted hosts, certificates, proxy, timeout,
+ * hashes. pip-args come after the configuration, as on pip's command line.
+ */
+export function uvOptions(
+  config: ReadonlyMap<string, string>,
+  pipArgs: readonly ParsedOption[],
+  workspace: string
+): UvOptions {
+  const args: string[] = []
+  const env: Record<string, string> = {}
+  const unsupported: string[] = []
+  let indexUrl: string | undefined
+  const extraIndexUrls: string[] = []
+  let findLinks = 0
+  const apply = (name: string, value: string | undefined, where: string): void => {
+    const values = (value ?? '').split(/\s+/).filter(Boolean)
+    switch (name) {
+      case 'index-url':
+      case 'pypi-url':
+        indexUrl = values[0]
+        return
+      case 'extra-index-url':
+        extraIndexUrls.push(...values)
+        return
+      case 'find-links':
+        for (const v of values) args.push('--find-links', v)
+        findLinks += values.length
+        return
+      case 'no-index':
+        if (truthy(value)) args.push('--no-index')
+        return
+      case 'constraint':
+        for (const v of values) args.push('--constraint', path.resolve(workspace, v))
+        return
+      case 'requirement':
+        for (const v of values) args.push('--requirement', path.resolve(workspace, v))
+        return
+      case 'pre':
+        if (truthy(value)) args.push('--prerelease', 'allow')
+        return
+      case 'trusted-host':
+        for (const v of values) args.push('--allow-insecure-host', v)
+        return
+      case 'require-hashes':
+        if (truthy(value)) args.push('--require-hashes')
+        return
+      case 'no-deps':
+      case 'no-dependencies':
+        if (truthy(value)) args.push('--no-deps')
+        return
+      case 'uploaded-prior-to':
+        args.push('--exclude-newer', values[0] ?? '')
+        return
+      case 'keyring-provider':
+        if (values[0] === 'subprocess' || values[0] === 'disabled') {
+          args.push('--keyring-provider', values[0])
+          return
+        }
+        break
+      case 'cert':
+        env.SSL_CERT_FILE = value ?? ''
+        return
+      case 'client-cert':
+        env.SSL_CLIENT_CERT = value ?? ''
+        return
+      case 'proxy':
+        env.HTTP_PROXY = value ?? ''
+        env.HTTPS_PROXY = value ?? ''
+        return
+      case 'timeout':
+      case 'default-timeout':
+        env.UV_HTTP_TIMEOUT = String(Math.max(1, Math.round(Number(value) || 30)))
+        return
+      default:
+        if (NO_EFFECT.has(name)) return
+    }
+    unsupported.push(`${name} (${where})`)
+  }
+  for (const [name, value] of config) apply(name, value, "pip's configuration")
+  for (const option of pipArgs) apply(option.name.replace(/^--/, ''), option.value, 'pip-args')
+  if (indexUrl) env.UV_INDEX_URL = indexUrl
+  if (extraIndexUrls.length > 0) env.UV_EXTRA_INDEX_URL = extraIndexUrls.join(' ')
+  return { args, env, unsupported, severalSources: extraIndexUrls.length + findLinks > 0 }
+}
+
+export interface UvInstallOptions {
+  uv: UvTool
+  python: string
+  runtime: Runtime
+  architecture: Architecture
+  requirements: string
+  targetDir: string
+  cwd: string
+  options: UvOptions
+  /** Install exactly the listed pins (a lock): nothing is resolved. */
+  noDeps: boolean
+  /** Extra environment (an index URL with a token). */
+  env?: Record<string, string>
+}
+
+/** The command line of one uv install for a Lambda target. */
+export function uvInstallArgs(o: Omit<UvInstallOptions, 'uv' | 'env'>): string[] {
+  const target = uvTarget(o.runtime, o.architecture)
+  return [
+    'pip',
+    'install',
+    '--target',
+    o.targetDir,
+    '--python',
+    o.python,
+    '--python-version',
+    RUNTIMES[o.runtime].python,
+    '--python-platform',
+    target.platform,
+    '--only-binary',
+    ':all:',
+    // Files in uv's cache are never linked into the layer, which is edited after the install.
+    '--link-mode',
+    'copy',
+    '--no-progress',
+    // pip takes the best match across all indexes; uv stops at the first one that
+    // has the project unless told otherwise.
+    ...(o.options.severalSources && !process.env.UV_INDEX_STRATEGY
+      ? ['--index-strategy', 'unsafe-best-match']
+      : []),
+    ...o.options.args,
+    ...(o.noDeps ? ['--no-deps'] : []),
+    '--requirement',
+    o.requirements
+  ]
+}
+
+/** Runs one uv install; the result says whether uv installed the target. */
+export async function uvInstall(
+  o: UvInstallOptions
+): Promise<{ ok: true } | { ok: false; excerpt: string }> {
+  fs.rmSync(o.targetDir, { recursive: true, force: true })
+  fs.mkdirSync(o.targetDir, { recursive: true })
+  const result = await run(o.uv.path, uvInstallArgs(o), {
+    env: {
+      ...packageCodeEnv(),
+      ...o.options.env,
+      ...o.env,
+      UV_NO_PROGRESS: '1',
+      // The layer is compiled by the action, for the runtime's interpreter.
+      UV_COMPILE_BYTECODE: '0',
+      PYTHONDONTWRITEBYTECODE: '1'
+    },
+    cwd: o.cwd,
+    timeoutMs: 1_800_000
+  })
+  if (result.exitCode === 0) return { ok: true }
+  const lines = (result.stderr || result.stdout)
+    .split(/\r?\n/)
+    .filter(l => l.trim() !== '' && !/^\s*(Resolved|Prepared|Downloaded|Using)/.test(l))
+  return { ok: false, excerpt: lines.slice(-8).join('\n') }
+}
+
+/** What `installer` resolves to for this run, and why (for the log). */
+export interface InstallerDecision {
+  installer: 'pip' | 'uv'
+  reason: string
+}
+
+/**
+ * `auto`: uv when the input is a uv project or uv is on PATH, and uv can
+ * install exactly what pip would: a lock (versions fixed, hash-checked) or
+ * runtimes whose glibc uv has a target for, and no pip option uv lacks.
+ * `uv`: uv, except where an option has no uv equivalent (an error).
+ */
+export function decideInstaller(o: {
+  choice: InstallerChoice
+  uvProject: boolean
+  uvOnPath: boolean
+  locked: boolean
+  runtimes: readonly Runtime[]
+  architectures: readonly Architecture[]
+  unsupported: readonly string[]
+}): InstallerDecision {
+  if (o.choice === 'pip') return { installer: 'pip', reason: 'installer: pip' }
+  if (o.choice === 'uv') {
+    if (o.unsupported.length > 0) {
+      throw new ActionError(
+        `Input \`installer\` is uv, but uv has no equivalent for these pip options: ${o.unsupported.join(', ')}. Remove them, or set \`installer: pip\`.`
+      )
+    }
+    return { installer: 'uv', reason: 'installer: uv' }
+  }
+  if (!o.uvProject && !o.uvOnPath) {
+    return { installer: 'pip', reason: 'installer: auto, no uv project and no uv on PATH' }
+  }
+  if (o.unsupported.length > 0) {
+    return {
+      installer: 'pip',
+      reason: `installer: auto, and uv has no equivalent for ${o.unsupported.join(', ')}`
+    }
+  }
+  const inexact = o.runtimes.filter(r => !uvTarget(r, o.architectures[0] ?? 'x86_64').exact)
+  if (inexact.length > 0 && !o.locked) {
+    return {
+      installer: 'pip',
+      reason: `installer: auto, and uv has no manylinux target for glibc ${RUNTIMES[inexact[0]].glibc.join('.')} (${inexact.join(', ')}): it would consider only manylinux_2_17 wheels and could settle for older releases than pip, which knows the runtime's glibc`
+    }
+  }
+  return {
+    installer: 'uv',
+    reason: `installer: auto, ${o.uvProject ? 'a uv project' : 'uv on PATH'}`
+  }
+}
