@@ -6,6 +6,7 @@ import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { type FunctionRef, type LayerName, parseFunctionName, parseLayerName } from './aws/arn.js'
+import { type CodeArtifactRepository, parseCodeArtifact } from './aws/codeartifact.js'
 import { parseS3Location, type S3Location } from './aws/s3.js'
 import type { SourceBuilds } from './build/install.js'
 import type { LockSource } from './build/lock-install.js'
@@ -71,6 +72,8 @@ export interface Inputs {
   buildFromSource: SourceBuilds
   /** Set when `requirements` names a lock file (or a pyproject.toml with one beside it). */
   lock?: LockSource
+  /** A CodeArtifact repository whose index pip and uv use (codeartifact). */
+  codeartifact?: CodeArtifactRepository
   /** installer: `auto` takes uv for a uv project or with uv on PATH, where it installs what pip would. */
   installer: InstallerChoice
 }
@@ -326,6 +329,12 @@ export function getInputs(
     LIMITS.licenseInfoMaxLength
   )
   const region = parseRegion(read('aws-region'), env)
+  const codeartifact = parseCodeArtifact(read('codeartifact'))
+  if (codeartifact && !region) {
+    throw new ActionError(
+      'Input `codeartifact` needs the region of the repository: set input `aws-region`, or AWS_REGION (aws-actions/configure-aws-credentials sets it).'
+    )
+  }
   const s3Input = read('s3-bucket').trim()
   const s3 = s3Input ? parseS3Location(s3Input) : undefined
 
@@ -375,6 +384,7 @@ export function getInputs(
     awsTimeoutMs,
     buildFromSource,
     installer,
+    ...(codeartifact ? { codeartifact } : {}),
     ...(project.lock ? { lock: project.lock } : {})
   }
 }

@@ -14,7 +14,9 @@ import {
   zipPathIn
 } from './build/index.js'
 import { openCache } from './cache/index.js'
-import { getInputs } from './inputs.js'
+import { getInputs, type Inputs } from './inputs.js'
+import { codeArtifactIndex, createCodeArtifactClient } from './aws/codeartifact.js'
+import { useIndex } from './build/pip.js'
 import { type BuiltLayer, packageList } from './layer/built.js'
 import { RunReport } from './report/run-report.js'
 import { endOfSupportWarnings } from './runtimes.js'
@@ -47,6 +49,26 @@ function reportLayer(report: RunReport, layer: BuiltLayer): void {
   report.output('packages', JSON.stringify(packageList(layer)))
 }
 
+/**
+ * With `codeartifact`, fetches a token and makes the repository the index of
+ * every install (pip's PIP_INDEX_URL; uv's UV_INDEX_URL), never on a command
+ * line. The token is masked; the cache key sees the URL without it.
+ */
+async function useCodeArtifact(inputs: Inputs, report: RunReport): Promise<void> {
+  const repo = inputs.codeartifact
+  if (!repo || !inputs.region) return
+  const region = inputs.region
+  const index = await report.phase('CodeArtifact', async () =>
+    codeArtifactIndex(
+      createCodeArtifactClient(region, { callTimeoutMs: inputs.awsTimeoutMs }),
+      repo,
+      { callTimeoutMs: inputs.awsTimeoutMs }
+    )
+  )
+  useIndex(index.url)
+  report.summary.index = index.publicUrl
+}
+
 export async function run(): Promise<void> {
   const report = new RunReport(core.getInput('layer-name'))
   const removeSignalHandlers = cancellation.install()
@@ -63,6 +85,7 @@ export async function run(): Promise<void> {
     const interpreters = await report.phase('Find interpreters', async () =>
       findInterpreters(inputs.runtimes, inputs.pythonVersion)
     )
+    await useCodeArtifact(inputs, report)
     const uv = await chooseInstaller(inputs, interpreters)
     report.summary.installer = uv?.label ?? 'pip'
     const cache = await openCache(inputs, interpreters, uv?.label ?? 'pip', report)

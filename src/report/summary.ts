@@ -11,6 +11,8 @@ export interface SummaryData {
   publish?: { layerVersionArn: string; published: boolean }
   publishDisabled: boolean
   cache: string
+  /** The package index the action was given (codeartifact), without credentials. */
+  index?: string
   /** "pip", or "uv 0.13.9" (and where pip took over). */
   installer?: string
   packages: Array<{ runtime: string; packages: string[] }>
@@ -74,6 +76,7 @@ export async function writeSummary(data: SummaryData): Promise<void> {
   }
   rows.push(['Cache', escapeHtml(data.cache)])
   if (data.installer) rows.push(['Installer', escapeHtml(data.installer)])
+  if (data.index) rows.push(['Index', code(data.index)])
   if (data.builtFromSource && data.builtFromSource.length > 0) {
     rows.push(['Built from source', data.builtFromSource.map(escapeHtml).join('<br>')])
   }
