@@ -7,7 +7,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { type FunctionRef, type LayerName, parseFunctionName, parseLayerName } from './aws/arn.js'
 import { type CodeArtifactRepository, parseCodeArtifact } from './aws/codeartifact.js'
+import { parseKeepVersions } from './aws/prune.js'
 import { parseS3Location, type S3Location } from './aws/s3.js'
+import { parseShareWith, type Principal } from './aws/share.js'
 import type { SourceBuilds } from './build/install.js'
 import type { LockSource } from './build/lock-install.js'
 import type { InstallerChoice } from './build/uv.js'
@@ -31,6 +33,7 @@ import {
   type Runtime,
   RUNTIMES
 } from './runtimes.js'
+import { GlobError, parseGlob, type PathGlob } from './util/glob.js'
 
 export interface Inputs {
   /** The workspace: where relative paths resolve and pip runs. */
@@ -54,16 +57,25 @@ export interface Inputs {
   reuseUnchanged: boolean
   /** `functions`, parsed; duplicates as written are dropped. */
   functions: FunctionRef[]
+  /** The first of `regions`: where CodeArtifact is read, and what the single-region outputs describe. */
   region?: string
+  /** aws-region: every region the layer is published in (the first is the primary). */
+  regions: string[]
   description?: string
   licenseInfo?: string
-  /** Where to upload the zip before publishing (s3-bucket). */
-  s3?: S3Location
+  /** Where to upload the zip before publishing (s3-bucket), per region. */
+  s3?: Map<string, S3Location>
+  /** share-with: who gets lambda:GetLayerVersion on the version (empty: private). */
+  shareWith: Principal[]
+  /** keep-versions: how many of the newest versions to keep in each region (undefined: all). */
+  keepVersions?: number
   cache: boolean
   verify: boolean
   /** smoke-test: `auto` where the runner executes the target, failures that prove the layer broken fatal; `true`: every failure fatal; `false`. */
   smokeTest: 'auto' | 'true' | 'false'
   compile: boolean
+  /** exclude: patterns of files to leave out, relative to each site folder, in the order given. */
+  exclude: PathGlob[]
   /** Replace a newer version of the layer on a function with this one (allow-downgrade). */
   allowDowngrade: boolean
   /** How long one AWS call may take, retries included (aws-timeout, in seconds → ms). */
@@ -227,22 +239,57 @@ function parsePythonVersion(value: string, runtimes: Runtime[]): string | undefi
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/
 
-function parseRegion(input: string, env: NodeJS.ProcessEnv): string | undefined {
-  const fromInput = input.trim()
-  const source = fromInput
-    ? { name: 'input `aws-region`', value: fromInput }
-    : env.AWS_REGION
-      ? { name: 'AWS_REGION', value: env.AWS_REGION.trim() }
-      : env.AWS_DEFAULT_REGION
-        ? { name: 'AWS_DEFAULT_REGION', value: env.AWS_DEFAULT_REGION.trim() }
-        : undefined
-  if (!source) return undefined
-  if (!REGION.test(source.value)) {
+function parseRegions(input: string, env: NodeJS.ProcessEnv): string[] {
+  const listed = [...new Set(splitList(input))]
+  const sources =
+    listed.length > 0
+      ? listed.map(value => ({ name: 'input `aws-region`', value }))
+      : env.AWS_REGION
+        ? [{ name: 'AWS_REGION', value: env.AWS_REGION.trim() }]
+        : env.AWS_DEFAULT_REGION
+          ? [{ name: 'AWS_DEFAULT_REGION', value: env.AWS_DEFAULT_REGION.trim() }]
+          : []
+  for (const source of sources) {
+    if (!REGION.test(source.value)) {
+      throw new ActionError(
+        `The region from ${source.name} is not a valid AWS region: "${source.value}" (expected e.g. us-east-1; several regions are separated by spaces, commas or newlines).`
+      )
+    }
+  }
+  return sources.map(s => s.value)
+}
+
+/**
+ * s3-bucket for each region: `{region}` in the value is replaced by the
+ * region. Buckets are regional, so several regions need the placeholder.
+ */
+function parseS3Buckets(value: string, regions: string[]): Map<string, S3Location> | undefined {
+  const v = value.trim()
+  if (!v) return undefined
+  if (regions.length > 1 && !v.includes('{region}')) {
     throw new ActionError(
-      `The region from ${source.name} is not a valid AWS region: "${source.value}" (expected e.g. us-east-1).`
+      `Input \`s3-bucket\` is "${v}", one bucket for ${regions.length} regions (${regions.join(', ')}); a bucket lives in one region and Lambda reads the zip from a bucket in the layer's region. Put \`{region}\` in the name, e.g. "my-layers-{region}/layers", with one bucket per region.`
     )
   }
-  return source.value
+  return new Map(
+    (regions.length > 0 ? regions : ['']).map(region => [
+      region,
+      parseS3Location(v.replace(/\{region\}/g, region))
+    ])
+  )
+}
+/** exclude: glob patterns separated by spaces, commas or newlines; duplicates dropped. */
+function parseExclude(value: string): PathGlob[] {
+  return [...new Set(splitList(value))].map(pattern => {
+    try {
+      return parseGlob(pattern)
+    } catch (error) {
+      if (!(error instanceof GlobError)) throw error
+      throw new ActionError(
+        `Input \`exclude\` has a pattern that cannot be used, "${pattern}": ${error.message}. Patterns name files and folders relative to the site folder (python/, or python/lib/python3.X/site-packages/ with several runtimes), e.g. boto3/**, **/tests/**, **/*.pyi.`
+      )
+    }
+  })
 }
 
 function optionalText(name: string, value: string, max: number): string | undefined {
@@ -254,6 +301,22 @@ function optionalText(name: string, value: string, max: number): string | undefi
     )
   }
   return v
+}
+
+/**
+ * A `functions` entry with its region: the one a full ARN names, else the
+ * first listed region. A region that is not listed is an error: the layer is
+ * not published there.
+ */
+function functionIn(entry: string, regions: string[]): FunctionRef {
+  const ref = parseFunctionName(entry)
+  const region = ref.arn?.region ?? regions[0]
+  if (ref.arn && regions.length > 0 && !regions.includes(ref.arn.region)) {
+    throw new ActionError(
+      `Input \`functions\` has "${entry}", a function in ${ref.arn.region}, but \`aws-region\` lists ${regions.join(', ')}; layers are regional, so it cannot get this layer. Add ${ref.arn.region} to \`aws-region\` or remove the function.`
+    )
+  }
+  return region ? { ...ref, region } : ref
 }
 
 /**
@@ -310,6 +373,7 @@ export function getInputs(
     'false'
   ] as const)
   const compile = parseBoolean('compile', read('compile') || 'true')
+  const exclude = parseExclude(read('exclude'))
   const buildFromSource = parseChoice('build-from-source', read('build-from-source') || 'auto', [
     'auto',
     'pure',
@@ -328,15 +392,17 @@ export function getInputs(
     read('license-info'),
     LIMITS.licenseInfoMaxLength
   )
-  const region = parseRegion(read('aws-region'), env)
+  const regions = parseRegions(read('aws-region'), env)
+  const region = regions[0]
   const codeartifact = parseCodeArtifact(read('codeartifact'))
   if (codeartifact && !region) {
     throw new ActionError(
       'Input `codeartifact` needs the region of the repository: set input `aws-region`, or AWS_REGION (aws-actions/configure-aws-credentials sets it).'
     )
   }
-  const s3Input = read('s3-bucket').trim()
-  const s3 = s3Input ? parseS3Location(s3Input) : undefined
+  const s3 = parseS3Buckets(read('s3-bucket'), regions)
+  const shareWith = parseShareWith(read('share-with'))
+  const keepVersions = parseKeepVersions(read('keep-versions'))
 
   if (!publish && functionEntries.length > 0) {
     throw new ActionError(
@@ -349,9 +415,20 @@ export function getInputs(
     )
   }
 
+  if (!publish && (shareWith.length > 0 || keepVersions !== undefined)) {
+    throw new ActionError(
+      `Input \`${shareWith.length > 0 ? 'share-with' : 'keep-versions'}\` needs \`publish: true\`: it acts on published versions.`
+    )
+  }
+  if (publish && regions.length > 1 && layerName.startsWith('arn:')) {
+    throw new ActionError(
+      `Input \`layer-name\` is the layer ARN ${layerName}, which names one region, but \`aws-region\` lists ${regions.join(', ')}. Give the plain layer name to publish it in every listed region.`
+    )
+  }
+
   // The layer name and every function, parsed before any work starts.
   const layer = parseLayerName(layerName, publish ? region : undefined)
-  const functions = functionEntries.map(entry => parseFunctionName(entry, region))
+  const functions = functionEntries.map(entry => functionIn(entry, regions))
 
   return {
     workspace: path.resolve(workspace),
@@ -373,13 +450,17 @@ export function getInputs(
     reuseUnchanged,
     functions,
     region,
+    regions,
     description,
     licenseInfo,
     s3,
+    shareWith,
+    ...(keepVersions !== undefined ? { keepVersions } : {}),
     cache,
     verify,
     smokeTest,
     compile,
+    exclude,
     allowDowngrade,
     awsTimeoutMs,
     buildFromSource,

@@ -5,7 +5,7 @@
  * organised"); this file decides the order and what is reported.
  */
 import * as core from '@actions/core'
-import { attachLayer, preflight, publishLayer } from './aws/index.js'
+import { attachLayer, preflight, pruneLayer, publishLayer, shareLayer } from './aws/index.js'
 import {
   buildLayer,
   chooseInstaller,
@@ -105,8 +105,10 @@ export async function run(): Promise<void> {
       core.info('publish is false: the zip is built and nothing was sent to AWS.')
       return
     }
-    const version = await publishLayer(inputs, deployment, layer, report)
-    await attachLayer(inputs, deployment, version, report)
+    const versions = await publishLayer(inputs, deployment, layer, report)
+    await shareLayer(inputs, deployment, versions, report)
+    await attachLayer(inputs, deployment, versions, report)
+    await pruneLayer(inputs, deployment, versions, report)
   } catch (error) {
     report.fail(error)
   } finally {

@@ -235,7 +235,7 @@ describe('publishing through S3 (s3-bucket)', () => {
     )
   })
 
-  it('fails naming the bucket when it does not exist, publishing nothing', async () => {
+  it('fails naming the bucket when it does not exist, before building, publishing nothing', async () => {
     const layer = unique('no-bucket')
     const result = await act(
       { 'layer-name': layer, runtimes: 'python3.12', 's3-bucket': 'no-such-bucket-xyz-123' },
@@ -243,8 +243,9 @@ describe('publishing through S3 (s3-bucket)', () => {
     )
     expect(result.exitCode).toBe(1)
     expect(result.errors.join('\n')).toMatch(
-      /s3:\/\/no-such-bucket-xyz-123\/.*\(input `s3-bucket`\) failed/
+      /Input `s3-bucket`: bucket no-such-bucket-xyz-123 does not exist \(looked in us-east-1\)/
     )
+    expect(result.log).not.toMatch(/-m pip install/)
     expect(await versionCount(layer)).toBe(0)
   })
 })

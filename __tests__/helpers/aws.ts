@@ -29,13 +29,13 @@ export function awsEnv(): Record<string, string | undefined> {
   }
 }
 
-const clientConfig = () => ({
-  region: REGION,
+const clientConfig = (region = REGION) => ({
+  region,
   endpoint: process.env.E2E_AWS_ENDPOINT_URL,
   credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
 })
 
-export const lambda = (): LambdaClient => new LambdaClient(clientConfig())
+export const lambda = (region = REGION): LambdaClient => new LambdaClient(clientConfig(region))
 
 let roleArn: string | undefined
 
@@ -78,8 +78,8 @@ export function dummyLayerZip(text = 'x'): Buffer {
   return zip.toBuffer()
 }
 
-export async function publishLayer(name: string, text = name): Promise<string> {
-  const out = await lambda().send(
+export async function publishLayer(name: string, text = name, region = REGION): Promise<string> {
+  const out = await lambda(region).send(
     new PublishLayerVersionCommand({
       LayerName: name,
       Content: { ZipFile: dummyLayerZip(text) },
@@ -92,9 +92,10 @@ export async function publishLayer(name: string, text = name): Promise<string> {
 export async function createFunction(
   name: string,
   layers: string[] = [],
-  runtime: Runtime = 'python3.12'
+  runtime: Runtime = 'python3.12',
+  region = REGION
 ): Promise<string> {
-  const out = await lambda().send(
+  const out = await lambda(region).send(
     new CreateFunctionCommand({
       FunctionName: name,
       Runtime: runtime,
@@ -108,8 +109,8 @@ export async function createFunction(
   return out.FunctionArn ?? ''
 }
 
-export async function layersOf(name: string): Promise<string[]> {
-  const out = await lambda().send(new GetFunctionConfigurationCommand({ FunctionName: name }))
+export async function layersOf(name: string, region = REGION): Promise<string[]> {
+  const out = await lambda(region).send(new GetFunctionConfigurationCommand({ FunctionName: name }))
   return (out.Layers ?? []).map(l => l.Arn ?? '')
 }
 

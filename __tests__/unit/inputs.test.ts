@@ -112,6 +112,35 @@ describe('getInputs accepts', () => {
   })
 })
 
+describe('exclude', () => {
+  it('is empty by default', () => {
+    expect(inputs().exclude).toEqual([])
+  })
+
+  it('splits on newlines, spaces and commas, keeps the order and drops duplicates', () => {
+    const got = inputs({ exclude: 'boto3/**\nbotocore/**, **/tests/**  *.pyi\nboto3/**\n' })
+    expect(got.exclude.map(g => g.pattern)).toEqual([
+      'boto3/**',
+      'botocore/**',
+      '**/tests/**',
+      '*.pyi'
+    ])
+  })
+
+  it.each([
+    ['/abs/**', /Input `exclude` has a pattern that cannot be used, "\/abs\/\*\*": it is absolute/],
+    [
+      '../x',
+      /Input `exclude` has a pattern that cannot be used, "\.\.\/x": it has a "\.\." segment/
+    ],
+    ['ok/** a//b', /"a\/\/b": it has an empty path segment/],
+    ['!boto3/**', /"!boto3\/\*\*": negation \(!\) is not supported/],
+    ['**', /"\*\*": it matches the whole layer/]
+  ])('rejects %p, naming the input and the pattern', (value, message) => {
+    expect(() => inputs({ exclude: value })).toThrow(message)
+  })
+})
+
 describe('getInputs rejects, naming the input and the value', () => {
   it.each([
     [{ 'layer-name': '' }, /`layer-name` is required/],
@@ -214,7 +243,7 @@ describe('getInputs checks names before any work', () => {
     [{ functions: 'my-fn:prod' }, /functions entry "my-fn:prod".*alias/],
     [
       { functions: 'arn:aws:lambda:us-west-2:123456789012:function:f' },
-      /functions entry .*us-west-2/
+      /Input `functions` has "arn:aws:lambda:us-west-2:123456789012:function:f", a function in us-west-2, but `aws-region` lists eu-west-1/
     ]
   ])('%p', (overrides, message) => {
     expect(() => inputs(overrides as Record<string, string>, {})).toThrow(message)

@@ -30,6 +30,8 @@ export interface FunctionRef {
   account?: string
   /** Present for full ARNs only. */
   arn?: ArnLocation
+  /** The region the function is in: its ARN's, else the first listed region (set by the inputs). */
+  region?: string
 }
 
 const FUNCTION_NAME_MAX = 64

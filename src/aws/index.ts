@@ -1,16 +1,20 @@
 /**
- * AWS as phases: the preflight (before anything is built), then publishing
- * (or reusing) the layer version and attaching it to the functions.
+ * AWS as phases, in every listed region: the preflight (before anything is
+ * built), publishing (or reusing) the layer version, sharing it, attaching
+ * it to the functions, and pruning old versions.
  */
+import * as core from '@actions/core'
 import type { LambdaClient } from '@aws-sdk/client-lambda'
 import fs from 'node:fs'
-import { ActionError } from '../errors.js'
+import { ActionError, errorMessage } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import type { BuiltLayer } from '../layer/built.js'
 import type { RunReport } from '../report/run-report.js'
 import { cancellation, CancelledError } from '../util/cancel.js'
-import { listOrNone } from '../util/format.js'
+import { mapConcurrent } from '../util/concurrency.js'
+import { listOrNone, plural } from '../util/format.js'
 import {
+  type AttachResult,
   type AttachStatus,
   attachToFunctions,
   breakingMismatches,
@@ -18,136 +22,266 @@ import {
   planFunctions
 } from './attach.js'
 import { type CallLimits, createLambdaClient } from './client.js'
+import { pruneVersions } from './prune.js'
 import {
   checkLayerAccess,
   findReusableVersion,
   publishLayerVersion,
   type PublishedLayerVersion
 } from './publish.js'
-import { createS3Client, uploadZip } from './s3.js'
+import { checkBucket, createS3Client, type S3Location, uploadZip } from './s3.js'
+import { principalLabel, syncLayerPermissions } from './share.js'
 
-/** What the preflight established: clients for the region, and every function read. */
-export interface Deployment {
+/** Regions worked on at the same time. */
+const REGION_CONCURRENCY = 4
+
+/** One region of the deployment: its clients and the functions read there. */
+export interface RegionDeployment {
+  region: string
   client: LambdaClient
   /** The same without the SDK's retries: for PublishLayerVersion, which must not be repeated blindly. */
   publishClient: LambdaClient
-  region: string
   plans: FunctionPlan[]
+  s3?: S3Location
+}
+
+/** What the preflight established, in every region (the first is the primary). */
+export interface Deployment {
+  regions: RegionDeployment[]
   limits: CallLimits
 }
 
-/** Reads what the layer and the functions need before anything is built or published. */
+/** The version a region ended up with. */
+export interface RegionVersion extends PublishedLayerVersion {
+  region: string
+  published: boolean
+}
+
+/**
+ * Reads what the layer and the functions need, in every region, before
+ * anything is built or published anywhere: credentials, layer access, the
+ * S3 bucket, every function.
+ */
 export async function preflight(
   inputs: Inputs,
   report: RunReport
 ): Promise<Deployment | undefined> {
-  const region = inputs.region
-  if (!inputs.publish || !region) return undefined
+  if (!inputs.publish || inputs.regions.length === 0) return undefined
   const limits: CallLimits = { callTimeoutMs: inputs.awsTimeoutMs }
-  const client = createLambdaClient(region, { limits })
-  const publishClient = createLambdaClient(region, { limits, maxAttempts: 1 })
-  await report.phase('Preflight (layer)', async () =>
-    checkLayerAccess(client, inputs.layerName, limits)
-  )
-  const deployment = { client, publishClient, region, limits, plans: [] }
-  if (inputs.functions.length === 0) return deployment
-  const plans = await report.phase(
-    'Preflight (functions)',
+  const several = inputs.regions.length > 1
+  const regions = await report.phase(
+    'Preflight',
     async () =>
-      planFunctions(client, {
-        functions: inputs.functions,
-        layerName: inputs.layer,
-        runtimes: inputs.runtimes,
-        architectures: inputs.architectures,
-        region,
-        limits
-      }),
-    `Preflight: read ${inputs.functions.length} function(s)`
+      await mapConcurrent(inputs.regions, REGION_CONCURRENCY, async region => {
+        const client = createLambdaClient(region, { limits })
+        const publishClient = createLambdaClient(region, { limits, maxAttempts: 1 })
+        const where = several ? ` in ${region}` : ''
+        try {
+          await checkLayerAccess(client, inputs.layerName, limits)
+          const s3 = inputs.s3?.get(region)
+          if (s3) await checkBucket(createS3Client(region, limits), s3, region, limits)
+          const functions = inputs.functions.filter(f => (f.region ?? inputs.regions[0]) === region)
+          const plans =
+            functions.length === 0
+              ? []
+              : await planFunctions(client, {
+                  functions,
+                  layerName: inputs.layer,
+                  runtimes: inputs.runtimes,
+                  architectures: inputs.architectures,
+                  region,
+                  limits
+                })
+          if (functions.length > 0) {
+            core.info(`Preflight${where}: read ${plural(functions.length, 'function')}`)
+          }
+          return { region, client, publishClient, plans, ...(s3 ? { s3 } : {}) }
+        } catch (error) {
+          if (!several || error instanceof CancelledError) throw error
+          throw new ActionError(`${region}: ${errorMessage(error)}`)
+        }
+      })
   )
-  for (const plan of plans) for (const w of plan.warnings) report.warn(w)
-  return { ...deployment, plans }
+  for (const r of regions) for (const plan of r.plans) for (const w of plan.warnings) report.warn(w)
+  return { regions, limits }
+}
+
+/** Publishes (or reuses) the layer in one region. */
+async function publishIn(
+  inputs: Inputs,
+  target: RegionDeployment,
+  limits: CallLimits,
+  layer: BuiltLayer,
+  report: RunReport
+): Promise<RegionVersion> {
+  const { client, publishClient, region } = target
+  const { zip } = layer
+  const reused = inputs.reuseUnchanged
+    ? await findReusableVersion(
+        client,
+        {
+          layerName: inputs.layerName,
+          codeSha256: zip.sha256,
+          runtimes: inputs.runtimes,
+          architectures: inputs.architectures
+        },
+        limits
+      )
+    : undefined
+  if (reused) return { ...reused, region, published: false }
+  cancellation.throwIfCancelled()
+  const content = target.s3
+    ? {
+        s3Bucket: target.s3.bucket,
+        s3Key: await uploadZip(
+          createS3Client(region, limits),
+          target.s3,
+          inputs.layerName,
+          zip.path,
+          limits
+        ),
+        bytes: zip.bytes
+      }
+    : { zip: fs.readFileSync(zip.path) }
+  const published = await publishLayerVersion(
+    client,
+    {
+      layerName: inputs.layerName,
+      codeSha256: zip.sha256,
+      content,
+      runtimes: inputs.runtimes,
+      architectures: inputs.architectures,
+      description: inputs.description,
+      licenseInfo: inputs.licenseInfo
+    },
+    { limits, publishClient }
+  )
+  if (published.duplicates.length > 0) {
+    const one = published.duplicates.length === 1
+    report.warn(
+      `Layer ${inputs.layerName}${inputs.regions.length > 1 ? ` in ${region}` : ''} has ${one ? 'version' : 'versions'} ${published.duplicates.join(', ')} with the same content as version ${published.version}, which this run uses: a publish request whose answer was lost created ${one ? 'it' : 'them'}. Left in place (a concurrent run may use ${one ? 'it' : 'them'}); delete with \`aws lambda delete-layer-version\` if nothing does.`
+    )
+  }
+  return {
+    layerArn: published.layerArn,
+    layerVersionArn: published.layerVersionArn,
+    version: published.version,
+    region,
+    published: true
+  }
 }
 
 /**
- * Publishes the layer (or reuses the identical latest version), after
- * refusing a layer that would break one of the functions.
+ * Publishes the layer (or reuses the identical latest version) in every
+ * region, after refusing a layer that would break one of the functions.
+ * The same zip (same CodeSha256) goes everywhere.
  */
 export async function publishLayer(
   inputs: Inputs,
   deployment: Deployment,
   layer: BuiltLayer,
   report: RunReport
-): Promise<PublishedLayerVersion> {
-  const breaking = breakingMismatches(deployment.plans, {
-    runtimes: inputs.runtimes,
-    architectures: inputs.architectures,
-    compiled: layer.machineCode,
-    perVersion: layer.sites.length > 1
-  })
+): Promise<RegionVersion[]> {
+  const breaking = breakingMismatches(
+    deployment.regions.flatMap(r => r.plans),
+    {
+      runtimes: inputs.runtimes,
+      architectures: inputs.architectures,
+      compiled: layer.machineCode,
+      perVersion: layer.sites.length > 1
+    }
+  )
   if (breaking.length > 0) {
     throw new ActionError(
       `The layer would break ${breaking.length === 1 ? 'a function' : `${breaking.length} functions`}; nothing was published or changed:\n${breaking.map(b => `- ${b}`).join('\n')}`
     )
   }
-  const { client, publishClient, region, limits } = deployment
-  const { zip } = layer
-  const version = await report.phase('Publish', async () => {
-    const reused = inputs.reuseUnchanged
-      ? await findReusableVersion(
-          client,
-          {
-            layerName: inputs.layerName,
-            codeSha256: zip.sha256,
-            runtimes: inputs.runtimes,
-            architectures: inputs.architectures
-          },
-          limits
-        )
-      : undefined
-    if (reused) return { ...reused, published: false }
-    cancellation.throwIfCancelled()
-    const content = inputs.s3
-      ? {
-          s3Bucket: inputs.s3.bucket,
-          s3Key: await uploadZip(
-            createS3Client(region, limits),
-            inputs.s3,
-            inputs.layerName,
-            zip.path,
-            limits
-          ),
-          bytes: zip.bytes
+  const { limits } = deployment
+  // Each region's outcome is kept, so a failure in one still reports the others.
+  const outcomes = await report.phase(
+    'Publish',
+    async () =>
+      await mapConcurrent(deployment.regions, REGION_CONCURRENCY, async target => {
+        try {
+          return {
+            ok: true as const,
+            value: await publishIn(inputs, target, limits, layer, report)
+          }
+        } catch (error) {
+          return { ok: false as const, region: target.region, error }
         }
-      : { zip: fs.readFileSync(zip.path) }
-    const published = await publishLayerVersion(
-      client,
-      {
-        layerName: inputs.layerName,
-        codeSha256: zip.sha256,
-        content,
-        runtimes: inputs.runtimes,
-        architectures: inputs.architectures,
-        description: inputs.description,
-        licenseInfo: inputs.licenseInfo
-      },
-      { limits, publishClient }
-    )
-    if (published.duplicates.length > 0) {
-      report.warn(
-        `Layer ${inputs.layerName} has ${published.duplicates.length === 1 ? 'version' : 'versions'} ${published.duplicates.join(', ')} with the same content as version ${published.version}, which this run uses: a publish request whose answer was lost created ${published.duplicates.length === 1 ? 'it' : 'them'}. Left in place (a concurrent run may use ${published.duplicates.length === 1 ? 'it' : 'them'}); delete with \`aws lambda delete-layer-version\` if nothing does.`
-      )
-    }
-    return { ...published, published: true }
-  })
-  report.output('layer-arn', version.layerArn)
-  report.output('layer-version-arn', version.layerVersionArn)
-  report.output('layer-version', String(version.version))
-  report.output('published', String(version.published))
-  report.summary.publish = {
-    layerVersionArn: version.layerVersionArn,
-    published: version.published
+      })
+  )
+  const versions: RegionVersion[] = []
+  const failures: Array<{ region: string; error: unknown }> = []
+  for (const o of outcomes) {
+    if (o.ok) versions.push(o.value)
+    else failures.push({ region: o.region, error: o.error })
   }
-  return version
+  report.summary.layers = versions.map(v => ({
+    region: v.region,
+    layerVersionArn: v.layerVersionArn,
+    published: v.published
+  }))
+  const primary = versions.find(v => v.region === deployment.regions[0].region)
+  if (primary) {
+    report.output('layer-arn', primary.layerArn)
+    report.output('layer-version-arn', primary.layerVersionArn)
+    report.output('layer-version', String(primary.version))
+    report.output('published', String(primary.published))
+  }
+  report.output(
+    'layer-version-arns',
+    JSON.stringify(Object.fromEntries(versions.map(v => [v.region, v.layerVersionArn])))
+  )
+  if (failures.length > 0) {
+    const cancelled = failures.find(f => f.error instanceof CancelledError)
+    if (cancelled) throw cancelled.error
+    if (deployment.regions.length === 1) throw failures[0].error
+    throw new ActionError(
+      `Publishing failed in ${failures.map(f => f.region).join(', ')}; no function was changed anywhere:\n${failures.map(f => `- ${f.region}: ${errorMessage(f.error)}`).join('\n')}\n${versions.length > 0 ? `Done: ${versions.map(v => `${v.region}: ${v.layerVersionArn} (${v.published ? 'published' : 'reused'})`).join(', ')}. A re-run reuses ${versions.length === 1 ? 'it' : 'them'}.` : 'Nothing was published.'}`
+    )
+  }
+  return versions
+}
+
+/**
+ * Gives each principal of `share-with` lambda:GetLayerVersion on the version
+ * of every region, and removes the action's grants to principals no longer
+ * listed. Nothing is done when `share-with` is empty (layers stay private).
+ */
+export async function shareLayer(
+  inputs: Pick<Inputs, 'shareWith' | 'layerName'>,
+  deployment: Deployment,
+  versions: readonly RegionVersion[],
+  report: RunReport
+): Promise<void> {
+  if (inputs.shareWith.length === 0) return
+  const byRegion = new Map(deployment.regions.map(r => [r.region, r]))
+  const results = await report.phase(
+    'Share',
+    async () =>
+      await mapConcurrent(versions, REGION_CONCURRENCY, async v => {
+        const target = byRegion.get(v.region)
+        if (!target) throw new Error(`no deployment for ${v.region}`)
+        const result = await syncLayerPermissions(
+          target.client,
+          { layerName: inputs.layerName, version: v.version, principals: inputs.shareWith },
+          deployment.limits
+        )
+        return { region: v.region, arn: v.layerVersionArn, result }
+      }),
+    `Share with ${inputs.shareWith.map(principalLabel).join(', ')}`
+  )
+  for (const { region, arn, result } of results) {
+    const parts = [
+      result.added.length ? `granted to ${result.added.join(', ')}` : '',
+      result.kept.length ? `already granted to ${result.kept.join(', ')}` : '',
+      result.removed.length ? `removed from ${result.removed.join(', ')}` : ''
+    ].filter(Boolean)
+    core.info(`${arn}: ${parts.join('; ')}`)
+    report.summary.sharing.push({ region, text: parts.join('; ') })
+  }
 }
 
 /** How each status reads in the job summary. */
@@ -161,29 +295,35 @@ const STATUS_TEXT: Record<AttachStatus, string> = {
 }
 
 /**
- * Attaches the version to every planned function. Fails naming each function
- * that could not be updated; a cancelled run fails saying which functions
- * were changed, which were not, and which are unknown.
+ * Attaches each region's version to that region's functions. Fails naming
+ * each function that could not be updated; a cancelled run fails saying
+ * which functions were changed, which were not, and which are unknown.
  */
 export async function attachLayer(
   inputs: Pick<Inputs, 'allowDowngrade'>,
   deployment: Deployment,
-  version: PublishedLayerVersion,
+  versions: readonly RegionVersion[],
   report: RunReport
 ): Promise<void> {
-  const { plans, client, limits } = deployment
-  if (plans.length === 0) return
+  const targets = deployment.regions.filter(r => r.plans.length > 0)
+  const count = targets.reduce((n, r) => n + r.plans.length, 0)
+  if (count === 0) return
   cancellation.throwIfCancelled()
-  const layerVersionArn = version.layerVersionArn
-  const results = await report.phase(
+  const versionIn = new Map(versions.map(v => [v.region, v.layerVersionArn]))
+  const perRegion = await report.phase(
     'Attach',
     async () =>
-      attachToFunctions(client, plans, layerVersionArn, {
-        allowDowngrade: inputs.allowDowngrade,
-        limits
+      await mapConcurrent(targets, REGION_CONCURRENCY, async target => {
+        const arn = versionIn.get(target.region) ?? ''
+        const results = await attachToFunctions(target.client, target.plans, arn, {
+          allowDowngrade: inputs.allowDowngrade,
+          limits: deployment.limits
+        })
+        return results.map(r => ({ ...r, layerVersionArn: arn }))
       }),
-    `Attach to ${plans.length} function(s)`
+    `Attach to ${plural(count, 'function')}`
   )
+  const results: Array<AttachResult & { layerVersionArn: string }> = perRegion.flat()
   const updated = results.filter(r => r.status === 'updated').map(r => r.functionArn)
   report.output('updated-functions', JSON.stringify(updated))
   for (const r of results) {
@@ -192,7 +332,7 @@ export async function attachLayer(
       before: r.previousVersionArn,
       after:
         r.status === 'updated' || r.status === 'unchanged'
-          ? layerVersionArn
+          ? r.layerVersionArn
           : r.status === 'unknown'
             ? 'unknown'
             : r.previousVersionArn,
@@ -204,9 +344,10 @@ export async function attachLayer(
   }
   const describe = (status: AttachStatus): string[] =>
     results.filter(r => r.status === status).map(r => r.functionArn)
+  const what = [...new Set(versions.map(v => v.layerVersionArn))].join(', ')
   if (cancellation.requested) {
     const lines = [
-      `The run was cancelled (${cancellation.requested}) while attaching ${layerVersionArn}.`,
+      `The run was cancelled (${cancellation.requested}) while attaching ${what}.`,
       `Changed: ${listOrNone(describe('updated'))}.`,
       `Not changed: ${listOrNone([...describe('not-started'), ...describe('failed'), ...describe('newer-present')])}.`,
       `Already at this version: ${listOrNone(describe('unchanged'))}.`
@@ -221,7 +362,59 @@ export async function attachLayer(
   if (failed.length > 0) {
     const ok = results.filter(r => r.status !== 'failed' && r.status !== 'unknown')
     throw new ActionError(
-      `${failed.length} of ${results.length} function(s) could not be updated to ${layerVersionArn}:\n${failed.map(f => `- ${f.error ?? f.functionArn}`).join('\n')}${ok.length ? `\nDone: ${ok.map(r => `${r.functionArn} (${STATUS_TEXT[r.status]})`).join(', ')}` : ''}`
+      `${failed.length} of ${results.length} function(s) could not be updated to ${what}:\n${failed.map(f => `- ${f.error ?? f.functionArn}`).join('\n')}${ok.length ? `\nDone: ${ok.map(r => `${r.functionArn} (${STATUS_TEXT[r.status]})`).join(', ')}` : ''}`
     )
   }
+}
+
+/**
+ * With `keep-versions`, deletes in each region the versions older than the
+ * newest N, never the one this run uses nor any a function of the region
+ * still references. A failed delete warns; it does not fail the step.
+ */
+export async function pruneLayer(
+  inputs: Pick<Inputs, 'keepVersions' | 'layerName' | 'shareWith'>,
+  deployment: Deployment,
+  versions: readonly RegionVersion[],
+  report: RunReport
+): Promise<void> {
+  const keep = inputs.keepVersions
+  if (keep === undefined) return
+  cancellation.throwIfCancelled()
+  if (inputs.shareWith.length > 0) {
+    report.warn(
+      `keep-versions (${keep}) with share-with: functions of the accounts the layer is shared with are invisible here, so only the ${keep} newest versions are sure to stay for them.`
+    )
+  }
+  const byRegion = new Map(deployment.regions.map(r => [r.region, r]))
+  const results = await report.phase(
+    'Prune',
+    async () =>
+      await mapConcurrent(versions, REGION_CONCURRENCY, async v => {
+        const target = byRegion.get(v.region)
+        if (!target) throw new Error(`no deployment for ${v.region}`)
+        const result = await pruneVersions(
+          target.client,
+          { layerName: inputs.layerName, keep, current: v.version, region: v.region },
+          deployment.limits
+        )
+        return { region: v.region, result }
+      }),
+    `Keep the ${keep} newest versions`
+  )
+  const deleted: string[] = []
+  for (const { region, result } of results) {
+    deleted.push(...result.deleted.map(d => d.arn))
+    const kept = result.kept.map(
+      k =>
+        `${k.version} (${k.reason === 'in use' ? `in use by ${(k.usedBy ?? []).join(', ')}` : k.reason === 'current' ? 'this run' : 'newest'})`
+    )
+    const text = `deleted ${listOrNone(result.deleted.map(d => String(d.version)))}; kept ${listOrNone(kept)}`
+    core.info(`${region}: ${text}`)
+    report.summary.pruning.push({ region, text })
+    for (const f of result.failed) {
+      report.warn(`Could not delete ${f.arn}: ${f.error}. It stays; the step goes on.`)
+    }
+  }
+  report.output('deleted-versions', JSON.stringify(deleted))
 }

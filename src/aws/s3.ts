@@ -5,7 +5,7 @@
  * same zip overwrites the same object.
  */
 import * as core from '@actions/core'
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { ActionError } from '../errors.js'
@@ -16,6 +16,7 @@ import {
   describeAwsError,
   isAccessDenied,
   isMissingCredentials,
+  isNotFound,
   recordAttempts,
   requestHandler,
   uploadTimeoutMs
@@ -105,4 +106,48 @@ export async function uploadZip(
     )
   }
   return key
+}
+
+/**
+ * Before anything is published anywhere: the bucket exists, in `region`.
+ * HeadBucket needs s3:ListBucket, which publishing does not: when it is
+ * refused, the upload itself will say what is wrong, so that is not an error.
+ */
+export async function checkBucket(
+  client: S3Client,
+  location: S3Location,
+  region: string,
+  limits: CallLimits = DEFAULT_LIMITS
+): Promise<void> {
+  let bucketRegion: string | undefined
+  try {
+    const head = await call(
+      `S3 HeadBucket (${location.bucket})`,
+      limits.callTimeoutMs,
+      abortSignal =>
+        client.send(new HeadBucketCommand({ Bucket: location.bucket }), { abortSignal })
+    )
+    bucketRegion = head.BucketRegion
+  } catch (error) {
+    if (isAccessDenied(error)) return
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+    if (isNotFound(error) || (error as { name?: string }).name === 'NotFound' || status === 404) {
+      throw new ActionError(
+        `Input \`s3-bucket\`: bucket ${location.bucket} does not exist (looked in ${region}). Nothing was published. Create it in ${region}, or correct the name.`
+      )
+    }
+    if (status === 301) {
+      throw new ActionError(
+        `Input \`s3-bucket\`: bucket ${location.bucket} is not in ${region}; Lambda reads the zip from a bucket in the layer's region. Nothing was published. Use a bucket in ${region} (with several regions, put \`{region}\` in the name).`
+      )
+    }
+    throw new ActionError(
+      `Checking bucket ${location.bucket} (input \`s3-bucket\`) failed: ${describeAwsError(error)}. Nothing was published.`
+    )
+  }
+  if (bucketRegion && bucketRegion !== region) {
+    throw new ActionError(
+      `Input \`s3-bucket\`: bucket ${location.bucket} is in ${bucketRegion}, not ${region}; Lambda reads the zip from a bucket in the layer's region. Nothing was published. Use a bucket in ${region} (with several regions, put \`{region}\` in the name).`
+    )
+  }
 }

@@ -17,6 +17,7 @@ import type { RunReport } from '../report/run-report.js'
 import { LIMITS, type Runtime } from '../runtimes.js'
 import { formatBytes } from '../util/format.js'
 import { compileBytecode } from './bytecode.js'
+import { excludeFiles } from './exclude.js'
 import type { UvPlan } from './install.js'
 import type { Interpreter } from './interpreters.js'
 import { type Site, stageLayer } from './stage.js'
@@ -94,6 +95,7 @@ async function dropBytecodeToFit(
       fs.rmSync(path.join(root, entry.rel), { recursive: true, force: true })
     }
   }
+  report.summary.bytecode = undefined
   const rescanned = await report.phase('Scan without bytecode', async () => scanLayer(root))
   if (limit === 'unzipped') {
     report.warn(
@@ -177,17 +179,31 @@ export async function buildLayer(
     core.warning(`${what}.`)
   }
 
+  // What the user left out is neither compiled nor zipped.
+  if (inputs.exclude.length > 0) {
+    await report.phase(
+      'Exclude',
+      async () => excludeFiles(staged.root, staged.sites, inputs.exclude, report),
+      'Exclude'
+    )
+  }
+
   if (inputs.compile) {
     await report.phase(
       'Compile bytecode',
       async () => {
+        const bytecode = { sources: 0, compiled: 0, testSuiteSources: 0 }
         for (const site of staged.sites) {
-          await compileBytecode({
+          const compiled = await compileBytecode({
             python: site.interpreter.path,
             dirs: [path.join(staged.root, site.dir)],
             layerRoot: staged.root
           })
+          bytecode.sources += compiled.sources
+          bytecode.testSuiteSources += compiled.testSuiteSources
+          bytecode.compiled += compiled.sources - compiled.testSuiteSources - compiled.invalid
         }
+        report.summary.bytecode = bytecode
       },
       'Compile bytecode'
     )

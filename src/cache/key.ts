@@ -14,7 +14,7 @@ import type { Architecture, Runtime } from '../runtimes.js'
 import { run } from '../util/process.js'
 
 /** Bump when the layout, the zip format or the manifest changes, so old cache entries are not reused. */
-export const BUILD_FORMAT_VERSION = 2
+export const BUILD_FORMAT_VERSION = 3
 
 export interface KeyParts {
   /** Every requirements/constraints file, in the order pip reads them, normalized. */
@@ -30,6 +30,8 @@ export interface KeyParts {
   /** pip configuration in effect (pip config list), credentials removed. */
   pipConfig: string[]
   compile: boolean
+  /** exclude patterns, as written (their order does not change what is removed). */
+  exclude: string[]
   /** build-from-source: whether a package may be built, and how. */
   buildFromSource: string
   /** "pip", or uv and its version: the installer writes its name into each dist-info. */
@@ -70,6 +72,7 @@ export function computeCacheKey(parts: KeyParts): string {
   const material = JSON.stringify({
     ...parts,
     pipArgs: parts.pipArgs.map(redactCredentials),
+    exclude: [...parts.exclude].sort(),
     ladder: ladder(parts.runtimes, parts.architectures)
   })
   const digest = crypto.createHash('sha256').update(material).digest('hex').slice(0, 32)
@@ -112,6 +115,7 @@ export async function cacheKeyFor(
     pipArgs: inputs.pipArgs,
     pipConfig: [...configs].sort(),
     compile: inputs.compile,
+    exclude: inputs.exclude.map(g => g.pattern),
     buildFromSource: inputs.buildFromSource,
     installer,
     os: process.platform === 'linux' ? 'Linux' : process.platform,

@@ -28,6 +28,8 @@ export class RunReport {
       cache: 'not used',
       packages: [],
       functions: [],
+      sharing: [],
+      pruning: [],
       findings: [],
       warnings: [],
       phases: []
@@ -77,12 +79,15 @@ export class RunReport {
 
   /** What a run cancelled before attaching changed: at most a published version. */
   private cancelledMessage(signal: string): string {
-    const publish = this.summary.publish
-    const what = publish
-      ? publish.published
-        ? `Layer version ${publish.layerVersionArn} was published.`
-        : `Layer version ${publish.layerVersionArn} was reused; nothing was published.`
-      : 'Nothing was published.'
+    const layers = this.summary.layers ?? []
+    const published = layers.filter(l => l.published).map(l => l.layerVersionArn)
+    const reused = layers.filter(l => !l.published).map(l => l.layerVersionArn)
+    const what =
+      layers.length === 0
+        ? 'Nothing was published.'
+        : published.length === 0
+          ? `Layer version ${reused.join(', ')} was reused; nothing was published.`
+          : `Layer version ${published.join(', ')} was published.${reused.length ? ` Layer version ${reused.join(', ')} was reused.` : ''}`
     return `The run was cancelled (${signal})${this.current ? ` during ${this.current}` : ''}. ${what} No function was changed.`
   }
 

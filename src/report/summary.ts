@@ -8,7 +8,12 @@ export interface SummaryData {
   runtimes: string[]
   architectures: string[]
   zip?: { bytes: number; unzippedBytes: number; sha256: string; files: number }
-  publish?: { layerVersionArn: string; published: boolean }
+  /** The version of each region (the first is the primary). */
+  layers?: Array<{ region: string; layerVersionArn: string; published: boolean }>
+  /** share-with, per region: what was granted, kept and removed. */
+  sharing: Array<{ region: string; text: string }>
+  /** keep-versions, per region: what was deleted and kept, and why. */
+  pruning: Array<{ region: string; text: string }>
   publishDisabled: boolean
   cache: string
   /** The package index the action was given (codeartifact), without credentials. */
@@ -18,6 +23,15 @@ export interface SummaryData {
   packages: Array<{ runtime: string; packages: string[] }>
   /** Packages that had no wheel for the target and were built from source, with how. */
   builtFromSource?: string[]
+  /** compile: .py files in the layer, those compiled, and those of test suites left as source. */
+  bytecode?: { sources: number; compiled: number; testSuiteSources: number }
+  /** exclude: what each pattern removed, and the packages removed entirely. */
+  excluded?: {
+    files: number
+    bytes: number
+    patterns: Array<{ pattern: string; files: number; bytes: number; where: string }>
+    removedPackages: string[]
+  }
   functions: Array<{ function: string; before?: string; after?: string; status: string }>
   findings: Finding[]
   /** Warnings that do not stop the run (mismatches, end of support, duplicates). */
@@ -54,12 +68,14 @@ export async function writeSummary(data: SummaryData): Promise<void> {
   }
 
   const rows: string[][] = []
-  if (data.publish) {
+  const several = (data.layers?.length ?? 0) > 1
+  for (const layer of data.layers ?? []) {
     rows.push([
-      'Layer version',
-      `${code(data.publish.layerVersionArn)} (${data.publish.published ? 'new version' : 'reused: identical content'})`
+      several ? `Layer version (${escapeHtml(layer.region)})` : 'Layer version',
+      `${code(layer.layerVersionArn)} (${layer.published ? 'new version' : 'reused: identical content'})`
     ])
-  } else if (data.publishDisabled) {
+  }
+  if (!data.layers?.length && data.publishDisabled) {
     rows.push(['Layer version', 'not published (publish: false)'])
   }
   if (data.zip) {
@@ -75,10 +91,32 @@ export async function writeSummary(data: SummaryData): Promise<void> {
     rows.push(['Architectures', escapeHtml(data.architectures.join(', '))])
   }
   rows.push(['Cache', escapeHtml(data.cache)])
+  for (const share of data.sharing) {
+    rows.push([several ? `Shared (${escapeHtml(share.region)})` : 'Shared', escapeHtml(share.text)])
+  }
+  for (const prune of data.pruning) {
+    rows.push([
+      several ? `Old versions (${escapeHtml(prune.region)})` : 'Old versions',
+      escapeHtml(prune.text)
+    ])
+  }
   if (data.installer) rows.push(['Installer', escapeHtml(data.installer)])
   if (data.index) rows.push(['Index', code(data.index)])
   if (data.builtFromSource && data.builtFromSource.length > 0) {
     rows.push(['Built from source', data.builtFromSource.map(escapeHtml).join('<br>')])
+  }
+  if (data.bytecode) {
+    const { sources, compiled, testSuiteSources } = data.bytecode
+    rows.push([
+      'Bytecode',
+      `${compiled.toLocaleString('en-US')} of ${sources.toLocaleString('en-US')} .py files compiled${testSuiteSources > 0 ? `; ${testSuiteSources.toLocaleString('en-US')} in packages' test suites left as source` : ''}`
+    ])
+  }
+  if (data.excluded) {
+    rows.push([
+      'Excluded',
+      `${data.excluded.files.toLocaleString('en-US')} files (${formatBytes(data.excluded.bytes)})${data.excluded.removedPackages.length > 0 ? `; removed entirely: ${data.excluded.removedPackages.map(escapeHtml).join(', ')}` : ''}`
+    ])
   }
   s.addTable([
     [
@@ -119,6 +157,24 @@ export async function writeSummary(data: SummaryData): Promise<void> {
           `${f.severity === 'error' ? '❌' : '⚠️'} ${escapeHtml(f.message).replace(/\r?\n/g, '<br>')}`
       )
     )
+  }
+
+  if (data.excluded && data.excluded.patterns.length > 0) {
+    s.addHeading('Excluded', 4)
+    s.addTable([
+      [
+        { data: 'Pattern', header: true },
+        { data: 'Files', header: true },
+        { data: 'Size', header: true },
+        { data: 'From', header: true }
+      ],
+      ...data.excluded.patterns.map(p => [
+        code(p.pattern),
+        p.files.toLocaleString('en-US'),
+        formatBytes(p.bytes),
+        escapeHtml(p.where || 'nothing')
+      ])
+    ])
   }
 
   for (const site of data.packages) {

@@ -20,6 +20,7 @@ const base: KeyParts = {
   pipArgs: [],
   pipConfig: ["global.index-url='https://pypi.org/simple'"],
   compile: false,
+  exclude: [],
   buildFromSource: 'auto',
   installer: 'pip',
   os: 'Linux',
@@ -52,12 +53,19 @@ describe('computeCacheKey', () => {
     ['pip-args', { pipArgs: ['--pre'] }],
     ['the index in effect', { pipConfig: ["global.index-url='https://mirror.example/simple'"] }],
     ['compile', { compile: true }],
+    ['exclude', { exclude: ['boto3/**'] }],
     ['build-from-source', { buildFromSource: 'pure' }],
     ['the installer', { installer: 'uv 0.13.9' }],
     ['the OS', { os: 'macOS' }],
     ['the build format version', { formatVersion: BUILD_FORMAT_VERSION + 1 }]
   ])('changes with %s', (_what, change) => {
     expect(computeCacheKey({ ...base, ...change })).not.toBe(computeCacheKey(base))
+  })
+
+  it('does not change with the order of exclude patterns', () => {
+    const a = computeCacheKey({ ...base, exclude: ['boto3/**', '**/tests/**'] })
+    const b = computeCacheKey({ ...base, exclude: ['**/tests/**', 'boto3/**'] })
+    expect(a).toBe(b)
   })
 
   it('does not change with credentials in index URLs', () => {
