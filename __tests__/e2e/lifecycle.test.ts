@@ -202,7 +202,11 @@ describe('inputs that fail before anything is published', () => {
       { 'share-with': '11112222333' },
       /Input `share-with`.*"11112222333"/
     ],
-    ['* mixed into a list', { 'share-with': '111122223333 *' }, /lists \* together with 111122223333: \* makes the layer public to every AWS account/],
+    [
+      '* mixed into a list',
+      { 'share-with': '111122223333 *' },
+      /lists \* together with 111122223333: \* makes the layer public to every AWS account/
+    ],
     [
       'several regions with one bucket name',
       { 'aws-region': 'us-east-1 eu-west-1', 's3-bucket': 'my-layers' },
