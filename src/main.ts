@@ -92,11 +92,13 @@ export async function run(): Promise<void> {
     let layer = await cache.restore(zipPathIn(workDir))
     if (!layer) {
       cancellation.throwIfCancelled()
+      const downloads = await cache.downloads()
       layer = await buildLayer(inputs, interpreters, uv, workDir, report)
       if (uv && uv.fellBack.length > 0) {
         report.summary.installer = `${uv.label}; pip for ${uv.fellBack.join(', ')}`
       }
       await cache.save(layer)
+      await report.phase('Download cache save', async () => downloads.save())
     }
     reportLayer(report, layer)
     cancellation.throwIfCancelled()

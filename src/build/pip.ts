@@ -56,9 +56,28 @@ export function useIndex(url: string | undefined): void {
   givenIndex = url
 }
 
-/** The environment that hands the given index to pip (and, through pip's configuration, to uv). */
+/** The folder of the installers' caches the action keeps between runs (see cache/downloads.ts). */
+let downloadCache: string | undefined
+
+/** Makes pip and uv cache their downloads and built wheels under `dir`. */
+export function useDownloadCache(dir: string | undefined): void {
+  downloadCache = dir
+}
+
+/**
+ * The environment that hands the given index to pip (and, through pip's
+ * configuration, to uv), and the caches the action keeps.
+ */
 export function indexEnv(): Record<string, string> {
-  return givenIndex ? { PIP_INDEX_URL: givenIndex } : {}
+  return {
+    ...(givenIndex ? { PIP_INDEX_URL: givenIndex } : {}),
+    ...(downloadCache
+      ? {
+          PIP_CACHE_DIR: path.join(downloadCache, 'pip'),
+          UV_CACHE_DIR: path.join(downloadCache, 'uv')
+        }
+      : {})
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import type { ParsedOption } from '../requirements/pip-args.js'
 import { type Architecture, ARCHITECTURES, RUNTIMES, type Runtime } from '../runtimes.js'
 import { packageCodeEnv } from '../util/package-env.js'
 import { run } from '../util/process.js'
-import { pipEnv } from './pip.js'
+import { indexEnv, pipEnv } from './pip.js'
 import { installPinned } from './tools.js'
 
 /** The uv the action installs when none is on PATH (or the one there is too old). */
@@ -340,6 +340,7 @@ export async function uvInstall(
   const result = await run(o.uv.path, uvInstallArgs(o), {
     env: {
       ...packageCodeEnv(),
+      ...indexEnv(),
       ...o.options.env,
       ...o.env,
       UV_NO_PROGRESS: '1',

@@ -13,6 +13,7 @@ import type { Inputs } from '../inputs.js'
 import type { BuiltLayer } from '../layer/built.js'
 import type { RunReport } from '../report/run-report.js'
 import type { Runtime } from '../runtimes.js'
+import { type DownloadCache, restoreDownloads } from './downloads.js'
 import { BUILD_FORMAT_VERSION, cacheKeyFor } from './key.js'
 import {
   cacheServiceAvailable,
@@ -25,6 +26,8 @@ import {
 export interface LayerCache {
   /** The cached layer, its zip copied to `zipPath`; undefined on a miss (or without a cache). */
   restore(zipPath: string): Promise<BuiltLayer | undefined>
+  /** Before a build: the installers' caches of an earlier build, to save after it. */
+  downloads(): Promise<DownloadCache>
   /** Saves a built layer under the key (a no-op without a cache). */
   save(layer: BuiltLayer): Promise<void>
 }
@@ -39,7 +42,11 @@ export async function openCache(
   installer: string,
   report: RunReport
 ): Promise<LayerCache> {
-  const none: LayerCache = { restore: async () => undefined, save: async () => undefined }
+  const none: LayerCache = {
+    restore: async () => undefined,
+    downloads: async () => ({ save: async () => undefined }),
+    save: async () => undefined
+  }
   if (!inputs.cache) {
     report.summary.cache = 'disabled (cache: false)'
     return none
@@ -91,6 +98,11 @@ export async function openCache(
         sites: manifest.sites,
         machineCode: manifest.machineCode
       }
+    },
+    async downloads() {
+      return await report.phase('Download cache restore', async () =>
+        restoreDownloads(key, installer)
+      )
     },
     async save(layer) {
       const { path: zipPath, ...zip } = layer.zip

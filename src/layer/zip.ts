@@ -6,17 +6,59 @@
  * - entries sorted by their byte-wise path (not by locale),
  * - one fixed timestamp (1980-01-01 00:00, the DOS epoch),
  * - normalized permissions: files 0644, executables 0755, directories 0755,
- * - "made by" Unix on every OS, no extra fields, no comments.
+ * - "made by" Unix on every OS, no extra fields, no comments,
+ * - every non-empty file deflated with zlib's defaults; folders and empty
+ *   files stored.
+ *
+ * Files are read and deflated side by side on libuv's thread pool (zlib's
+ * asynchronous API), one per core up to the pool's size, and written in tree
+ * order by ZipWriter (zip-writer.ts) as each entry's turn comes. A window
+ * bounds what is read but not yet written, so memory stays near the window
+ * plus the largest file rather than the whole tree.
  */
 import * as core from '@actions/core'
-import AdmZip from 'adm-zip'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
-import { type LayerTree, walkLayer } from './scan.js'
+import { promisify } from 'node:util'
+import zlib from 'node:zlib'
+import { Limiter } from '../util/concurrency.js'
+import { threadPoolSize } from '../util/thread-pool.js'
+import { type LayerEntry, type LayerTree, walkLayer } from './scan.js'
+import { DEFLATED, dosDateTime, STORED, ZipWriter, type ZipRecord } from './zip-writer.js'
 
 export const FIXED_TIME = new Date(1980, 0, 1, 0, 0, 0)
 const MADE_BY_UNIX_V20 = (3 << 8) | 20
+const S_IFDIR = 0o040000
+const S_IFREG = 0o100000
+const MSDOS_DIRECTORY = 0x10
+
+/** Threads that deflate at once: libuv's pool (see thread-pool.ts), at most one per core. */
+const THREADS = Math.max(1, Math.min(threadPoolSize(), os.availableParallelism()))
+/** Files up to this size are read in one blocking call: cheaper than four trips to the pool. */
+const SYNC_READ_BYTES = 64 * 1024
+
+/** How much zipLayer has in hand at once. */
+export interface ZipLimits {
+  /** Entries being read or deflated. */
+  jobs: number
+  /** File bytes started but not yet written (the entry that crosses the line still starts). */
+  windowBytes: number
+  /** Entries started but not yet written. */
+  windowEntries: number
+}
+
+/**
+ * Two jobs per thread, so none waits for its next one; 64 MiB in hand keeps
+ * the other threads busy while a large file deflates.
+ */
+export const ZIP_LIMITS: ZipLimits = {
+  jobs: 2 * THREADS,
+  windowBytes: 64 * 1024 * 1024,
+  windowEntries: 1024
+}
 
 export interface ZipResult {
   path: string
@@ -42,47 +84,155 @@ export function progress(label: string, total: number): (done: number) => void {
   }
 }
 
+/**
+ * The name an entry is stored under: "\" becomes "/" (zip names separate
+ * with "/" only, and unzip tools read "\" as a separator), and "." and ".."
+ * segments are resolved; a folder keeps its trailing "/".
+ */
+export function entryName(name: string): string {
+  return path.posix.join('.', path.posix.normalize(`/${name.replaceAll('\\', '/')}`))
+}
+
+/** External attributes: the Unix type and mode above, the MS-DOS folder bit below. */
+function externalAttributes(directory: boolean, mode: number): number {
+  const unix = (directory ? S_IFDIR : S_IFREG) | mode
+  return ((unix << 16) | (directory ? MSDOS_DIRECTORY : 0)) >>> 0
+}
+
+interface PlannedEntry {
+  item: LayerEntry
+  name: Buffer
+  /** The stored name ends with "/": the entry is a folder, with no data. */
+  directory: boolean
+  attr: number
+}
+
+function planEntries(entries: readonly LayerEntry[]): PlannedEntry[] {
+  const seen = new Map<string, string>()
+  return entries.map(item => {
+    const name = entryName(item.name)
+    const other = seen.get(name)
+    if (other !== undefined) {
+      throw new Error(
+        `${other} and ${item.rel} would both be stored as ${name} in the layer zip: rename one of them`
+      )
+    }
+    seen.set(name, item.rel)
+    const directory = name.endsWith('/')
+    const mode = item.directory || item.executable ? 0o755 : 0o644
+    return {
+      item,
+      name: Buffer.from(name, 'utf8'),
+      directory,
+      attr: externalAttributes(directory, mode)
+    }
+  })
+}
+
+const deflateRaw = promisify(zlib.deflateRaw)
+
+/**
+ * zlib's defaults (level 6, 32 KiB window, memory level 8), output in one
+ * chunk the size of the input (rounded up a KiB): the call adm-zip 0.6 makes.
+ */
+async function deflate(data: Buffer): Promise<Buffer> {
+  return await deflateRaw(data, { chunkSize: (Math.floor(data.length / 1024) + 1) * 1024 })
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+  return c >>> 0
+})
+
+/** CRC-32 as zip stores it; zlib.crc32 where Node has it (20.15 and later). */
+export function crc32Table(data: Buffer): number {
+  let crc = ~0
+  for (const byte of data) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8)
+  return ~crc >>> 0
+}
+
+const crc32: (data: Buffer) => number =
+  typeof zlib.crc32 === 'function' ? data => zlib.crc32(data) : crc32Table
+
+interface PreparedEntry {
+  record: ZipRecord
+  /** Bytes read from the file. */
+  fileBytes: number
+}
+
+const NO_DATA = Buffer.alloc(0)
+
+async function readData(item: LayerEntry): Promise<Buffer> {
+  if (item.directory) return NO_DATA
+  return item.size <= SYNC_READ_BYTES ? fs.readFileSync(item.abs) : await readFile(item.abs)
+}
+
+async function prepare(entry: PlannedEntry): Promise<PreparedEntry> {
+  const data = await readData(entry.item)
+  const { name, attr } = entry
+  if (entry.directory || data.length === 0) {
+    return {
+      record: { name, attr, method: STORED, crc: 0, size: 0, data: NO_DATA },
+      fileBytes: data.length
+    }
+  }
+  const crc = crc32(data)
+  const compressed = await deflate(data)
+  return {
+    record: { name, attr, method: DEFLATED, crc, size: data.length, data: compressed },
+    fileBytes: data.length
+  }
+}
+
 /** Zips a listed layer tree (see scan.ts) to `outFile`. */
-export async function zipLayer(tree: LayerTree, outFile: string): Promise<ZipResult> {
-  const zip = new AdmZip({ noSort: true })
+export async function zipLayer(
+  tree: LayerTree,
+  outFile: string,
+  limits: ZipLimits = ZIP_LIMITS
+): Promise<ZipResult> {
+  const plan = planEntries(tree.entries)
+  fs.mkdirSync(path.dirname(outFile), { recursive: true })
+  const writer = await ZipWriter.create(outFile, {
+    dosTime: dosDateTime(FIXED_TIME),
+    madeBy: MADE_BY_UNIX_V20
+  })
+  const compressing = progress('Compressing', plan.length)
+  const jobs = new Limiter(Math.max(1, limits.jobs))
+  const window: Array<Promise<PreparedEntry>> = []
+  let started = 0
+  let windowBytes = 0
   let unzippedBytes = 0
   let files = 0
-  const reading = progress('Reading files', tree.entries.length)
-  tree.entries.forEach((item, index) => {
-    const data = item.directory ? Buffer.alloc(0) : fs.readFileSync(item.abs)
-    const entry = zip.addFile(
-      item.name,
-      data,
-      '',
-      item.directory || item.executable ? 0o755 : 0o644
-    )
-    entry.header.time = FIXED_TIME
-    entry.header.made = MADE_BY_UNIX_V20
-    if (!item.directory) {
-      unzippedBytes += data.length
-      files++
+  try {
+    for (let index = 0; index < plan.length; index++) {
+      while (
+        started < plan.length &&
+        (window.length === 0 ||
+          (window.length < limits.windowEntries && windowBytes < limits.windowBytes))
+      ) {
+        const entry = plan[started++]
+        windowBytes += entry.item.size
+        const job = jobs.run(async () => await prepare(entry))
+        // Awaited in order below; until then a failure must not count as unhandled.
+        job.catch(() => undefined)
+        window.push(job)
+      }
+      const { record, fileBytes } = await (window.shift() as Promise<PreparedEntry>)
+      await writer.add(record)
+      const { item } = plan[index]
+      windowBytes -= item.size
+      if (!item.directory) {
+        files++
+        unzippedBytes += fileBytes
+      }
+      compressing(index + 1)
     }
-    reading(index + 1)
-  })
-
-  const compressing = progress('Compressing', tree.entries.length)
-  let compressed = 0
-  const buffer = await new Promise<Buffer>((resolve, reject) => {
-    zip.toBuffer(
-      (data: Buffer) => resolve(data),
-      (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
-      () => undefined,
-      () => compressing(++compressed)
-    )
-  })
-  fs.mkdirSync(path.dirname(outFile), { recursive: true })
-  fs.writeFileSync(outFile, buffer)
-  return {
-    path: outFile,
-    bytes: buffer.length,
-    sha256: crypto.createHash('sha256').update(buffer).digest('base64'),
-    unzippedBytes,
-    files
+    const written = await writer.finish()
+    return { path: outFile, bytes: written.bytes, sha256: written.sha256, unzippedBytes, files }
+  } catch (error) {
+    await writer.abort().catch(() => undefined)
+    throw error
   }
 }
 

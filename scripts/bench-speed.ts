@@ -1,0 +1,202 @@
+/**
+ * Benchmark: the action against the manual recipe, side by side in one run,
+ * as the runner runs it (the bundled dist/index.js, its cache talking to the
+ * loopback GitHub cache service, publishing to moto_server):
+ *
+ *   - manual: `pip install -t python`, `zip -r`, `aws lambda publish-layer-version`
+ *   - cold: an empty cache, default inputs
+ *   - changed: one requirement changed since the last cached build
+ *   - unchanged: the same requirements again (zip from the cache, version reused)
+ *
+ * Prints each case's wall time and its ratio to the manual recipe, each
+ * phase's time (from the job summary), the cores, and the action's peak
+ * memory (maximum resident set, from /usr/bin/time when present).
+ *
+ *   npm run bench:speed [-- <requirements, comma-separated> [runs] [minor]]
+ */
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { runAction, type ActionRun } from '../__tests__/helpers/action.js'
+import { startCacheService } from '../__tests__/helpers/cache-service.js'
+import { benchPython } from '../__tests__/helpers/toolcache.js'
+// @ts-expect-error plain ESM module shared with the Jest global setup
+import { startMoto } from '../__tests__/e2e/moto.mjs'
+
+const requirements = (process.argv[2] ?? 'requests,numpy<2.3,pandas<2.3,pydantic').split(',')
+const runs = Number(process.argv[3] ?? 3)
+const minor = process.argv[4] ?? '3.11'
+/** The edit of the "changed" case: the first requirement gets an older pin. */
+const changedFirst = `${requirements[0].split(/[<>=!~;\s]/)[0]}==2.32.5`
+
+const { work, toolCache, version, python } = benchPython('bench-speed-', minor)
+const ws = path.join(work, 'ws')
+fs.mkdirSync(ws, { recursive: true })
+const requirementsFile = path.join(ws, 'requirements.txt')
+const write = (lines: string[]): void => fs.writeFileSync(requirementsFile, `${lines.join('\n')}\n`)
+
+const moto = (await startMoto()) as { endpoint: string; child: { kill(): void } }
+const aws = {
+  AWS_ENDPOINT_URL: moto.endpoint,
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+  AWS_REGION: 'us-east-1',
+  AWS_DEFAULT_REGION: 'us-east-1'
+}
+
+// Peak memory: the action runs under /usr/bin/time, which adds one line to its log.
+const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
+const nodeWrapper = path.join(work, 'node-timed.sh')
+fs.writeFileSync(
+  nodeWrapper,
+  `#!/bin/sh\nexec ${timeBin ? `${timeBin} -f 'PEAK_RSS_KB=%M' ` : ''}${process.env.ACTION_NODE || process.execPath} "$@"\n`,
+  { mode: 0o755 }
+)
+
+function seconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]
+}
+
+function manual(run: number): number {
+  const dir = path.join(work, `manual-${run}`)
+  const start = process.hrtime.bigint()
+  execFileSync(
+    python,
+    [
+      '-m',
+      'pip',
+      'install',
+      '-q',
+      '--disable-pip-version-check',
+      '-t',
+      path.join(dir, 'python'),
+      '-r',
+      requirementsFile
+    ],
+    { stdio: 'ignore' }
+  )
+  execFileSync('zip', ['-q', '-r', 'layer.zip', 'python'], { cwd: dir })
+  execFileSync(
+    'aws',
+    [
+      'lambda',
+      'publish-layer-version',
+      '--endpoint-url',
+      moto.endpoint,
+      '--layer-name',
+      `manual-${run}`,
+      '--zip-file',
+      `fileb://${path.join(dir, 'layer.zip')}`,
+      '--compatible-runtimes',
+      `python${minor}`
+    ],
+    { env: { ...process.env, ...aws }, stdio: 'ignore' }
+  )
+  const elapsed = seconds(start)
+  fs.rmSync(dir, { recursive: true, force: true })
+  return elapsed
+}
+
+interface Measured {
+  seconds: number
+  phases: Record<string, number>
+  peakMiB?: number
+  run: ActionRun
+}
+
+async function action(layer: string, cacheEnv: Record<string, string>): Promise<Measured> {
+  const start = process.hrtime.bigint()
+  const run = await runAction(
+    { 'layer-name': layer, runtimes: `python${minor}` },
+    {
+      workspace: ws,
+      toolCache,
+      runnerTemp: path.join(work, 'runner-temp'),
+      env: { ...aws, ...cacheEnv, ACTION_NODE: nodeWrapper }
+    }
+  )
+  const elapsed = seconds(start)
+  if (run.exitCode !== 0) throw new Error(`action failed:\n${run.log.slice(-3000)}`)
+  const phases: Record<string, number> = {}
+  for (const m of run.summary.matchAll(/<tr><td>([^<]+)<\/td><td>([0-9.]+)<\/td><\/tr>/g)) {
+    phases[m[1]] = (phases[m[1]] ?? 0) + Number(m[2])
+  }
+  const rss = /PEAK_RSS_KB=(\d+)/.exec(run.log)
+  return { seconds: elapsed, phases, peakMiB: rss ? Number(rss[1]) / 1024 : undefined, run }
+}
+
+write(requirements)
+manual(0) // warm pip's download cache and the machine's file cache
+const manualTimes: number[] = []
+const cases: Record<'cold' | 'changed' | 'unchanged', Measured[]> = {
+  cold: [],
+  changed: [],
+  unchanged: []
+}
+for (let i = 1; i <= runs; i++) {
+  write(requirements)
+  manualTimes.push(manual(i))
+  const service = await startCacheService(path.join(work, `store-${i}`))
+  const layer = `bench-speed-${i}`
+  // cold: nothing cached, nothing published
+  write(requirements)
+  cases.cold.push(await action(layer, service.env))
+  // changed: one requirement differs from the cached build
+  write([changedFirst, ...requirements.slice(1)])
+  cases.changed.push(await action(layer, service.env))
+  // unchanged: the same again: a cache hit and the version reused
+  cases.unchanged.push(await action(layer, service.env))
+  const last = cases.unchanged[cases.unchanged.length - 1].run
+  if (last.outputs['cache-hit'] !== 'true' || last.outputs.published !== 'false') {
+    throw new Error('the unchanged run was not a cache hit reusing the version')
+  }
+  await service.stop()
+}
+
+const manualMedian = median(manualTimes)
+console.log(
+  `python${minor} (Python ${version}) / x86_64: ${requirements.join(' + ')}; "changed" pins ${changedFirst}. Median of ${runs}; ${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}.`
+)
+console.log('')
+console.log('| case | seconds | vs manual | peak memory (MiB) |')
+console.log('|---|---|---|---|')
+console.log(`| manual recipe | ${manualMedian.toFixed(1)} | 1.00× | |`)
+for (const [name, measured] of Object.entries(cases)) {
+  const s = median(measured.map(m => m.seconds))
+  const peaks = measured.flatMap(m => (m.peakMiB === undefined ? [] : [m.peakMiB]))
+  console.log(
+    `| ${name} | ${s.toFixed(1)} | ${(s / manualMedian).toFixed(2)}× | ${peaks.length ? Math.round(Math.max(...peaks)) : 'n/a'} |`
+  )
+}
+console.log('')
+const names = [
+  ...new Set(Object.values(cases).flatMap(ms => ms.flatMap(m => Object.keys(m.phases))))
+]
+console.log(`| phase (s) | ${Object.keys(cases).join(' | ')} |`)
+console.log(
+  `|---|${Object.keys(cases)
+    .map(() => '---')
+    .join('|')}|`
+)
+for (const phase of names) {
+  const cells = Object.values(cases).map(ms => {
+    const values = ms.flatMap(m => (phase in m.phases ? [m.phases[phase]] : []))
+    return values.length ? median(values).toFixed(1) : ''
+  })
+  console.log(`| ${phase} | ${cells.join(' | ')} |`)
+}
+const unchangedWork = median(
+  cases.unchanged.map(m => Object.values(m.phases).reduce((a, b) => a + b, 0))
+)
+console.log('')
+console.log(
+  `Unchanged: the action's phases took ${unchangedWork.toFixed(2)} s in all; the rest of the wall time is Node starting and loading the bundle.`
+)
+moto.child.kill()
+fs.rmSync(work, { recursive: true, force: true })
