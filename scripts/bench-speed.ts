@@ -45,12 +45,22 @@ const aws = {
   AWS_DEFAULT_REGION: 'us-east-1'
 }
 
-// Peak memory: the action runs under /usr/bin/time, which adds one line to its log.
+// Peak memory: the action runs under /usr/bin/time, which adds one line to its
+// log. The wrapper is a Node script, not a shell one: sh drops variables whose
+// names are not identifiers, such as INPUT_LAYER-NAME.
 const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
-const nodeWrapper = path.join(work, 'node-timed.sh')
+const actionNode = process.env.ACTION_NODE || process.execPath
+const nodeWrapper = path.join(work, 'node-timed.mjs')
 fs.writeFileSync(
   nodeWrapper,
-  `#!/bin/sh\nexec ${timeBin ? `${timeBin} -f 'PEAK_RSS_KB=%M' ` : ''}${process.env.ACTION_NODE || process.execPath} "$@"\n`,
+  [
+    `#!${process.execPath}`,
+    "import { spawnSync } from 'node:child_process'",
+    `const [command, ...prefix] = ${JSON.stringify(timeBin ? [timeBin, '-f', 'PEAK_RSS_KB=%M', actionNode] : [actionNode])}`,
+    "const r = spawnSync(command, [...prefix, ...process.argv.slice(2)], { stdio: 'inherit' })",
+    'process.exit(r.status ?? 1)',
+    ''
+  ].join('\n'),
   { mode: 0o755 }
 )
 
