@@ -6,12 +6,14 @@
  * out, local path dependencies installed as regular packages.
  */
 import { describe, expect, it } from '@jest/globals'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { ROOT, runAction, type ActionRun } from '../helpers/action.js'
 import { entries } from '../helpers/layer.js'
 import { makeToolCache } from '../helpers/toolcache.js'
+import { makeWheel } from '../helpers/wheel.js'
 
 const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
 makeToolCache(toolCache, ['3.12'])
@@ -111,6 +113,43 @@ describe('pylock.toml (PEP 751)', () => {
     expect(run.errors.join('\n')).toMatch(
       /does not match the hash the requirements allow[\s\S]*- six==1\.17\.0 .*has sha256 [0-9a-f]{64}; allowed: a{64}/
     )
+  })
+})
+
+describe('an index named by the lock', () => {
+  it('is added to the install: a package only a private index serves installs, hash-checked', async () => {
+    // A private simple index on disk (file://), serving one wheel.
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'private-index-'))
+    const wheel = makeWheel(path.join(root, 'files'), {
+      name: 'lpl_locked',
+      version: '1.0',
+      tag: 'py3-none-any',
+      files: { 'lpl_locked/__init__.py': 'LOCKED = True\n' }
+    })
+    const digest = crypto.createHash('sha256').update(fs.readFileSync(wheel)).digest('hex')
+    fs.mkdirSync(path.join(root, 'simple', 'lpl-locked'), { recursive: true })
+    fs.writeFileSync(
+      path.join(root, 'simple', 'lpl-locked', 'index.html'),
+      `<!DOCTYPE html><html><body><a href="../../files/${path.basename(wheel)}#sha256=${digest}">${path.basename(wheel)}</a></body></html>\n`
+    )
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'lock-ws-'))
+    fs.writeFileSync(
+      path.join(ws, 'pylock.toml'),
+      [
+        'lock-version = "1.0"',
+        'created-by = "test"',
+        '[[packages]]',
+        'name = "lpl-locked"',
+        'version = "1.0"',
+        `index = "file://${root}/simple"`,
+        `wheels = [{ name = "${path.basename(wheel)}", hashes = { sha256 = "${digest}" } }]`,
+        ''
+      ].join('\n')
+    )
+    const run = await build(ws, 'pylock.toml')
+    expect(run.errors).toEqual([])
+    expect(names(run)).toEqual(['lpl-locked'])
+    expect(run.log).toContain(`Indexes named by the lock, added to pip's: file://${root}/simple.`)
   })
 })
 

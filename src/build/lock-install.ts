@@ -14,12 +14,14 @@ import { ActionError } from '../errors.js'
 import {
   type Lock,
   type LockedPackage,
+  lockIndexes,
   packagesFor,
   pinnedLine,
   readDataLock,
   readPylock,
   type RequirementsKind
 } from '../requirements/lock.js'
+import { credentialsIn, redactCredentials } from '../requirements/credentials.js'
 import { lambdaEnvironment } from '../requirements/markers.js'
 import type { Architecture, Runtime } from '../runtimes.js'
 import { packageCodeEnv } from '../util/package-env.js'
@@ -100,14 +102,16 @@ export async function lockRequirementsFor(
     dependencyGroups: source.groups
   })
   const needed = packagesFor(lock.packages, env)
-  const lines: string[] = []
+  const indexes = lockIndexes(needed)
+  for (const url of indexes) for (const secret of credentialsIn(url)) core.setSecret(secret)
+  const lines: string[] = indexes.map(url => `--extra-index-url ${url}`)
   for (const p of needed) {
     lines.push(p.directory ? await localWheelLine(p, lock, interpreter, workDir) : pinnedLine(p))
   }
   const file = path.join(workDir, `lock-${runtime}-${architecture}.txt`)
   fs.writeFileSync(file, `${lines.join('\n')}\n`)
   core.info(
-    `${path.basename(lock.file)}, read by ${lock.readBy}: ${needed.length} of ${lock.packages.length} locked packages apply to ${targetLabel(runtime, architecture)} (markers evaluated for the target); installing them exactly, hash-checked, without resolving.`
+    `${path.basename(lock.file)}, read by ${lock.readBy}: ${needed.length} of ${lock.packages.length} locked packages apply to ${targetLabel(runtime, architecture)} (markers evaluated for the target); installing them exactly, hash-checked, without resolving.${indexes.length ? ` Indexes named by the lock, added to pip's: ${indexes.map(redactCredentials).join(', ')}.` : ''}`
   )
   return file
 }

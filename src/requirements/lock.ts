@@ -39,6 +39,8 @@ export interface LockedPackage {
   hashes: string[]
   /** A local project (path relative to the lock's folder), installed as a regular package. */
   directory?: string
+  /** The package index (simple API URL) the lock says the package comes from. */
+  index?: string
 }
 
 export interface Lock {
@@ -107,11 +109,13 @@ export function readPylock(text: string, file: string): LockedPackage[] {
     const hashes = files.map(f => sha256Of(f.hashes)).filter((h): h is string => h !== undefined)
     if (typeof raw.version !== 'string') fail(file, `locks ${name} without a version.`)
     if (hashes.length === 0) fail(file, `locks ${name} ${raw.version} without sha256 hashes.`)
+    const index = typeof raw.index === 'string' ? raw.index : undefined
     return {
       name,
       version: raw.version,
       hashes: [...new Set(hashes)],
-      ...(marker ? { marker } : {})
+      ...(marker ? { marker } : {}),
+      ...(index ? { index } : {})
     }
   })
 }
@@ -133,6 +137,12 @@ export function readPipfileLock(
   }
   const sections = ['default', ...groups]
   const found = new Map<string, LockedPackage>()
+  const meta = (data._meta ?? {}) as { sources?: Array<{ name?: unknown; url?: unknown }> }
+  const sources = new Map(
+    (Array.isArray(meta.sources) ? meta.sources : []).flatMap(src =>
+      typeof src.name === 'string' && typeof src.url === 'string' ? [[src.name, src.url]] : []
+    )
+  )
   for (const section of sections) {
     const entries = data[section]
     if (entries === undefined) {
@@ -162,7 +172,16 @@ export function readPipfileLock(
         .filter((h): h is string => h !== undefined)
       if (!version) fail(file, `locks ${name} without a version.`)
       if (hashes.length === 0) fail(file, `locks ${name} ${version} without sha256 hashes.`)
-      found.set(name, { name, version, hashes, ...(marker ? { marker } : {}) })
+      // A package names its source by name; without one, the first source is its index.
+      const index =
+        typeof raw.index === 'string' ? sources.get(raw.index) : [...sources.values()][0]
+      found.set(name, {
+        name,
+        version,
+        hashes,
+        ...(marker ? { marker } : {}),
+        ...(index ? { index } : {})
+      })
     }
   }
   return [...found.values()]
@@ -241,7 +260,16 @@ export function readPoetryLock(
       .filter((h): h is string => h !== undefined)
     if (hashes.length === 0)
       fail(file, `locks ${name} ${String(raw.version)} without sha256 hashes.`)
-    found.push({ name, version: String(raw.version), hashes, ...(marker ? { marker } : {}) })
+    // Packages from PyPI carry no source; one from another index carries its URL.
+    const index =
+      source.type === 'legacy' && typeof source.url === 'string' ? source.url : undefined
+    found.push({
+      name,
+      version: String(raw.version),
+      hashes,
+      ...(marker ? { marker } : {}),
+      ...(index ? { index } : {})
+    })
   }
   return found
 }
@@ -259,6 +287,21 @@ export function packagesFor(
       throw new ActionError(`The lock's marker for ${p.name}: ${(error as Error).message}`)
     }
   })
+}
+
+/** PyPI's simple index, however the lock spells it. */
+export function isPyPI(index: string): boolean {
+  return /^https?:\/\/(pypi\.org|pypi\.python\.org)\/simple\/?$/i.test(index.trim())
+}
+
+/**
+ * The indexes other than PyPI that the lock names for the packages given:
+ * they are added to the install (PyPI itself is left to the configuration,
+ * which may point at a mirror). The lock's hashes decide which files are
+ * accepted, whichever index serves them.
+ */
+export function lockIndexes(packages: readonly LockedPackage[]): string[] {
+  return [...new Set(packages.flatMap(p => (p.index && !isPyPI(p.index) ? [p.index] : [])))]
 }
 
 /** A requirements line of exact pins with the lock's hashes: `six==1.17.0 --hash=sha256:…`. */

@@ -2,7 +2,9 @@ import { describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
 import path from 'node:path'
 import {
+  isPyPI,
   kindOf,
+  lockIndexes,
   packagesFor,
   pinnedLine,
   readPipfileLock,
@@ -153,5 +155,75 @@ describe('readPoetryLock reads poetry.lock as `poetry export` does', () => {
     expect(() => readPoetryLock('[metadata]\nlock-version = "2.0"\n', file, [])).toThrow(
       /lock-version 2\.0; the action reads lock-version 2\.1 and later/
     )
+  })
+})
+
+describe('the indexes a lock names', () => {
+  const hash = 'a'.repeat(64)
+
+  it('pylock.toml: each package says its index', () => {
+    const text = [
+      'lock-version = "1.0"',
+      '[[packages]]',
+      'name = "six"',
+      'version = "1.17.0"',
+      'index = "https://pypi.org/simple"',
+      `wheels = [{ name = "six-1.17.0-py2.py3-none-any.whl", hashes = { sha256 = "${hash}" } }]`,
+      '[[packages]]',
+      'name = "corp-lib"',
+      'version = "2.0"',
+      'index = "https://pkgs.example.com/simple/"',
+      `wheels = [{ name = "corp_lib-2.0-py3-none-any.whl", hashes = { sha256 = "${hash}" } }]`
+    ].join('\n')
+    const packages = readPylock(text, 'pylock.toml')
+    expect(packages.map(p => p.index)).toEqual([
+      'https://pypi.org/simple',
+      'https://pkgs.example.com/simple/'
+    ])
+    // PyPI is left to the configuration (it may point at a mirror).
+    expect(lockIndexes(packages)).toEqual(['https://pkgs.example.com/simple/'])
+  })
+
+  it('Pipfile.lock: a package names its source; without a name, the first source', () => {
+    const text = JSON.stringify({
+      _meta: {
+        sources: [
+          { name: 'pypi', url: 'https://pypi.org/simple', verify_ssl: true },
+          { name: 'corp', url: 'https://pkgs.example.com/simple', verify_ssl: true }
+        ]
+      },
+      default: {
+        six: { version: '==1.17.0', hashes: [`sha256:${hash}`] },
+        'corp-lib': { version: '==2.0', index: 'corp', hashes: [`sha256:${hash}`] }
+      }
+    })
+    const packages = readPipfileLock(text, 'Pipfile.lock', [])
+    expect(lockIndexes(packages)).toEqual(['https://pkgs.example.com/simple'])
+    expect(packages.find(p => p.name === 'six')?.index).toBe('https://pypi.org/simple')
+  })
+
+  it('poetry.lock: a legacy source names its URL; PyPI packages have none', () => {
+    const text = [
+      '[metadata]',
+      'lock-version = "2.1"',
+      '[[package]]',
+      'name = "corp-lib"',
+      'version = "2.0"',
+      'groups = ["main"]',
+      `files = [{ file = "corp_lib-2.0-py3-none-any.whl", hash = "sha256:${hash}" }]`,
+      '[package.source]',
+      'type = "legacy"',
+      'url = "https://pkgs.example.com/simple"',
+      'reference = "corp"'
+    ].join('\n')
+    expect(lockIndexes(readPoetryLock(text, 'poetry.lock', []))).toEqual([
+      'https://pkgs.example.com/simple'
+    ])
+  })
+
+  it('knows PyPI however it is spelled', () => {
+    expect(isPyPI('https://pypi.org/simple/')).toBe(true)
+    expect(isPyPI('https://pypi.python.org/simple')).toBe(true)
+    expect(isPyPI('https://pypi.org.evil.example/simple')).toBe(false)
   })
 })
