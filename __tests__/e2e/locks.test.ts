@@ -153,6 +153,61 @@ describe('an index named by the lock', () => {
   })
 })
 
+describe('a local path dependency with compiled parts', () => {
+  /** A workspace with pylock.toml naming cext/, a C extension module. */
+  function cextWorkspace(): string {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'lock-cext-'))
+    const project = path.join(ws, 'cext')
+    fs.mkdirSync(project)
+    fs.writeFileSync(
+      path.join(project, 'pyproject.toml'),
+      '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "lpl-cext"\nversion = "0.1"\n'
+    )
+    fs.writeFileSync(
+      path.join(project, 'setup.py'),
+      'from setuptools import Extension, setup\n\nsetup(ext_modules=[Extension("lpl_cext", ["lpl_cext.c"])])\n'
+    )
+    fs.writeFileSync(
+      path.join(project, 'lpl_cext.c'),
+      [
+        '#include <Python.h>',
+        'static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }',
+        'static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};',
+        'static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "lpl_cext", NULL, -1, methods};',
+        'PyMODINIT_FUNC PyInit_lpl_cext(void) { return PyModule_Create(&module); }',
+        ''
+      ].join('\n')
+    )
+    fs.writeFileSync(
+      path.join(ws, 'pylock.toml'),
+      'lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\nname = "lpl-cext"\ndirectory = { path = "cext" }\n'
+    )
+    return ws
+  }
+
+  it('is compiled where the runner runs the target, repaired by auditwheel, and imports', async () => {
+    const run = await build(cextWorkspace(), 'pylock.toml', { 'smoke-test': 'true' })
+    expect(run.errors).toEqual([])
+    expect(names(run)).toEqual(['lpl-cext'])
+    expect(run.log).toMatch(
+      /Built the local project lpl-cext \(cext\) for python3\.12 \/ x86_64 .* and repaired it for manylinux_2_34_x86_64: lpl_cext-0\.1-cp312-cp312-\S*manylinux_2_34_x86_64\S*\.whl/
+    )
+    expect(
+      entries(run.outputs['zip-path']).some(f =>
+        /^python\/lpl_cext\.cpython-312-x86_64-linux-gnu\.so$/.test(f)
+      )
+    ).toBe(true)
+  })
+
+  it('fails for arm64 on this runner, no compiler having run, naming the runner to use', async () => {
+    const run = await build(cextWorkspace(), 'pylock.toml', { architectures: 'arm64' })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors.join('\n')).toMatch(
+      /The local project lpl-cext \(cext\) compiles machine code, and no compiler runs for python3\.12 \/ arm64 .*ubuntu-24\.04-arm/
+    )
+  })
+})
+
 describe('Pipfile.lock', () => {
   it('installs default; markers for the target; develop only when asked', async () => {
     const ws = projectWorkspace('pipenv-project')

@@ -23,11 +23,14 @@ import {
 } from '../requirements/lock.js'
 import { credentialsIn, redactCredentials } from '../requirements/credentials.js'
 import { lambdaEnvironment } from '../requirements/markers.js'
-import type { Architecture, Runtime } from '../runtimes.js'
+import { type Architecture, canRunTarget, type Runtime } from '../runtimes.js'
 import { packageCodeEnv } from '../util/package-env.js'
 import { run } from '../util/process.js'
 import type { Interpreter } from './interpreters.js'
 import { pipEnv, pipErrorExcerpt, targetLabel } from './pip.js'
+import { ensureAuditwheel, policyFor, repairWheel } from './auditwheel.js'
+import type { SourceBuilds } from './install.js'
+import { NO_COMPILER, NO_COMPILER_ENV } from './no-wheel.js'
 import { installPinned } from './tools.js'
 import { UV_PINS, UV_VERSION } from './uv.js'
 
@@ -94,7 +97,8 @@ export async function lockRequirementsFor(
   architecture: Architecture,
   interpreter: Interpreter,
   interpreters: readonly Interpreter[],
-  workDir: string
+  workDir: string,
+  buildFromSource: SourceBuilds = 'auto'
 ): Promise<string> {
   const lock = await readLock(source, interpreters[0]?.path ?? interpreter.path)
   const env = lambdaEnvironment(runtime, architecture, interpreter.version, {
@@ -106,7 +110,18 @@ export async function lockRequirementsFor(
   for (const url of indexes) for (const secret of credentialsIn(url)) core.setSecret(secret)
   const lines: string[] = indexes.map(url => `--extra-index-url ${url}`)
   for (const p of needed) {
-    lines.push(p.directory ? await localWheelLine(p, lock, interpreter, workDir) : pinnedLine(p))
+    lines.push(
+      p.directory
+        ? await localWheelLine(p, lock, {
+            interpreter,
+            interpreters,
+            runtime,
+            architecture,
+            workDir,
+            buildFromSource
+          })
+        : pinnedLine(p)
+    )
   }
   const file = path.join(workDir, `lock-${runtime}-${architecture}.txt`)
   fs.writeFileSync(file, `${lines.join('\n')}\n`)
@@ -116,40 +131,80 @@ export async function lockRequirementsFor(
   return file
 }
 
+/** What building a local project needs to know. */
+interface LocalBuild {
+  interpreter: Interpreter
+  interpreters: readonly Interpreter[]
+  runtime: Runtime
+  architecture: Architecture
+  workDir: string
+  buildFromSource: SourceBuilds
+}
+
 /**
  * A local project of the lock (a workspace member, a library of the
  * repository): built into a wheel with the runtime's interpreter, never
- * editable, and pinned by the wheel's own hash.
+ * editable, and pinned by the wheel's own hash. A project with compiled
+ * parts is built as a source distribution of an index would be
+ * (`build-from-source`): compiled only where the runner executes the target,
+ * then repaired by auditwheel for the runtime's manylinux policy; elsewhere
+ * no compiler runs.
  */
-async function localWheelLine(
-  p: LockedPackage,
-  lock: Lock,
-  interpreter: Interpreter,
-  workDir: string
-): Promise<string> {
+async function localWheelLine(p: LockedPackage, lock: Lock, b: LocalBuild): Promise<string> {
   const project = path.resolve(path.dirname(lock.file), p.directory ?? '.')
   if (!fs.existsSync(project)) {
     throw new ActionError(
       `Input \`requirements\`: ${path.basename(lock.file)} has ${p.name} at ${p.directory}, which does not exist.`
     )
   }
-  const out = fs.mkdtempSync(path.join(workDir, 'local-'))
+  const compile = b.buildFromSource === 'auto' && canRunTarget(b.architecture)
+  const label = targetLabel(b.runtime, b.architecture)
+  const out = fs.mkdtempSync(path.join(b.workDir, 'local-'))
   const built = await run(
-    interpreter.path,
+    b.interpreter.path,
     ['-m', 'pip', 'wheel', '--no-deps', '--no-cache-dir', '--wheel-dir', out, project],
-    { env: pipEnv(), cwd: path.dirname(lock.file) }
+    { env: compile ? pipEnv() : { ...pipEnv(), ...NO_COMPILER_ENV }, cwd: path.dirname(lock.file) }
   )
   const wheel = fs.readdirSync(out).find(f => f.endsWith('.whl'))
   if (built.exitCode !== 0 || !wheel) {
+    const output = `${built.stdout}\n${built.stderr}`
+    if (output.includes(NO_COMPILER)) {
+      throw new ActionError(
+        `The local project ${p.name} (${p.directory}) compiles machine code, and no compiler runs for ${label} here: ${compilerWhere(b)}`
+      )
+    }
     throw new ActionError(
       `Building the local project ${p.name} (${p.directory}) from ${path.basename(lock.file)} failed:\n${pipErrorExcerpt(built.stdout, built.stderr, 12)}`
     )
   }
+  let file = path.join(out, wheel)
   if (!wheel.endsWith('-none-any.whl')) {
-    throw new ActionError(
-      `The local project ${p.name} (${p.directory}) compiles to machine code (${wheel}); a layer takes local projects that are pure Python. Publish it as a package with manylinux wheels, or move the compiled part into a dependency that has them.`
+    if (!compile) {
+      throw new ActionError(
+        `The local project ${p.name} (${p.directory}) gives machine code (${wheel}) built for this runner, not for ${label}: ${compilerWhere(b)}`
+      )
+    }
+    const policy = policyFor(b.runtime, b.architecture)
+    const repaired = await repairWheel(
+      await ensureAuditwheel(b.interpreters),
+      file,
+      policy,
+      fs.mkdtempSync(path.join(b.workDir, 'local-repaired-')),
+      `${p.name} (${p.directory})`
+    )
+    file = repaired.wheel
+    core.info(
+      `Built the local project ${p.name} (${p.directory}) for ${label} and repaired it for ${policy}: ${path.basename(file)}${repaired.vendored.length ? `, vendored ${repaired.vendored.join(', ')}` : ''}.`
     )
   }
-  const digest = crypto.createHash('sha256').update(fs.readFileSync(path.join(out, wheel))).digest('hex')
-  return `${p.name} @ ${pathToFileURL(path.join(out, wheel)).href} --hash=sha256:${digest}`
+  const digest = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')
+  return `${p.name} @ ${pathToFileURL(file).href} --hash=sha256:${digest}`
+}
+
+/** Where a compiled local project can be built, for an error message. */
+function compilerWhere(b: LocalBuild): string {
+  if (b.buildFromSource !== 'auto') {
+    return `\`build-from-source: ${b.buildFromSource}\` builds nothing that compiles. Set \`build-from-source: auto\` on a Linux runner with the layer's CPU.`
+  }
+  return `compiling happens only on a Linux runner with the layer's CPU (for ${b.architecture}: ${b.architecture === 'arm64' ? 'ubuntu-24.04-arm' : 'ubuntu-latest'}), where it is repaired by auditwheel. Run the job there, or move the compiled part into a package with manylinux wheels.`
 }

@@ -31,7 +31,8 @@ import {
  */
 export const NO_COMPILER = 'no-compiler-for-this-target'
 
-const NO_COMPILER_ENV = {
+/** The environment that makes any compile fail at once, naming NO_COMPILER. */
+export const NO_COMPILER_ENV = {
   CC: NO_COMPILER,
   CXX: NO_COMPILER,
   LDSHARED: NO_COMPILER,

@@ -120,7 +120,8 @@ export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
                   architecture,
                   interpreter,
                   [...interpreters.values()],
-                  workDir
+                  workDir,
+                  options.buildFromSource
                 )
               : options.requirements,
             // A lock is the resolution: nothing more is resolved.
