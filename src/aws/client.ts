@@ -217,3 +217,22 @@ export function describeAwsError(error: unknown): string {
   const text = typeof message === 'string' && message !== '' ? message : String(error)
   return name && name !== 'Error' && !text.startsWith(name) ? `${name}: ${text}` : text
 }
+
+/**
+ * A failed AWS call as the user reads it: what failed, the permission it
+ * needs when access was denied, what to add when there are no credentials
+ * at all. A cancellation stays a cancellation.
+ */
+export function callError(
+  what: string,
+  permission: string,
+  error: unknown,
+  noCredentials = 'Add aws-actions/configure-aws-credentials before this step.'
+): ActionError {
+  if (error instanceof CancelledError) return error
+  if (isMissingCredentials(error)) {
+    return new ActionError(`${what} failed: no AWS credentials found. ${noCredentials}`)
+  }
+  const hint = isAccessDenied(error) ? ` (the credentials need ${permission})` : ''
+  return new ActionError(`${what} failed${hint}: ${describeAwsError(error)}`)
+}

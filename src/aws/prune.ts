@@ -20,10 +20,8 @@ import {
   call,
   type CallLimits,
   DEFAULT_LIMITS,
-  describeAwsError,
-  isAccessDenied,
-  isMissingCredentials,
-  isNotFound
+  isNotFound,
+  callError
 } from './client.js'
 
 /** The most `keep-versions` accepts. */
@@ -86,17 +84,6 @@ export interface PruneResult {
   failed: Array<LayerVersionRef & { error: string }>
 }
 
-function apiError(what: string, permission: string, error: unknown): ActionError {
-  if (error instanceof CancelledError) return error
-  if (isMissingCredentials(error)) {
-    return new ActionError(
-      `${what} failed: no AWS credentials found. Add aws-actions/configure-aws-credentials before this step.`
-    )
-  }
-  const hint = isAccessDenied(error) ? ` (the credentials need ${permission})` : ''
-  return new ActionError(`${what} failed${hint}: ${describeAwsError(error)}`)
-}
-
 /** Every version of the layer, newest first; none when the layer does not exist. */
 async function listLayerVersions(
   client: LambdaClient,
@@ -123,7 +110,7 @@ async function listLayerVersions(
       )
     } catch (error) {
       if (isNotFound(error)) return []
-      throw apiError(
+      throw callError(
         `Listing the versions of layer ${layerName}`,
         'lambda:ListLayerVersions',
         error
@@ -176,7 +163,7 @@ async function versionsInUse(
         )
       )
     } catch (error) {
-      throw apiError(
+      throw callError(
         `Listing the functions of ${region} (to find the layer versions they use)`,
         'lambda:ListFunctions',
         error
@@ -281,7 +268,7 @@ export async function pruneVersions(
           `The run was cancelled (${error.signal}) while deleting ${v.arn}: it may or may not be deleted. Deleted before: ${listOrNone(result.deleted.map(d => String(d.version)))}.`
         )
       }
-      const message = apiError(`Deleting ${v.arn}`, 'lambda:DeleteLayerVersion', error).message
+      const message = callError(`Deleting ${v.arn}`, 'lambda:DeleteLayerVersion', error).message
       core.info(message)
       result.failed.push({ ...v, error: message })
     }

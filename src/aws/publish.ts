@@ -22,12 +22,11 @@ import {
   type CallLimits,
   DEFAULT_LIMITS,
   describeAwsError,
-  isAccessDenied,
-  isMissingCredentials,
   isNotFound,
   isThrottling,
   uploadTimeoutMs,
-  wasRefused
+  wasRefused,
+  callError
 } from './client.js'
 
 /** A layer version, published now or reused. */
@@ -67,13 +66,12 @@ export function codeSha256(zip: Uint8Array): string {
 }
 
 function apiError(what: string, permission: string, error: unknown): ActionError {
-  if (isMissingCredentials(error)) {
-    return new ActionError(
-      `${what} failed: no AWS credentials found. Add aws-actions/configure-aws-credentials before this step (OIDC: \`permissions: id-token: write\`), or set \`publish: false\` to only build the zip.`
-    )
-  }
-  const hint = isAccessDenied(error) ? ` (the credentials need ${permission})` : ''
-  return new ActionError(`${what} failed${hint}: ${describeAwsError(error)}`)
+  return callError(
+    what,
+    permission,
+    error,
+    'Add aws-actions/configure-aws-credentials before this step (OIDC: `permissions: id-token: write`), or set `publish: false` to only build the zip.'
+  )
 }
 
 function sameSet(a: readonly string[] | undefined, b: readonly string[]): boolean {

@@ -20,9 +20,8 @@ import {
   type CallLimits,
   DEFAULT_LIMITS,
   describeAwsError,
-  isAccessDenied,
-  isMissingCredentials,
-  isNotFound
+  isNotFound,
+  callError
 } from './client.js'
 
 /** Who may use the layer version: one account, every account of an organization, or everyone. */
@@ -226,17 +225,6 @@ export interface ShareResult {
   kept: string[]
 }
 
-function apiError(what: string, permission: string, error: unknown): ActionError {
-  if (error instanceof CancelledError) return error
-  if (isMissingCredentials(error)) {
-    return new ActionError(
-      `${what} failed: no AWS credentials found. Add aws-actions/configure-aws-credentials before this step.`
-    )
-  }
-  const hint = isAccessDenied(error) ? ` (the credentials need ${permission})` : ''
-  return new ActionError(`${what} failed${hint}: ${describeAwsError(error)}`)
-}
-
 /** The statements of the version's policy; none when it has no policy yet. */
 async function readStatements(
   client: LambdaClient,
@@ -259,7 +247,7 @@ async function readStatements(
   } catch (error) {
     // A version nobody was granted anything on has no policy at all.
     if (isNotFound(error)) return []
-    throw apiError(
+    throw callError(
       `Reading the policy of version ${version} of layer ${layerName}`,
       'lambda:GetLayerVersionPolicy',
       error
@@ -367,7 +355,7 @@ export async function syncLayerPermissions(
       // Removed meanwhile (a concurrent run): the goal is reached all the same.
       if (isNotFound(error)) return
       throw failed(
-        apiError(
+        callError(
           `Removing statement ${sid} from ${target}`,
           'lambda:RemoveLayerVersionPermission',
           error
@@ -400,7 +388,7 @@ export async function syncLayerPermissions(
     } catch (error) {
       if (!alreadyExists(error)) {
         throw failed(
-          apiError(
+          callError(
             `Granting ${principalLabel(principal)} access to ${target}`,
             'lambda:AddLayerVersionPermission',
             error
