@@ -12,12 +12,12 @@
  *
  *   npm run bench:cache [-- <requirements line> [runs]]
  */
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { localAction } from '../__tests__/helpers/local-action.js'
 import { benchPython } from '../__tests__/helpers/toolcache.js'
+import { manualRecipe, median, seconds } from './bench-common.js'
 // @ts-expect-error plain ESM module shared with the Jest global setup
 import { startMoto } from '../__tests__/e2e/moto.mjs'
 
@@ -38,51 +38,16 @@ const aws = {
   AWS_DEFAULT_REGION: 'us-east-1'
 }
 
-function seconds(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e9
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
-
 function manual(run: number): number {
-  const dir = path.join(work, `manual-${run}`)
-  const start = process.hrtime.bigint()
-  execFileSync(
+  return manualRecipe({
     python,
-    [
-      '-m',
-      'pip',
-      'install',
-      '-q',
-      '--disable-pip-version-check',
-      '-t',
-      path.join(dir, 'python'),
-      '-r',
-      requirementsFile
-    ],
-    { stdio: 'ignore' }
-  )
-  execFileSync('zip', ['-q', '-r', 'layer.zip', 'python'], { cwd: dir })
-  execFileSync(
-    'aws',
-    [
-      'lambda',
-      'publish-layer-version',
-      '--endpoint-url',
-      moto.endpoint,
-      '--layer-name',
-      `manual-${run}`,
-      '--zip-file',
-      `fileb://${path.join(dir, 'layer.zip')}`,
-      '--compatible-runtimes',
-      `python${minor}`
-    ],
-    { env: { ...process.env, ...aws }, stdio: 'ignore' }
-  )
-  return seconds(start)
+    requirementsFile,
+    dir: path.join(work, `manual-${run}`),
+    layerName: `manual-${run}`,
+    runtime: `python${minor}`,
+    endpoint: moto.endpoint,
+    env: aws
+  })
 }
 
 function envFile(name: string, layer: string, publish = true): string {

@@ -18,6 +18,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { runAction } from '../__tests__/helpers/action.js'
 import { benchPython } from '../__tests__/helpers/toolcache.js'
+import { median } from './bench-common.js'
 
 const requirements = (process.argv[2] ?? 'requests,numpy<2.3,pandas<2.3,pydantic').split(',')
 const runs = Number(process.argv[3] ?? 3)
@@ -56,11 +57,6 @@ async function install(installer: Installer, cacheDir: string): Promise<number> 
   const row = new RegExp(`<td>Install \\(${installer}\\)</td><td>([0-9.]+)</td>`).exec(run.summary)
   if (!row) throw new Error(`no install phase in the summary of the ${installer} run`)
   return Number(row[1])
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
 }
 
 // Warm-up: the action installs its pinned uv into RUNNER_TEMP once.
