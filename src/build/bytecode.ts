@@ -2,7 +2,9 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
+import zlib from 'node:zlib'
 import { ActionError } from '../errors.js'
+import { NATIVE_CRC32, PreviousZip } from '../layer/zip-reader.js'
 import { packageCodeEnv } from '../util/package-env.js'
 import { run, tail } from '../util/process.js'
 
@@ -68,6 +70,14 @@ export interface CompileOptions {
    * `compile` compiles them too (benchmarks compare the two).
    */
   testSuites?: 'skip' | 'compile'
+  /**
+   * The previous build's layer zip, built with an interpreter of the same
+   * version. Each .py whose layer path, size and CRC-32 equal its entry
+   * there gets that zip's .pyc for it, copied; only the others are compiled. Used
+   * only with `layerRoot` (zip entries are named by their path under it); a
+   * missing or unreadable zip means a full compile.
+   */
+  previous?: string
 }
 
 export interface CompileResult {
@@ -77,7 +87,190 @@ export interface CompileResult {
   testSuiteSources: number
   /** Of those, files that are not valid Python and stay uncompiled. */
   invalid: number
+  /**
+   * Set when `previous` was given: of the compiled files, those whose .pyc
+   * was copied from the previous zip rather than compiled.
+   */
+  reused?: number
 }
+
+/** compileall's arguments shared by the full and the incremental compile. */
+const COMPILEALL = ['-m', 'compileall', '-q', '-j', '0', '--invalidation-mode', 'unchecked-hash']
+
+/**
+ * Runs compileall; returns the files it could not compile (Python 2
+ * leftovers, templates named .py: they would fail on import on Lambda too,
+ * and stay source). Throws when it failed for any other reason.
+ */
+async function compileall(python: string, args: string[], dir: string): Promise<string[]> {
+  const result = await run(python, [...COMPILEALL, ...args], {
+    silent: true,
+    env: { ...packageCodeEnv(), PYTHONHASHSEED: '0' }
+  })
+  if (result.exitCode === 0) return []
+  // compileall names the files it could not compile on stdout.
+  const failed = [...result.stdout.matchAll(/\*\*\* Error compiling '([^']+)'/g)].map(m => m[1])
+  if (failed.length > 0) return failed
+  const how =
+    result.spawnError ?? (result.signal ? `signal ${result.signal}` : `exit code ${result.exitCode}`)
+  throw new ActionError(
+    `Compiling the Python files in ${dir} with ${python} failed (${how}):\n${tail(`${result.stdout}\n${result.stderr}`)}`
+  )
+}
+
+/** The previous zip and what its .pyc files must be to serve this interpreter. */
+interface PreviousBytecode {
+  zip: PreviousZip
+  /** sys.implementation.cache_tag, e.g. cpython-311. */
+  tag: string
+  /** importlib.util.MAGIC_NUMBER: the first four bytes of every .pyc. */
+  magic: Buffer
+}
+
+/** Opens the previous zip for `python`; undefined when either cannot serve (then everything is compiled). */
+async function openPreviousBytecode(
+  python: string,
+  file: string
+): Promise<PreviousBytecode | undefined> {
+  if (!NATIVE_CRC32) return undefined
+  const probe = await run(
+    python,
+    [
+      '-c',
+      'import importlib.util, sys; print(sys.implementation.cache_tag); print(importlib.util.MAGIC_NUMBER.hex())'
+    ],
+    { silent: true, env: packageCodeEnv() }
+  )
+  const [tag, magic] = probe.stdout.trim().split('\n')
+  if (probe.exitCode !== 0 || !/^[\w.-]+$/.test(tag ?? '') || !/^[0-9a-f]{8}$/.test(magic ?? '')) {
+    return undefined
+  }
+  const zip = await PreviousZip.open(file)
+  return zip && { zip, tag, magic: Buffer.from(magic, 'hex') }
+}
+
+/** importlib.util.cache_from_source's file name for a source named `name`. */
+function pycName(name: string, tag: string): string {
+  const dot = name.lastIndexOf('.')
+  const stem = name.slice(0, dot) || name.slice(dot + 1)
+  return `${stem}.${tag}.pyc`
+}
+
+/** PEP 552 flags of an unchecked-hash .pyc: hash-based, source not checked. */
+const UNCHECKED_HASH = 1
+
+/**
+ * What becomes of one source: its .pyc copied from the previous zip, to be
+ * compiled, or neither (compileall would not compile it either: a link to a
+ * folder, or one that dangles). `unlisted`: the name Node read is not one the
+ * file system knows (bytes that are not UTF-8), so only compileall's own
+ * walk of the folder can reach it.
+ */
+type Outcome = 'reused' | 'compile' | 'none' | 'unlisted'
+
+function reuseOne(previous: PreviousBytecode, base: string, dir: string, rel: string): Outcome {
+  const abs = path.join(dir, rel)
+  let info: fs.Stats
+  try {
+    info = fs.statSync(abs)
+  } catch {
+    return fs.existsSync(path.dirname(abs)) && !lstatOk(abs) ? 'unlisted' : 'none'
+  }
+  if (!info.isFile()) return 'none'
+  if (rel.includes('\\')) return 'compile'
+  const source = previous.zip.get(path.posix.join(base, rel))
+  if (source?.size !== info.size) return 'compile'
+  const pycRel = path.posix.join(
+    path.posix.dirname(rel),
+    '__pycache__',
+    pycName(path.posix.basename(rel), previous.tag)
+  )
+  const pyc = previous.zip.get(path.posix.join(base, pycRel))
+  if (pyc === undefined || zlib.crc32(fs.readFileSync(abs)) !== source.crc) return 'compile'
+  // Checked against its own CRC-32: a damaged previous zip is not copied.
+  const bytecode = previous.zip.dataSync(pyc)
+  if (
+    bytecode === undefined ||
+    bytecode.length < 16 ||
+    !bytecode.subarray(0, 4).equals(previous.magic) ||
+    bytecode.readUInt32LE(4) !== UNCHECKED_HASH
+  ) {
+    return 'compile'
+  }
+  const target = path.join(dir, ...pycRel.split('/'))
+  fs.mkdirSync(path.dirname(target), { recursive: true })
+  fs.writeFileSync(target, bytecode)
+  return 'reused'
+}
+
+function lstatOk(file: string): boolean {
+  try {
+    fs.lstatSync(file)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Copies the previous .pyc of each unchanged source in `sources`; returns
+ * what is left to compile. Synchronous: sources are small, and one blocking
+ * call per step costs less than a trip to the thread pool.
+ */
+function reuseBytecode(
+  previous: PreviousBytecode,
+  layerRoot: string,
+  dir: string,
+  sources: string[]
+): { reused: number; compile: string[]; unlisted: boolean } {
+  const base = path.relative(path.resolve(layerRoot), dir).split(path.sep).join('/')
+  const outcomes = sources.map(rel => reuseOne(previous, base, dir, rel))
+  return {
+    reused: outcomes.filter(o => o === 'reused').length,
+    compile: sources.filter((_, i) => outcomes[i] === 'compile'),
+    unlisted: outcomes.includes('unlisted')
+  }
+}
+
+/** A regular expression that matches `text` literally, in Python's re and JavaScript's alike. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[^A-Za-z0-9_]/gu, '\\$&')
+}
+
+/** An alternation matching exactly the given "/"-separated paths, sharing their common folders. */
+function pathTrie(paths: string[][]): string {
+  const groups = new Map<string, string[][]>()
+  for (const [head, ...rest] of paths) {
+    const group = groups.get(head) ?? []
+    group.push(rest)
+    groups.set(head, group)
+  }
+  const branches = [...groups].map(([head, rests]) => {
+    const deeper = rests.filter(rest => rest.length > 0)
+    const here = escapeRegExp(head)
+    if (deeper.length === 0) return here
+    const below = `${here}/(?:${pathTrie(deeper)})`
+    return deeper.length === rests.length ? below : `${here}(?:/(?:${pathTrie(deeper)}))?`
+  })
+  return branches.join('|')
+}
+
+/**
+ * compileall's -x pattern that leaves out every file below `dir` except
+ * `files` ("/"-separated, relative to it): compileall then compiles exactly
+ * those, in the same run of the same code as a full compile of `dir`.
+ */
+export function onlyFilesExclusion(dir: string, files: string[]): string {
+  const trie = pathTrie(files.map(file => file.split('/')))
+  return `^(?!${escapeRegExp(dir)}/(?:${trie})\\Z)`
+}
+
+/**
+ * The longest -x pattern handed to compileall: one argument may hold at most
+ * 128 KiB on Linux and a whole command line 32,767 characters on Windows.
+ * Past it, the folder is compiled in full.
+ */
+const MAX_PATTERN_BYTES = process.platform === 'win32' ? 24 * 1024 : 120 * 1024
 
 /**
  * `python -m compileall -q -j 0 --invalidation-mode unchecked-hash <dir>` per dir.
@@ -96,51 +289,101 @@ export interface CompileResult {
  *
  * Test suites are left out with -x (testSuiteExclusion), which only looks at
  * the path below each folder.
+ *
+ * With `previous`, an unchanged source's .pyc comes from the previous zip:
+ * the .pyc of the same bytes at the same /opt path from the same interpreter
+ * version, so the same bytes compileall would write. The other sources are
+ * compiled by the very command a full compile runs, with an -x pattern that
+ * leaves out all but them (onlyFilesExclusion): compileall recompiles every
+ * hash-based .pyc of a folder it is given, so it must be told what to skip.
+ * Not `compileall -i <list>`: that compiles in compileall's main process,
+ * whereas a folder is compiled in worker processes that have imported more
+ * modules, and before Python 3.11 marshal marks a name shared (FLAG_REF)
+ * when any loaded module also holds it, so the .pyc bytes differ.
  */
 export async function compileBytecode(options: CompileOptions): Promise<CompileResult> {
   const skipTests = (options.testSuites ?? 'skip') === 'skip'
   const total: CompileResult = { sources: 0, testSuiteSources: 0, invalid: 0 }
-  for (const dir of options.dirs) {
-    const sources = pythonSources(dir)
-    const inTests = skipTests ? sources.filter(inTestSuite).length : 0
-    total.sources += sources.length
-    total.testSuiteSources += inTests
-    if (inTests > 0) {
-      const where = options.layerRoot
-        ? path.relative(options.layerRoot, dir).split(path.sep).join('/')
-        : path.basename(dir)
-      core.info(
-        `compile: ${inTests.toLocaleString('en-US')} of ${sources.length.toLocaleString('en-US')} .py files in ${where} are in test suites (<package>/.../tests/ or test/) and stay uncompiled: Lambda never imports them.`
-      )
+  const previous =
+    options.previous !== undefined && options.layerRoot !== undefined
+      ? await openPreviousBytecode(options.python, options.previous)
+      : undefined
+  if (options.previous !== undefined) {
+    total.reused = 0
+    if (previous === undefined) {
+      const why =
+        options.layerRoot === undefined
+          ? 'no layer root was given to name its entries by'
+          : 'it is missing or unreadable'
+      core.info(`compile: no .pyc files reused from ${options.previous}: ${why}.`)
     }
-    const abs = path.resolve(dir)
-    const args = ['-m', 'compileall', '-q', '-j', '0', '--invalidation-mode', 'unchecked-hash']
-    if (options.layerRoot !== undefined) args.push('-d', lambdaPath(options.layerRoot, dir))
-    if (skipTests) args.push('-x', testSuiteExclusion(abs))
-    args.push(abs)
-    const result = await run(options.python, args, {
-      silent: true,
-      env: { ...packageCodeEnv(), PYTHONHASHSEED: '0' }
-    })
-    if (result.exitCode === 0) continue
-    // Files Python cannot compile (Python 2 leftovers, templates named .py)
-    // would fail on import on Lambda too: warn and keep them as source.
-    // compileall names the files it could not compile on stdout.
-    const failed = [...result.stdout.matchAll(/\*\*\* Error compiling '([^']+)'/g)].map(m => m[1])
-    if (failed.length > 0) {
-      total.invalid += failed.length
-      const shown = failed.slice(0, 10).map(f => path.relative(dir, path.resolve(dir, f)))
-      core.warning(
-        `compile: ${failed.length} file(s) in ${path.basename(dir)} are not valid Python and stay uncompiled: ${shown.join(', ')}${failed.length > 10 ? ', ...' : ''}`
-      )
-      continue
+  }
+  try {
+    for (const dir of options.dirs) {
+      await compileDir(options, dir, skipTests, total, previous)
     }
-    const how = result.spawnError ?? (result.signal ? `signal ${result.signal}` : `exit code ${result.exitCode}`)
-    throw new ActionError(
-      `Compiling the Python files in ${dir} with ${options.python} failed (${how}):\n${tail(`${result.stdout}\n${result.stderr}`)}`
+  } finally {
+    await previous?.zip.close()
+  }
+  if (previous !== undefined) {
+    const compiled = total.sources - total.testSuiteSources - total.invalid - (total.reused ?? 0)
+    core.info(
+      `compile: reused ${(total.reused ?? 0).toLocaleString('en-US')} .pyc files from the previous layer zip, compiled ${compiled.toLocaleString('en-US')}.`
     )
   }
   return total
+}
+
+async function compileDir(
+  options: CompileOptions,
+  dir: string,
+  skipTests: boolean,
+  total: CompileResult,
+  previous: PreviousBytecode | undefined
+): Promise<void> {
+  const sources = pythonSources(dir)
+  const inTests = skipTests ? sources.filter(inTestSuite).length : 0
+  total.sources += sources.length
+  total.testSuiteSources += inTests
+  if (inTests > 0) {
+    const where = options.layerRoot
+      ? path.relative(options.layerRoot, dir).split(path.sep).join('/')
+      : path.basename(dir)
+    core.info(
+      `compile: ${inTests.toLocaleString('en-US')} of ${sources.length.toLocaleString('en-US')} .py files in ${where} are in test suites (<package>/.../tests/ or test/) and stay uncompiled: Lambda never imports them.`
+    )
+  }
+  const abs = path.resolve(dir)
+  const opt = options.layerRoot === undefined ? [] : ['-d', lambdaPath(options.layerRoot, dir)]
+  let failed: string[] | undefined
+  if (previous !== undefined && options.layerRoot !== undefined) {
+    const wanted = skipTests ? sources.filter(rel => !inTestSuite(rel)) : sources
+    const reuse = reuseBytecode(previous, options.layerRoot, abs, wanted)
+    const only = onlyFilesExclusion(abs, reuse.compile)
+    // Otherwise the whole folder is compiled: the same bytes, only slower.
+    if (!reuse.unlisted && Buffer.byteLength(only) <= MAX_PATTERN_BYTES) {
+      total.reused = (total.reused ?? 0) + reuse.reused
+      failed =
+        reuse.compile.length === 0
+          ? []
+          : await compileall(options.python, [...opt, '-x', only, abs], dir)
+    }
+  }
+  if (failed === undefined) {
+    const args = [...opt]
+    if (skipTests) args.push('-x', testSuiteExclusion(abs))
+    args.push(abs)
+    failed = await compileall(options.python, args, dir)
+  }
+  // Files Python cannot compile would fail on import on Lambda too: warn
+  // and keep them as source.
+  if (failed.length > 0) {
+    total.invalid += failed.length
+    const shown = failed.slice(0, 10).map(f => path.relative(dir, path.resolve(dir, f)))
+    core.warning(
+      `compile: ${failed.length} file(s) in ${path.basename(dir)} are not valid Python and stay uncompiled: ${shown.join(', ')}${failed.length > 10 ? ', ...' : ''}`
+    )
+  }
 }
 
 /** Where `dir` ends up on Lambda: <root>/python/x → /opt/python/x. */

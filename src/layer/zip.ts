@@ -15,6 +15,14 @@
  * order by ZipWriter (zip-writer.ts) as each entry's turn comes. A window
  * bounds what is read but not yet written, so memory stays near the window
  * plus the largest file rather than the whole tree.
+ *
+ * Given the previous build's zip, a file whose name, size and CRC-32 equal
+ * one of its entries takes that entry's deflated bytes instead of being
+ * deflated again. Both come from the same bytes through the same deflate
+ * call, so the zip is the one a full build writes. The copied bytes are not
+ * inflated again to check them (that would cost about half of what reuse
+ * saves): pass the previous zip's SHA-256 to have the whole file checked
+ * before any of it is used.
  */
 import * as core from '@actions/core'
 import crypto from 'node:crypto'
@@ -27,6 +35,7 @@ import zlib from 'node:zlib'
 import { Limiter } from '../util/concurrency.js'
 import { threadPoolSize } from '../util/thread-pool.js'
 import { type LayerEntry, type LayerTree, walkLayer } from './scan.js'
+import { NATIVE_CRC32, PreviousZip } from './zip-reader.js'
 import { DEFLATED, dosDateTime, STORED, ZipWriter, type ZipRecord } from './zip-writer.js'
 
 export const FIXED_TIME = new Date(1980, 0, 1, 0, 0, 0)
@@ -60,6 +69,31 @@ export const ZIP_LIMITS: ZipLimits = {
   windowEntries: 1024
 }
 
+export interface ZipOptions {
+  /**
+   * An earlier layer zip written by zipLayer, whose unchanged entries are
+   * copied rather than deflated again. A missing or unreadable file means
+   * no reuse; it may be `outFile` itself.
+   */
+  previous?: string
+  /**
+   * The base64 SHA-256 the previous zip must have (its CodeSha256), to catch
+   * a damaged or different file before its bytes are copied; any other means
+   * no reuse.
+   */
+  previousSha256?: string
+}
+
+/** What a zip built with `previous` took from it. */
+export interface ZipReuse {
+  /** Whether the previous zip could be read (false: missing, damaged, or no native CRC-32 in this Node). */
+  readable: boolean
+  /** Entries whose deflated bytes were copied. */
+  entries: number
+  /** Their uncompressed bytes: what was not deflated again. */
+  bytes: number
+}
+
 export interface ZipResult {
   path: string
   /** Size of the zip in bytes. */
@@ -69,6 +103,8 @@ export interface ZipResult {
   /** Sum of the file sizes in the zip. */
   unzippedBytes: number
   files: number
+  /** Set when `previous` was given. */
+  reused?: ZipReuse
 }
 
 /** Logs "label: n/total (p%)" at most every 10% for long phases. */
@@ -101,6 +137,8 @@ function externalAttributes(directory: boolean, mode: number): number {
 
 interface PlannedEntry {
   item: LayerEntry
+  /** The stored name, as `name` holds it in UTF-8. */
+  key: string
   name: Buffer
   /** The stored name ends with "/": the entry is a folder, with no data. */
   directory: boolean
@@ -122,6 +160,7 @@ function planEntries(entries: readonly LayerEntry[]): PlannedEntry[] {
     const mode = item.directory || item.executable ? 0o755 : 0o644
     return {
       item,
+      key: name,
       name: Buffer.from(name, 'utf8'),
       directory,
       attr: externalAttributes(directory, mode)
@@ -159,6 +198,8 @@ interface PreparedEntry {
   record: ZipRecord
   /** Bytes read from the file. */
   fileBytes: number
+  /** The data was copied from the previous zip. */
+  reused: boolean
 }
 
 const NO_DATA = Buffer.alloc(0)
@@ -168,35 +209,81 @@ async function readData(item: LayerEntry): Promise<Buffer> {
   return item.size <= SYNC_READ_BYTES ? fs.readFileSync(item.abs) : await readFile(item.abs)
 }
 
-async function prepare(entry: PlannedEntry): Promise<PreparedEntry> {
+/** The previous zip's deflated bytes for `data`, when it holds an entry of that name, size and CRC-32. */
+async function previousDeflated(
+  previous: PreviousZip,
+  key: string,
+  data: Buffer,
+  crc: number
+): Promise<Buffer | undefined> {
+  const entry = previous.get(key)
+  if (entry?.method !== DEFLATED || entry.size !== data.length || entry.crc !== crc) {
+    return undefined
+  }
+  return await previous.raw(entry)
+}
+
+async function prepare(entry: PlannedEntry, previous?: PreviousZip): Promise<PreparedEntry> {
   const data = await readData(entry.item)
   const { name, attr } = entry
   if (entry.directory || data.length === 0) {
     return {
       record: { name, attr, method: STORED, crc: 0, size: 0, data: NO_DATA },
-      fileBytes: data.length
+      fileBytes: data.length,
+      reused: false
     }
   }
   const crc = crc32(data)
-  const compressed = await deflate(data)
+  const copied = previous ? await previousDeflated(previous, entry.key, data, crc) : undefined
+  const compressed = copied ?? (await deflate(data))
   return {
     record: { name, attr, method: DEFLATED, crc, size: data.length, data: compressed },
-    fileBytes: data.length
+    fileBytes: data.length,
+    reused: copied !== undefined
   }
+}
+
+/** Whether two paths name the same existing file. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = fs.statSync(a)
+    const sb = fs.statSync(b)
+    return sa.dev === sb.dev && sa.ino === sb.ino
+  } catch {
+    return false
+  }
+}
+
+/** The previous zip, open; undefined when there is none to read or no native CRC-32 to match it with. */
+async function openPrevious(options: ZipOptions): Promise<PreviousZip | undefined> {
+  if (options.previous === undefined || !NATIVE_CRC32) return undefined
+  return await PreviousZip.open(options.previous, options.previousSha256)
 }
 
 /** Zips a listed layer tree (see scan.ts) to `outFile`. */
 export async function zipLayer(
   tree: LayerTree,
   outFile: string,
-  limits: ZipLimits = ZIP_LIMITS
+  limits: ZipLimits = ZIP_LIMITS,
+  options: ZipOptions = {}
 ): Promise<ZipResult> {
   const plan = planEntries(tree.entries)
   fs.mkdirSync(path.dirname(outFile), { recursive: true })
-  const writer = await ZipWriter.create(outFile, {
-    dosTime: dosDateTime(FIXED_TIME),
-    madeBy: MADE_BY_UNIX_V20
-  })
+  const previous = await openPrevious(options)
+  // Rewriting the previous zip in place: write beside it, replace it at the end.
+  const replacing =
+    previous !== undefined && options.previous !== undefined && sameFile(options.previous, outFile)
+  const target = replacing ? `${outFile}.${process.pid}.partial` : outFile
+  let writer: ZipWriter
+  try {
+    writer = await ZipWriter.create(target, {
+      dosTime: dosDateTime(FIXED_TIME),
+      madeBy: MADE_BY_UNIX_V20
+    })
+  } catch (error) {
+    await previous?.close()
+    throw error
+  }
   const compressing = progress('Compressing', plan.length)
   const jobs = new Limiter(Math.max(1, limits.jobs))
   const window: Array<Promise<PreparedEntry>> = []
@@ -204,6 +291,7 @@ export async function zipLayer(
   let windowBytes = 0
   let unzippedBytes = 0
   let files = 0
+  const reused: ZipReuse = { readable: previous !== undefined, entries: 0, bytes: 0 }
   try {
     for (let index = 0; index < plan.length; index++) {
       while (
@@ -213,13 +301,18 @@ export async function zipLayer(
       ) {
         const entry = plan[started++]
         windowBytes += entry.item.size
-        const job = jobs.run(async () => await prepare(entry))
+        const job = jobs.run(async () => await prepare(entry, previous))
         // Awaited in order below; until then a failure must not count as unhandled.
         job.catch(() => undefined)
         window.push(job)
       }
-      const { record, fileBytes } = await (window.shift() as Promise<PreparedEntry>)
+      const prepared = await (window.shift() as Promise<PreparedEntry>)
+      const { record, fileBytes } = prepared
       await writer.add(record)
+      if (prepared.reused) {
+        reused.entries++
+        reused.bytes += fileBytes
+      }
       const { item } = plan[index]
       windowBytes -= item.size
       if (!item.directory) {
@@ -229,9 +322,19 @@ export async function zipLayer(
       compressing(index + 1)
     }
     const written = await writer.finish()
-    return { path: outFile, bytes: written.bytes, sha256: written.sha256, unzippedBytes, files }
+    await previous?.close()
+    if (replacing) fs.renameSync(target, outFile)
+    return {
+      path: outFile,
+      bytes: written.bytes,
+      sha256: written.sha256,
+      unzippedBytes,
+      files,
+      ...(options.previous !== undefined ? { reused } : {})
+    }
   } catch (error) {
     await writer.abort().catch(() => undefined)
+    await previous?.close()
     throw error
   }
 }

@@ -1,13 +1,16 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from '@jest/globals'
 import {
   compileBytecode,
   inTestSuite,
   lambdaPath,
+  onlyFilesExclusion,
   testSuiteExclusion
 } from '../../../src/build/bytecode.js'
+import { zipDirectory } from '../../../src/layer/zip.js'
 import { tempDir, writeFile } from '../../helpers/layer-fixtures.js'
 import { findTestPython, pythonMinor } from '../../helpers/python.js'
 
@@ -129,6 +132,30 @@ withPython('compileBytecode with a real interpreter', () => {
     expect(matched(`/tmp/a b/é+x (1)/[t]{2}$^/pythonX/pkg/tests/test_x.py`)).toBe('False')
   })
 
+  it("leaves out all but the listed files with compileall's -x pattern", () => {
+    const dir = '/tmp/a b/é+x (1)/python'
+    const files = ['pkg/a.py', 'pkg/sub/b.py', 'pkg/sub/c.py', 'top.py', 'odd\nname é.py']
+    const excluded = execFileSync(
+      py,
+      [
+        '-c',
+        'import json, re, sys; rx = re.compile(sys.argv[1]); print(json.dumps([bool(rx.search(p)) for p in json.loads(sys.argv[2])]))',
+        onlyFilesExclusion(dir, files),
+        JSON.stringify([
+          ...files.map(f => `${dir}/${f}`),
+          `${dir}/pkg/b.py`,
+          `${dir}/pkg/sub/a.py`,
+          `${dir}/pkg/a.pyx`,
+          `${dir}/top.py/x.py`,
+          `${dir}X/top.py`,
+          `/elsewhere/top.py`
+        ])
+      ],
+      { encoding: 'utf8' }
+    ).trim()
+    expect(JSON.parse(excluded)).toEqual([false, false, false, false, false, true, true, true, true, true, true])
+  })
+
   it('leaves the test suites of packages uncompiled and compiles the rest', async () => {
     const root = layerRoot({
       'pkg/__init__.py': source,
@@ -207,5 +234,134 @@ withPython('compileBytecode with a real interpreter', () => {
     await expect(
       compileBytecode({ python: '/no/such/python', dirs: [path.join(root, 'python')] })
     ).rejects.toThrow(/Compiling the Python files in .*python.* failed/)
+  })
+})
+
+/** Real interpreters of several minors (pyenv's), with the test Python first. */
+function interpreters(): string[] {
+  const found = python === undefined ? [] : [python]
+  const versions = path.join(process.env.PYENV_ROOT || path.join(os.homedir(), '.pyenv'), 'versions')
+  if (!existsSync(versions)) return found
+  const seen = new Set(found.map(p => pythonMinor(p)))
+  for (const version of readdirSync(versions).sort()) {
+    const minor = /^(3\.(9|1\d))\.\d+$/.exec(version)?.[1]
+    const exe = minor && path.join(versions, version, 'bin', `python${minor}`)
+    if (minor === undefined || !exe || seen.has(minor) || !existsSync(exe)) continue
+    seen.add(minor)
+    found.push(exe)
+  }
+  return found
+}
+
+/** Every file under `root`, relative, with its bytes. */
+function contents(root: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>()
+  for (const rel of readdirSync(root, { recursive: true, encoding: 'utf8' }).sort()) {
+    const abs = path.join(root, rel)
+    if (statSync(abs).isFile()) out.set(rel, readFileSync(abs))
+  }
+  return out
+}
+
+/** The sources of a layer before and after a change of its requirements. */
+function sourceTrees(): { before: Record<string, string>; after: Record<string, string> } {
+  const before: Record<string, string> = {}
+  for (let p = 0; p < 4; p++) {
+    before[`pkg${p}/__init__.py`] = ''
+    for (let m = 0; m < 60; m++) {
+      before[`pkg${p}/sub/mod${m}.py`] =
+        `NAMES = {"a${m}", "b${p}", "c", "d"}\n\ndef f(x):\n    return x in NAMES or x == ${m}\n`
+    }
+    before[`pkg${p}/tests/test_x.py`] = 'def test_x():\n    assert True\n'
+  }
+  before['données/é.py'] = 'U = "é"\n'
+  before['odd\nname.py'] = 'ODD = 1\n'
+  before['broken.py'] = 'def (:\n'
+  before['gone.py'] = 'GONE = 1\n'
+  before['six.py'] = 'SIX = 6\n'
+
+  const after = { ...before }
+  delete after['gone.py']
+  after['added.py'] = 'ADDED = {1, 2, 3}\n'
+  // Same size, other bytes: the CRC-32 tells them apart.
+  after['six.py'] = 'SIX = 7\n'
+  // A package upgraded: most of its modules change, more than one process compiles.
+  for (let m = 0; m < 60; m++) after[`pkg1/sub/mod${m}.py`] = `VERSION = ${m}\n`
+  after['pkg2/sub/mod0.py'] = 'def f(x):\n    return -x\n'
+  after['odd\nname.py'] = 'ODD = 2\n'
+  return { before, after }
+}
+
+withPython('compileBytecode with a previous zip', () => {
+  it.each(interpreters())(
+    'gives the .pyc files of a full compile, copying the unchanged ones (%s)',
+    async py => {
+      const { before, after } = sourceTrees()
+      const old = layerRoot(before)
+      await compileBytecode({ python: py, dirs: [path.join(old, 'python')], layerRoot: old })
+      const previous = path.join(tempDir('compile-zip-'), 'layer.zip')
+      dirs.push(path.dirname(previous))
+      await zipDirectory(old, previous)
+
+      const incremental = layerRoot(after)
+      const full = layerRoot(after)
+      const reusing = await compileBytecode({
+        python: py,
+        dirs: [path.join(incremental, 'python')],
+        layerRoot: incremental,
+        previous
+      })
+      const fresh = await compileBytecode({
+        python: py,
+        dirs: [path.join(full, 'python')],
+        layerRoot: full
+      })
+
+      const got = contents(incremental)
+      const want = contents(full)
+      expect([...got.keys()]).toEqual([...want.keys()])
+      const differing = [...want].filter(([rel, bytes]) => !got.get(rel)?.equals(bytes))
+      expect(differing.map(([rel]) => rel)).toEqual([])
+      const zipA = await zipDirectory(incremental, path.join(path.dirname(previous), 'a.zip'))
+      const zipB = await zipDirectory(full, path.join(path.dirname(previous), 'b.zip'))
+      expect(zipA.sha256).toBe(zipB.sha256)
+
+      // 249 sources outside test suites, 1 invalid; changed or added: 60 + 4.
+      expect(fresh).toEqual({ sources: 253, testSuiteSources: 4, invalid: 1 })
+      expect(reusing).toEqual({ ...fresh, reused: 249 - 1 - 64 })
+    }
+  )
+
+  it('compiles everything when the previous zip is missing', async () => {
+    const py = python ?? 'python3'
+    const root = layerRoot({ 'a.py': 'A = 1\n', 'pkg/tests/test_a.py': 'x = 1\n' })
+    const result = await compileBytecode({
+      python: py,
+      dirs: [path.join(root, 'python')],
+      layerRoot: root,
+      previous: path.join(root, 'no-such.zip')
+    })
+    expect(result).toEqual({ sources: 2, testSuiteSources: 1, invalid: 0, reused: 0 })
+    const tag = `cpython-${pythonMinor(py).replace('.', '')}`
+    expect(existsSync(path.join(root, `python/__pycache__/a.${tag}.pyc`))).toBe(true)
+  })
+
+  it('reuses nothing from a zip built by another Python version', async () => {
+    const others = interpreters().filter(p => pythonMinor(p) !== pythonMinor(python ?? 'python3'))
+    if (others.length === 0) return
+    const files = { 'a.py': 'A = 1\n' }
+    const old = layerRoot(files)
+    await compileBytecode({ python: others[0], dirs: [path.join(old, 'python')], layerRoot: old })
+    const previous = path.join(old, '..', `${path.basename(old)}.zip`)
+    await zipDirectory(old, previous)
+    dirs.push(previous)
+    const root = layerRoot(files)
+    const result = await compileBytecode({
+      python: python ?? 'python3',
+      dirs: [path.join(root, 'python')],
+      layerRoot: root,
+      previous
+    })
+    expect(result.reused).toBe(0)
   })
 })
