@@ -93,12 +93,12 @@ export async function run(): Promise<void> {
     if (!layer) {
       cancellation.throwIfCancelled()
       const downloads = await cache.downloads()
-      layer = await buildLayer(inputs, interpreters, uv, workDir, report)
+      layer = await buildLayer(inputs, interpreters, uv, workDir, report, downloads.previous)
       if (uv && uv.fellBack.length > 0) {
         report.summary.installer = `${uv.label}; pip for ${uv.fellBack.join(', ')}`
       }
       await cache.save(layer)
-      await report.phase('Download cache save', async () => downloads.save())
+      await report.phase('Download cache save', async () => downloads.save(layer?.zip))
     }
     reportLayer(report, layer)
     cancellation.throwIfCancelled()

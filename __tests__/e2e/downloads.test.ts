@@ -19,14 +19,19 @@ const ws = path.join(work, 'workspace')
 const runnerTemp = path.join(work, 'runner-temp')
 let service: CacheService
 
-async function act(requirements: string, env: Record<string, string> = {}): Promise<ActionRun> {
+async function act(
+  requirements: string,
+  env: Record<string, string> = {},
+  inputs: Record<string, string> = {}
+): Promise<ActionRun> {
   fs.writeFileSync(path.join(ws, 'requirements.txt'), requirements)
   return runAction(
     {
       'layer-name': 'downloads',
       runtimes: 'python3.12',
       publish: 'false',
-      installer: 'uv'
+      installer: 'uv',
+      ...inputs
     },
     { workspace: ws, toolCache, runnerTemp, env: { ...service.env, ...env } }
   )
@@ -48,9 +53,10 @@ describe('the download cache', () => {
   const runs: Record<string, ActionRun> = {}
 
   beforeAll(async () => {
-    runs.first = await act('six==1.16.0\n')
+    runs.first = await act('six==1.16.0\nidna==3.9\n')
     runs.changed = await act('six==1.16.0\nidna==3.10\n')
-    runs.own = await act('six==1.16.0\nidna==3.9\n', {
+    runs.fresh = await act('six==1.16.0\nidna==3.10\n', {}, { cache: 'false' })
+    runs.own = await act('six==1.16.0\nidna==3.8\n', {
       UV_CACHE_DIR: path.join(work, 'my-uv-cache')
     })
   })
@@ -71,9 +77,24 @@ describe('the download cache', () => {
     expect(JSON.parse(runs.changed.outputs.packages)).toEqual(['idna==3.10', 'six==1.16.0'])
   })
 
+  it('reuses the unchanged files of the earlier zip, and gives the bytes of a fresh build', () => {
+    expect(runs.changed.log).toMatch(
+      /Earlier zip found \(CodeSha256 \S+\): unchanged files are reused/
+    )
+    expect(runs.changed.log).toMatch(
+      /compile: reused [1-9]\d* \.pyc files from the previous layer zip/
+    )
+    expect(runs.changed.log).toMatch(/Zip: [1-9]\d* of \d+ entries .* reused from the earlier zip/)
+    expect(runs.fresh.outputs['cache-hit']).toBe('false')
+    expect(runs.fresh.log).not.toMatch(/reused from the earlier zip/)
+    expect(runs.changed.outputs['code-sha256']).toBe(runs.fresh.outputs['code-sha256'])
+  })
+
   it('leaves a cache the user set to the user', () => {
     expect(runs.own.errors).toEqual([])
-    expect(runs.own.log).toContain('Download cache: left to you (UV_CACHE_DIR is set).')
+    expect(runs.own.log).toContain(
+      'Download cache: left to you (UV_CACHE_DIR is set); the earlier zip is kept.'
+    )
     expect(fs.readdirSync(path.join(work, 'my-uv-cache')).length).toBeGreaterThan(0)
   })
 })

@@ -16,13 +16,7 @@ import { ActionError } from '../errors.js'
 import { CancelledError, cancellation } from '../util/cancel.js'
 import { listOrNone, plural } from '../util/format.js'
 import { layerArnOf, layerVersionOf, parseLayerName } from './arn.js'
-import {
-  call,
-  type CallLimits,
-  DEFAULT_LIMITS,
-  isNotFound,
-  callError
-} from './client.js'
+import { call, type CallLimits, DEFAULT_LIMITS, isNotFound, callError } from './client.js'
 
 /** The most `keep-versions` accepts. */
 export const KEEP_VERSIONS_MAX = 10_000

@@ -18,6 +18,7 @@ import { LIMITS, type Runtime } from '../runtimes.js'
 import { formatBytes } from '../util/format.js'
 import { compileBytecode } from './bytecode.js'
 import { excludeFiles } from './exclude.js'
+import type { PreviousZip } from '../cache/downloads.js'
 import type { UvPlan } from './install.js'
 import type { Interpreter } from './interpreters.js'
 import { type Site, stageLayer } from './stage.js'
@@ -156,7 +157,9 @@ export async function buildLayer(
   interpreters: Map<Runtime, Interpreter>,
   uv: UvPlan | undefined,
   workDir: string,
-  report: RunReport
+  report: RunReport,
+  /** An earlier build's zip: unchanged files keep their .pyc and compressed bytes. */
+  previous?: PreviousZip
 ): Promise<BuiltLayer> {
   const staged = await report.phase(`Install (${uv ? 'uv' : 'pip'})`, async () =>
     stageLayer({
@@ -197,7 +200,8 @@ export async function buildLayer(
           const compiled = await compileBytecode({
             python: site.interpreter.path,
             dirs: [path.join(staged.root, site.dir)],
-            layerRoot: staged.root
+            layerRoot: staged.root,
+            ...(previous ? { previous: previous.path } : {})
           })
           bytecode.sources += compiled.sources
           bytecode.testSuiteSources += compiled.testSuiteSources
@@ -221,7 +225,17 @@ export async function buildLayer(
     python: s.interpreter.path
   }))
   let measured = await checkLayer(inputs, staged.root, sites, scan, report)
-  let zip = await report.phase('Zip', async () => zipLayer(scan, zipPathIn(workDir)), 'Zip')
+  const reuse = previous ? { previous: previous.path, previousSha256: previous.sha256 } : {}
+  let zip = await report.phase(
+    'Zip',
+    async () => zipLayer(scan, zipPathIn(workDir), undefined, reuse),
+    'Zip'
+  )
+  if (zip.reused?.readable) {
+    core.info(
+      `Zip: ${zip.reused.entries} of ${zip.files} entries (${formatBytes(zip.reused.bytes)}) reused from the earlier zip, the rest compressed.`
+    )
+  }
   if (
     inputs.compile &&
     inputs.publish &&
@@ -233,7 +247,7 @@ export async function buildLayer(
     const without = await dropBytecodeToFit(staged.root, scan, 'zip', report)
     const smaller = await report.phase(
       'Zip without bytecode',
-      async () => zipLayer(without, zipPathIn(workDir)),
+      async () => zipLayer(without, zipPathIn(workDir), undefined, reuse),
       'Zip without bytecode'
     )
     if (smaller.bytes <= LIMITS.directUploadBytes) {

@@ -7,8 +7,12 @@
  * Keyed like the layer (the same digest), and a miss falls back to the
  * newest entry for the same OS, runtimes, architectures and installer: any
  * earlier build's downloads help. A cache the user set (PIP_CACHE_DIR,
- * UV_CACHE_DIR, or caching switched off) is left to the user. Never fails
- * the action.
+ * UV_CACHE_DIR, or caching switched off) is left to the user.
+ *
+ * The entry also holds the earlier build's zip: a build after an edit
+ * copies the compressed bytes and the .pyc of every unchanged file from it
+ * (the result is the same bytes as a fresh build), when it was built with
+ * the same interpreters, zlib and build format. Never fails the action.
  */
 import * as cache from '@actions/cache'
 import * as core from '@actions/core'
@@ -22,9 +26,51 @@ import { formatBytes } from '../util/format.js'
 /** Entries larger than this are not saved: restoring them would cost more than downloading. */
 export const MAX_DOWNLOADS_BYTES = 2 * 1024 ** 3
 
+/** An earlier build's zip, whose unchanged entries and .pyc files a build may reuse. */
+export interface PreviousZip {
+  path: string
+  /** Its base64 SHA-256 (CodeSha256): checked before anything is copied from it. */
+  sha256: string
+}
+
+/** What must match for an earlier zip to give the same bytes as a fresh build. */
+export interface ZipOrigin {
+  formatVersion: number
+  /** Exact interpreter version per runtime: the .pyc bytes depend on it. */
+  interpreters: Record<string, string>
+  /** zlib's version: the deflated bytes depend on it. */
+  zlib: string
+}
+
 export interface DownloadCache {
-  /** Saves the caches after a successful build, under the layer's key (when it was not restored from it). */
-  save(): Promise<void>
+  /** The earlier build's zip, when it can serve this build. */
+  previous?: PreviousZip
+  /** Saves the caches and `zip` (as the next build's previous zip) after a successful build. */
+  save(zip?: { path: string; sha256: string }): Promise<void>
+}
+
+const PREVIOUS_ZIP = 'previous.zip'
+const PREVIOUS_JSON = 'previous.json'
+
+/** The earlier zip in `dir`, if it was built under the same origin. */
+export function previousZipIn(dir: string, origin: ZipOrigin): PreviousZip | undefined {
+  try {
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, PREVIOUS_JSON), 'utf8')) as {
+      sha256?: unknown
+      origin?: unknown
+    }
+    const zip = path.join(dir, PREVIOUS_ZIP)
+    if (
+      typeof saved.sha256 !== 'string' ||
+      JSON.stringify(saved.origin) !== JSON.stringify(origin) ||
+      !fs.existsSync(zip)
+    ) {
+      return undefined
+    }
+    return { path: zip, sha256: saved.sha256 }
+  } catch {
+    return undefined
+  }
 }
 
 /** `lambda-python-layer-v3-Linux-python3.12-x86_64-<digest>` → the downloads key and its fallback prefix. */
@@ -61,17 +107,17 @@ function sizeOf(dir: string): number {
   return total
 }
 
-/** Restores the newest fitting downloads into a folder the installers then use. */
+/**
+ * Restores the newest fitting entry: the installers' caches (into a folder
+ * they then use) and the earlier build's zip.
+ */
 export async function restoreDownloads(
   layerKey: string,
-  installer: string
+  installer: string,
+  origin: ZipOrigin
 ): Promise<DownloadCache> {
-  const none: DownloadCache = { save: async () => undefined }
   const managed = userManagedCache()
-  if (managed) {
-    core.info(`Download cache: left to you (${managed}).`)
-    return none
-  }
+  if (managed) core.info(`Download cache: left to you (${managed}); the earlier zip is kept.`)
   const { key, prefix } = downloadKeys(layerKey, installer)
   const dir = path.resolve(process.env.RUNNER_TEMP || os.tmpdir(), 'lambda-python-layer-downloads')
   fs.rmSync(dir, { recursive: true, force: true })
@@ -87,10 +133,26 @@ export async function restoreDownloads(
       ? `Download cache: restored ${found}${found === key ? '' : ' (an earlier build)'}, ${formatBytes(sizeOf(dir))}.`
       : 'Download cache: none yet for this runtime, architecture and installer.'
   )
-  useDownloadCache(dir)
+  if (!managed) useDownloadCache(dir)
+  const previous = found ? previousZipIn(dir, origin) : undefined
+  if (found) {
+    core.info(
+      previous
+        ? `Earlier zip found (CodeSha256 ${previous.sha256}): unchanged files are reused from it.`
+        : 'No earlier zip from the same interpreters and zlib: everything is compiled and compressed.'
+    )
+  }
   return {
-    async save() {
+    ...(previous ? { previous } : {}),
+    async save(zip) {
       if (found === key) return
+      if (zip) {
+        fs.copyFileSync(zip.path, path.join(dir, PREVIOUS_ZIP))
+        fs.writeFileSync(
+          path.join(dir, PREVIOUS_JSON),
+          `${JSON.stringify({ sha256: zip.sha256, origin })}\n`
+        )
+      }
       const bytes = sizeOf(dir)
       if (bytes === 0) return
       if (bytes > MAX_DOWNLOADS_BYTES) {

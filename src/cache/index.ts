@@ -101,7 +101,11 @@ export async function openCache(
     },
     async downloads() {
       return await report.phase('Download cache restore', async () =>
-        restoreDownloads(key, installer)
+        restoreDownloads(key, installer, {
+          formatVersion: BUILD_FORMAT_VERSION,
+          interpreters: Object.fromEntries([...interpreters].map(([r, i]) => [r, i.version])),
+          zlib: process.versions.zlib ?? ''
+        })
       )
     },
     async save(layer) {
