@@ -13,7 +13,8 @@ import type { ParsedOption } from '../requirements/pip-args.js'
 import { type Architecture, ARCHITECTURES, RUNTIMES, type Runtime } from '../runtimes.js'
 import { packageCodeEnv } from '../util/package-env.js'
 import { run } from '../util/process.js'
-import { indexEnv, pipEnv } from './pip.js'
+import { indexEnv } from './pip.js'
+import { pipConfigList } from './pip-config.js'
 import { installPinned } from './tools.js'
 
 /** The uv the action installs when none is on PATH (or the one there is too old). */
@@ -123,12 +124,7 @@ export function parsePipConfigList(text: string): Map<string, string> {
 
 /** pip's configuration as the interpreter's pip reads it in the job's environment. */
 export async function readPipConfig(python: string): Promise<Map<string, string>> {
-  const listed = await run(python, ['-m', 'pip', 'config', 'list'], {
-    env: pipEnv(),
-    silent: true,
-    timeoutMs: 60_000
-  })
-  return listed.exitCode === 0 ? parsePipConfigList(listed.stdout) : new Map()
+  return parsePipConfigList(await pipConfigList(python))
 }
 
 /** pip options that do not change what is installed, or that the action sets itself. */

@@ -6,12 +6,12 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import type { Interpreter } from '../build/interpreters.js'
-import { pipEnv, targetArgs } from '../build/pip.js'
+import { targetArgs } from '../build/pip.js'
+import { pipConfigList } from '../build/pip-config.js'
 import type { Inputs } from '../inputs.js'
 import { redactCredentials } from '../requirements/credentials.js'
 import { fingerprint } from '../requirements/tree.js'
 import type { Architecture, Runtime } from '../runtimes.js'
-import { run } from '../util/process.js'
 
 /** Bump when the layout, the zip format or the manifest changes, so old cache entries are not reused. */
 export const BUILD_FORMAT_VERSION = 3
@@ -94,12 +94,7 @@ export async function cacheKeyFor(
 ): Promise<string> {
   const configs = new Set<string>()
   for (const interpreter of new Set([...interpreters.values()].map(i => i.path))) {
-    const listed = await run(interpreter, ['-m', 'pip', 'config', 'list'], {
-      env: pipEnv(),
-      silent: true,
-      timeoutMs: 60_000
-    })
-    for (const line of relevantPipConfig(listed.stdout)) configs.add(line)
+    for (const line of relevantPipConfig(await pipConfigList(interpreter))) configs.add(line)
   }
   const { requirements, localPaths } = inputs.requirements
   const named = inputs.pipFiles.map(file => ({ name: `pip-args: ${file}`, path: file }))
