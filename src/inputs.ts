@@ -271,12 +271,12 @@ function parseS3Buckets(value: string, regions: string[]): Map<string, S3Locatio
       `Input \`s3-bucket\` is "${v}", one bucket for ${regions.length} regions (${regions.join(', ')}); a bucket lives in one region and Lambda reads the zip from a bucket in the layer's region. Put \`{region}\` in the name, e.g. "my-layers-{region}/layers", with one bucket per region.`
     )
   }
-  return new Map(
-    (regions.length > 0 ? regions : ['']).map(region => [
-      region,
-      parseS3Location(v.replace(/\{region\}/g, region))
-    ])
-  )
+  // Without a region nothing is published, so nothing is uploaded: the name is still checked.
+  if (regions.length === 0) {
+    parseS3Location(v.replace(/\{region\}/g, 'us-east-1'))
+    return new Map()
+  }
+  return new Map(regions.map(region => [region, parseS3Location(v.replace(/\{region\}/g, region))]))
 }
 /** exclude: glob patterns separated by spaces, commas or newlines; duplicates dropped. */
 function parseExclude(value: string): PathGlob[] {
