@@ -17,6 +17,7 @@ import { openCache } from './cache/index.js'
 import { getInputs, type Inputs } from './inputs.js'
 import { codeArtifactIndex, createCodeArtifactClient } from './aws/codeartifact.js'
 import { useIndex } from './build/pip.js'
+import { pruneUvCache } from './build/uv.js'
 import { type BuiltLayer, packageList } from './layer/built.js'
 import { RunReport } from './report/run-report.js'
 import { endOfSupportWarnings } from './runtimes.js'
@@ -98,7 +99,13 @@ export async function run(): Promise<void> {
         report.summary.installer = `${uv.label}; pip for ${uv.fellBack.join(', ')}`
       }
       await cache.save(layer)
-      await report.phase('Download cache save', async () => downloads.save(layer?.zip))
+      const plan = uv
+      await report.phase('Download cache save', async () =>
+        downloads.save(
+          layer?.zip,
+          plan ? async dir => pruneUvCache(await plan.tool(), dir) : undefined
+        )
+      )
     }
     reportLayer(report, layer)
     cancellation.throwIfCancelled()

@@ -1,9 +1,10 @@
 /**
  * The installers' download cache through the bundled dist/index.js and the
- * loopback GitHub cache service: a build saves uv's cache; after one
- * requirement changes, the layer cache misses and the next build starts
- * from the earlier build's downloads (the restore-key fallback), so uv
- * fetches only the new package. A user's own UV_CACHE_DIR is left alone.
+ * loopback GitHub cache service: a build saves uv's cache (trimmed as uv
+ * advises for CI) and its zip; after one requirement changes, the layer
+ * cache misses and the next build starts from the earlier build's entry
+ * (the restore-key fallback), reusing the unchanged files of its zip. A
+ * user's own UV_CACHE_DIR is left alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
@@ -69,7 +70,7 @@ describe('the download cache', () => {
     expect((await service.entries()).map(e => e.key)).toContain(saved)
   })
 
-  it('after a change, starts from the earlier build: only the new package is fetched', () => {
+  it('after a change, starts from the entry of the earlier build (the restore-key fallback)', () => {
     expect(runs.changed.errors).toEqual([])
     expect(runs.changed.outputs['cache-hit']).toBe('false')
     const saved = /Download cache saved as (\S+) /.exec(runs.first.log)?.[1] ?? ''

@@ -405,3 +405,19 @@ export function decideInstaller(o: {
     reason: `installer: auto, ${o.uvProject ? 'a uv project' : 'uv on PATH'}`
   }
 }
+
+/**
+ * Trims uv's cache at `cacheDir` for keeping between runs (`uv cache prune
+ * --ci`): wheels uv built from source stay; wheels and archives downloaded
+ * from an index go, since fetching them again is about as fast as restoring
+ * them. Never fails the action.
+ */
+export async function pruneUvCache(tool: UvTool, cacheDir: string): Promise<void> {
+  if (!fs.existsSync(cacheDir)) return
+  const result = await run(tool.path, ['cache', 'prune', '--ci'], {
+    env: { ...packageCodeEnv(), UV_CACHE_DIR: cacheDir, UV_NO_PROGRESS: '1' },
+    silent: true,
+    timeoutMs: 120_000
+  })
+  if (result.exitCode !== 0) core.info(`uv cache prune --ci failed; the cache is kept whole.`)
+}

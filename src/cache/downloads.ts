@@ -45,8 +45,15 @@ export interface ZipOrigin {
 export interface DownloadCache {
   /** The earlier build's zip, when it can serve this build. */
   previous?: PreviousZip
-  /** Saves the caches and `zip` (as the next build's previous zip) after a successful build. */
-  save(zip?: { path: string; sha256: string }): Promise<void>
+  /**
+   * Saves the caches and `zip` (as the next build's previous zip) after a
+   * successful build; `prune` first trims the installer's cache (with the
+   * folder it uses), when the action manages it.
+   */
+  save(
+    zip?: { path: string; sha256: string },
+    prune?: (cacheDir: string) => Promise<void>
+  ): Promise<void>
 }
 
 const PREVIOUS_ZIP = 'previous.zip'
@@ -144,8 +151,9 @@ export async function restoreDownloads(
   }
   return {
     ...(previous ? { previous } : {}),
-    async save(zip) {
+    async save(zip, prune) {
       if (found === key) return
+      if (prune && !managed) await prune(path.join(dir, 'uv'))
       if (zip) {
         fs.copyFileSync(zip.path, path.join(dir, PREVIOUS_ZIP))
         fs.writeFileSync(
