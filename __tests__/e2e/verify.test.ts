@@ -63,6 +63,7 @@ describe('a shared object that needs a newer glibc than the runtime', () => {
 describe('import smoke test', () => {
   let bad: ActionRun
   let good: ActionRun
+  let badArm: ActionRun
 
   beforeAll(async () => {
     const ws = workspace('brokenimport==1.0\nsix==1.16.0\n')
@@ -80,6 +81,8 @@ describe('import smoke test', () => {
       'pip-args': `--find-links ${path.join(ws, 'wheels')}`
     }
     bad = await runAction(inputs, { workspace: ws, toolCache })
+    // Pure Python imports the same on every CPU: an arm64 layer is tested here too.
+    badArm = await runAction({ ...inputs, architectures: 'arm64' }, { workspace: ws, toolCache })
     good = await runAction(
       { ...inputs, 'pip-args': '' },
       { workspace: workspace('six==1.16.0\nidna==3.7\n'), toolCache }
@@ -91,6 +94,13 @@ describe('import smoke test', () => {
     const error = bad.errors.join('\n')
     expect(error).toContain('brokenimport')
     expect(error).toContain('a_module_that_is_not_in_the_layer')
+  })
+
+  it('tests a pure-Python layer for arm64 on an x86_64 runner too', () => {
+    if (process.arch !== 'x64') return
+    expect(badArm.exitCode).toBe(1)
+    expect(badArm.log).not.toMatch(/smoke-test skipped/)
+    expect(badArm.errors.join('\n')).toContain('a_module_that_is_not_in_the_layer')
   })
 
   it('passes on a good layer', () => {

@@ -78,7 +78,7 @@ export async function openCache(
           `The cached zip was built without verify; rebuilding to verify it (saved as ${saveAs}).`
         )
         manifest = undefined
-      } else if (manifest && smokeTestRuns(inputs) && !manifest.smokeTested) {
+      } else if (manifest && smokeTestRuns(inputs, manifest.machineCode) && !manifest.smokeTested) {
         saveAs = replacementKey(key)
         core.info(
           `The cached zip was not import-tested; rebuilding to run the smoke test (saved as ${saveAs}).`
@@ -117,7 +117,7 @@ export async function openCache(
           ...zip,
           sites: layer.sites,
           verified: inputs.verify,
-          smokeTested: smokeTestRuns(inputs),
+          smokeTested: smokeTestRuns(inputs, layer.machineCode),
           bytecode: inputs.compile,
           machineCode: layer.machineCode
         })

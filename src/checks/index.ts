@@ -5,7 +5,7 @@
 import * as core from '@actions/core'
 import path from 'node:path'
 import type { Inputs } from '../inputs.js'
-import { bytecodeBytes, type LayerScan } from '../layer/scan.js'
+import { bytecodeBytes, type LayerScan, machineCodeFiles } from '../layer/scan.js'
 import type { ZipResult } from '../layer/zip.js'
 import type { RunReport } from '../report/run-report.js'
 import type { Runtime } from '../runtimes.js'
@@ -65,7 +65,7 @@ export async function checkLayer(
     await report.phase(
       'Smoke test',
       async () => {
-        if (!smokeTestRuns(inputs)) {
+        if (!smokeTestRuns(inputs, machineCodeFiles(scan).length > 0)) {
           const why = `this runner (${process.platform}/${process.arch}) cannot execute ${inputs.architectures.join(', ')} Lambda code. Run the step on a Linux runner of the layer's architecture (e.g. ubuntu-24.04-arm for arm64) to import-test the layer.`
           if (inputs.smokeTest === 'true') core.notice(`smoke-test skipped: ${why}`)
           else core.info(`Import smoke test skipped: ${why}`)
@@ -111,7 +111,19 @@ export function checkZipSize(
   else for (const f of findings) core.warning(f.message)
 }
 
-/** Whether the import smoke test runs for these inputs on this runner. */
-export function smokeTestRuns(inputs: Pick<Inputs, 'smokeTest' | 'architectures'>): boolean {
-  return inputs.smokeTest !== 'false' && inputs.architectures.some(a => canRunTarget(a))
+/**
+ * Whether the import smoke test runs for these inputs on this runner: where
+ * the runner executes one of the layer's architectures, or, for a layer
+ * without machine code, on any Linux runner (pure Python imports the same
+ * on every CPU; its markers were evaluated for Linux).
+ */
+export function smokeTestRuns(
+  inputs: Pick<Inputs, 'smokeTest' | 'architectures'>,
+  machineCode: boolean
+): boolean {
+  if (inputs.smokeTest === 'false') return false
+  return (
+    inputs.architectures.some(a => canRunTarget(a)) ||
+    (!machineCode && process.platform === 'linux')
+  )
 }
