@@ -94,18 +94,15 @@ export async function run(): Promise<void> {
     if (!layer) {
       cancellation.throwIfCancelled()
       const downloads = await cache.downloads()
-      layer = await buildLayer(inputs, interpreters, uv, workDir, report, downloads.previous)
+      const built = await buildLayer(inputs, interpreters, uv, workDir, report, downloads.previous)
       if (uv && uv.fellBack.length > 0) {
         report.summary.installer = `${uv.label}; pip for ${uv.fellBack.join(', ')}`
       }
-      await cache.save(layer)
-      const plan = uv
+      await cache.save(built)
       await report.phase('Download cache save', async () =>
-        downloads.save(
-          layer?.zip,
-          plan ? async dir => pruneUvCache(await plan.tool(), dir) : undefined
-        )
+        downloads.save(built.zip, uv ? async dir => pruneUvCache(await uv.tool(), dir) : undefined)
       )
+      layer = built
     }
     reportLayer(report, layer)
     cancellation.throwIfCancelled()

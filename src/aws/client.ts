@@ -177,7 +177,8 @@ export function awsErrorName(error: unknown): string | undefined {
   return typeof name === 'string' ? name : undefined
 }
 
-function httpStatus(error: unknown): number | undefined {
+/** The HTTP status of an AWS error, when it came with one. */
+export function httpStatus(error: unknown): number | undefined {
   return shape(error).$metadata?.httpStatusCode
 }
 

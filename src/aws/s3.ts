@@ -10,10 +10,12 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { ActionError } from '../errors.js'
 import {
+  awsErrorName,
   call,
   type CallLimits,
   DEFAULT_LIMITS,
   describeAwsError,
+  httpStatus,
   isAccessDenied,
   isMissingCredentials,
   isNotFound,
@@ -130,8 +132,8 @@ export async function checkBucket(
     bucketRegion = head.BucketRegion
   } catch (error) {
     if (isAccessDenied(error)) return
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
-    if (isNotFound(error) || (error as { name?: string }).name === 'NotFound' || status === 404) {
+    const status = httpStatus(error)
+    if (isNotFound(error) || awsErrorName(error) === 'NotFound' || status === 404) {
       throw new ActionError(
         `Input \`s3-bucket\`: bucket ${location.bucket} does not exist (looked in ${region}). Nothing was published. Create it in ${region}, or correct the name.`
       )

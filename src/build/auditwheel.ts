@@ -116,3 +116,26 @@ export async function repairWheel(
     .sort()
   return { wheel: written, policy, vendored }
 }
+
+/**
+ * Repairs a wheel built on the runner for the runtime's manylinux policy,
+ * with auditwheel installed on demand; `label` names it in errors.
+ */
+export async function repairForTarget(
+  target: {
+    runtime: Runtime
+    architecture: Architecture
+    interpreters: readonly Interpreter[]
+    workDir: string
+  },
+  wheel: string,
+  label: string
+): Promise<Repaired> {
+  return await repairWheel(
+    await ensureAuditwheel(target.interpreters),
+    wheel,
+    policyFor(target.runtime, target.architecture),
+    fs.mkdtempSync(path.join(target.workDir, 'repaired-')),
+    label
+  )
+}

@@ -4,7 +4,6 @@
  */
 import * as core from '@actions/core'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { checkLayer, checkZipSize } from '../checks/index.js'
 import { ActionError } from '../errors.js'
@@ -32,14 +31,14 @@ import {
   UV_VERSION
 } from './uv.js'
 import { parsePipOptions } from '../requirements/pip-args.js'
+import { runnerTemp } from '../util/runner-temp.js'
 
 export { findInterpreters } from './interpreters.js'
 
 /** A fresh scratch folder for this layer under RUNNER_TEMP. */
 export function freshWorkDir(layerName: string): string {
-  const base = path.resolve(process.env.RUNNER_TEMP || os.tmpdir())
   const safe = layerName.replace(/[^A-Za-z0-9_-]+/g, '_').slice(-60)
-  const dir = path.join(base, 'lambda-python-layer', safe)
+  const dir = runnerTemp('lambda-python-layer', safe)
   fs.rmSync(dir, { recursive: true, force: true })
   fs.mkdirSync(dir, { recursive: true })
   return dir

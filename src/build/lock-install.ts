@@ -23,14 +23,14 @@ import {
 } from '../requirements/lock.js'
 import { credentialsIn, redactCredentials } from '../requirements/credentials.js'
 import { lambdaEnvironment } from '../requirements/markers.js'
-import { type Architecture, canRunTarget, type Runtime } from '../runtimes.js'
+import type { Architecture, Runtime } from '../runtimes.js'
 import { packageCodeEnv } from '../util/package-env.js'
 import { run } from '../util/process.js'
 import type { Interpreter } from './interpreters.js'
-import { pipEnv, pipErrorExcerpt, targetLabel } from './pip.js'
-import { ensureAuditwheel, policyFor, repairWheel } from './auditwheel.js'
+import { pipErrorExcerpt, targetLabel } from './pip.js'
+import { repairForTarget } from './auditwheel.js'
 import type { SourceBuilds } from './install.js'
-import { NO_COMPILER, NO_COMPILER_ENV } from './no-wheel.js'
+import { buildEnv, mayCompile, NO_COMPILER, whereToCompile } from './no-wheel.js'
 import { installPinned } from './tools.js'
 import { UV_PINS, UV_VERSION } from './uv.js'
 
@@ -157,20 +157,20 @@ async function localWheelLine(p: LockedPackage, lock: Lock, b: LocalBuild): Prom
       `Input \`requirements\`: ${path.basename(lock.file)} has ${p.name} at ${p.directory}, which does not exist.`
     )
   }
-  const compile = b.buildFromSource === 'auto' && canRunTarget(b.architecture)
+  const compile = mayCompile(b.buildFromSource, b.architecture)
   const label = targetLabel(b.runtime, b.architecture)
   const out = fs.mkdtempSync(path.join(b.workDir, 'local-'))
   const built = await run(
     b.interpreter.path,
     ['-m', 'pip', 'wheel', '--no-deps', '--no-cache-dir', '--wheel-dir', out, project],
-    { env: compile ? pipEnv() : { ...pipEnv(), ...NO_COMPILER_ENV }, cwd: path.dirname(lock.file) }
+    { env: buildEnv(compile), cwd: path.dirname(lock.file) }
   )
   const wheel = fs.readdirSync(out).find(f => f.endsWith('.whl'))
   if (built.exitCode !== 0 || !wheel) {
     const output = `${built.stdout}\n${built.stderr}`
     if (output.includes(NO_COMPILER)) {
       throw new ActionError(
-        `The local project ${p.name} (${p.directory}) compiles machine code, and no compiler runs for ${label} here: ${compilerWhere(b)}`
+        `The local project ${p.name} (${p.directory}) compiles machine code, and no compiler runs for ${label} here. ${whereToCompile(b.buildFromSource, b.architecture)}`
       )
     }
     throw new ActionError(
@@ -181,30 +181,15 @@ async function localWheelLine(p: LockedPackage, lock: Lock, b: LocalBuild): Prom
   if (!wheel.endsWith('-none-any.whl')) {
     if (!compile) {
       throw new ActionError(
-        `The local project ${p.name} (${p.directory}) gives machine code (${wheel}) built for this runner, not for ${label}: ${compilerWhere(b)}`
+        `The local project ${p.name} (${p.directory}) gives machine code (${wheel}) built for this runner, not for ${label}. ${whereToCompile(b.buildFromSource, b.architecture)}`
       )
     }
-    const policy = policyFor(b.runtime, b.architecture)
-    const repaired = await repairWheel(
-      await ensureAuditwheel(b.interpreters),
-      file,
-      policy,
-      fs.mkdtempSync(path.join(b.workDir, 'local-repaired-')),
-      `${p.name} (${p.directory})`
-    )
+    const repaired = await repairForTarget(b, file, `${p.name} (${p.directory})`)
     file = repaired.wheel
     core.info(
-      `Built the local project ${p.name} (${p.directory}) for ${label} and repaired it for ${policy}: ${path.basename(file)}${repaired.vendored.length ? `, vendored ${repaired.vendored.join(', ')}` : ''}.`
+      `Built the local project ${p.name} (${p.directory}) for ${label} and repaired it for ${repaired.policy}: ${path.basename(file)}${repaired.vendored.length ? `, vendored ${repaired.vendored.join(', ')}` : ''}.`
     )
   }
   const digest = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')
   return `${p.name} @ ${pathToFileURL(file).href} --hash=sha256:${digest}`
-}
-
-/** Where a compiled local project can be built, for an error message. */
-function compilerWhere(b: LocalBuild): string {
-  if (b.buildFromSource !== 'auto') {
-    return `\`build-from-source: ${b.buildFromSource}\` builds nothing that compiles. Set \`build-from-source: auto\` on a Linux runner with the layer's CPU.`
-  }
-  return `compiling happens only on a Linux runner with the layer's CPU (for ${b.architecture}: ${b.architecture === 'arm64' ? 'ubuntu-24.04-arm' : 'ubuntu-latest'}), where it is repaired by auditwheel. Run the job there, or move the compiled part into a package with manylinux wheels.`
 }

@@ -10,12 +10,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { normalizeName } from '../layer/dist-info.js'
-import { ARCHITECTURES, canRunTarget, glibcString, RUNTIMES } from '../runtimes.js'
+import { type Architecture, ARCHITECTURES, canRunTarget, glibcString, RUNTIMES } from '../runtimes.js'
 import { compareVersions } from '../util/format.js'
 import { run, type RunResult } from '../util/process.js'
-import { AUDITWHEEL_VERSION, ensureAuditwheel, policyFor, repairWheel } from './auditwheel.js'
+import { AUDITWHEEL_VERSION, repairForTarget } from './auditwheel.js'
 import { escapingArchiveLinks } from './sdist-links.js'
-import type { InstallOptions } from './install.js'
+import type { InstallOptions, SourceBuilds } from './install.js'
 import {
   pipEnv,
   requirementName,
@@ -32,12 +32,32 @@ import {
 export const NO_COMPILER = 'no-compiler-for-this-target'
 
 /** The environment that makes any compile fail at once, naming NO_COMPILER. */
-export const NO_COMPILER_ENV = {
+const NO_COMPILER_ENV = {
   CC: NO_COMPILER,
   CXX: NO_COMPILER,
   LDSHARED: NO_COMPILER,
   FC: NO_COMPILER,
   CARGO: NO_COMPILER
+}
+
+/**
+ * Whether a source build may compile for `architecture`: only with
+ * `build-from-source: auto`, on a runner that executes the target.
+ */
+export function mayCompile(builds: SourceBuilds, architecture: Architecture): boolean {
+  return builds === 'auto' && canRunTarget(architecture)
+}
+
+/** pip's environment for a source build: with the compiler, or one where any compile fails at once. */
+export function buildEnv(compile: boolean): NodeJS.ProcessEnv {
+  return compile ? pipEnv() : { ...pipEnv(), ...NO_COMPILER_ENV }
+}
+
+/** Where machine code for the target can be built, for a message. */
+export function whereToCompile(builds: SourceBuilds, architecture: Architecture): string {
+  return builds !== 'auto'
+    ? `\`build-from-source: ${builds}\` builds pure-Python packages only. Set \`build-from-source: auto\` to compile it on the runner and repair it with auditwheel.`
+    : `This runner (${process.platform}/${process.arch}) cannot build machine code for ${architecture} Lambda: run the job on a Linux runner of that CPU (${architecture === 'arm64' ? 'ubuntu-24.04-arm' : 'ubuntu-24.04'}), where the action compiles it and repairs it with auditwheel.`
 }
 
 /**
@@ -56,14 +76,14 @@ async function buildFromSource(
   const { interpreter, runtime, architecture } = options
   const name = requirementName(requirement)
   const label = targetLabel(runtime, architecture)
-  const compile = options.buildFromSource === 'auto' && canRunTarget(architecture)
+  const compile = mayCompile(options.buildFromSource, architecture)
   const scratch = fs.mkdtempSync(path.join(options.workDir, 'sdist-'))
   const sources = fs.mkdtempSync(path.join(options.workDir, 'sources-'))
   core.info(
     `No wheel of ${requirement} fits ${label}; building its source distribution (${compile ? 'compiling allowed, then repaired by auditwheel' : 'pure Python only: no compiler'}).`
   )
   const pipArgs = ['--no-deps', '--no-binary', name, ...options.pipArgs]
-  const env = compile ? pipEnv() : { ...pipEnv(), ...NO_COMPILER_ENV }
+  const env = buildEnv(compile)
   let built = await run(
     interpreter.path,
     ['-m', 'pip', 'download', ...pipArgs, '--dest', sources, requirement],
@@ -124,15 +144,8 @@ async function buildFromSource(
       `Package ${requirement} has no wheel for ${label}, and its source distribution gives machine code (${wheel}) built for this runner, not for Lambda. Use a distribution that ships manylinux wheels, or pin a version that has wheels for ${architecture}.`
     )
   }
-  const policy = policyFor(runtime, architecture)
-  const tool = await ensureAuditwheel(options.interpreters)
-  const repaired = await repairWheel(
-    tool,
-    path.join(scratch, wheel),
-    policy,
-    fs.mkdtempSync(path.join(options.workDir, 'repaired-')),
-    requirement
-  )
+  const repaired = await repairForTarget(options, path.join(scratch, wheel), requirement)
+  const policy = repaired.policy
   fs.copyFileSync(repaired.wheel, path.join(wheelhouse, path.basename(repaired.wheel)))
   const vendored = repaired.vendored.length ? `, vendored ${repaired.vendored.join(', ')}` : ''
   core.info(
@@ -160,12 +173,8 @@ async function needsCompiler(options: InstallOptions, requirement: string): Prom
   const { runtime, architecture } = options
   const label = targetLabel(runtime, architecture)
   const pin = await fittingAdvice(options, requirement)
-  const why =
-    options.buildFromSource !== 'auto'
-      ? `\`build-from-source: ${options.buildFromSource}\` builds pure-Python packages only. Set \`build-from-source: auto\` to compile it on the runner and repair it with auditwheel.`
-      : `This runner (${process.platform}/${process.arch}) cannot build machine code for ${architecture} Lambda: run the job on a Linux runner of that CPU (${architecture === 'arm64' ? 'ubuntu-24.04-arm' : 'ubuntu-24.04'}), where the action compiles it and repairs it with auditwheel.`
   throw new ActionError(
-    `Package ${requirement} has no wheel for ${label}, and its source distribution needs a compiler. ${why}${pin}`
+    `Package ${requirement} has no wheel for ${label}, and its source distribution needs a compiler. ${whereToCompile(options.buildFromSource, architecture)}${pin}`
   )
 }
 

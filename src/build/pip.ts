@@ -64,6 +64,11 @@ export function useDownloadCache(dir: string | undefined): void {
   downloadCache = dir
 }
 
+/** Where pip's and uv's caches go inside the folder the action keeps. */
+export function installerCaches(dir: string): { pip: string; uv: string } {
+  return { pip: path.join(dir, 'pip'), uv: path.join(dir, 'uv') }
+}
+
 /**
  * The environment that hands the given index to pip (and, through pip's
  * configuration, to uv), and the caches the action keeps.
@@ -73,8 +78,8 @@ export function indexEnv(): Record<string, string> {
     ...(givenIndex ? { PIP_INDEX_URL: givenIndex } : {}),
     ...(downloadCache
       ? {
-          PIP_CACHE_DIR: path.join(downloadCache, 'pip'),
-          UV_CACHE_DIR: path.join(downloadCache, 'uv')
+          PIP_CACHE_DIR: installerCaches(downloadCache).pip,
+          UV_CACHE_DIR: installerCaches(downloadCache).uv
         }
       : {})
   }

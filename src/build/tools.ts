@@ -5,11 +5,11 @@
  */
 import * as core from '@actions/core'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { run } from '../util/process.js'
 import { pipEnv } from './pip.js'
+import { runnerTemp } from '../util/runner-temp.js'
 
 const installing = new Map<string, Promise<string>>()
 
@@ -26,7 +26,7 @@ export async function installPinned(
   label: string,
   pins: readonly string[]
 ): Promise<string> {
-  const base = path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'lambda-python-layer-tools')
+  const base = runnerTemp('lambda-python-layer-tools')
   const dir = path.join(base, folder)
   let pending = installing.get(dir)
   if (!pending) {

@@ -291,12 +291,10 @@ export interface UvInstallOptions {
   options: UvOptions
   /** Install exactly the listed pins (a lock): nothing is resolved. */
   noDeps: boolean
-  /** Extra environment (an index URL with a token). */
-  env?: Record<string, string>
 }
 
 /** The command line of one uv install for a Lambda target. */
-export function uvInstallArgs(o: Omit<UvInstallOptions, 'uv' | 'env'>): string[] {
+export function uvInstallArgs(o: Omit<UvInstallOptions, 'uv'>): string[] {
   const target = uvTarget(o.runtime, o.architecture)
   return [
     'pip',
@@ -338,7 +336,6 @@ export async function uvInstall(
       ...packageCodeEnv(),
       ...indexEnv(),
       ...o.options.env,
-      ...o.env,
       UV_NO_PROGRESS: '1',
       // The layer is compiled by the action, for the runtime's interpreter.
       UV_COMPILE_BYTECODE: '0',

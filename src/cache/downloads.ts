@@ -17,11 +17,11 @@
 import * as cache from '@actions/cache'
 import * as core from '@actions/core'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { useDownloadCache } from '../build/pip.js'
+import { installerCaches, useDownloadCache } from '../build/pip.js'
 import { errorMessage } from '../errors.js'
 import { formatBytes } from '../util/format.js'
+import { runnerTemp } from '../util/runner-temp.js'
 
 /** Entries larger than this are not saved: restoring them would cost more than downloading. */
 export const MAX_DOWNLOADS_BYTES = 2 * 1024 ** 3
@@ -126,7 +126,7 @@ export async function restoreDownloads(
   const managed = userManagedCache()
   if (managed) core.info(`Download cache: left to you (${managed}); the earlier zip is kept.`)
   const { key, prefix } = downloadKeys(layerKey, installer)
-  const dir = path.resolve(process.env.RUNNER_TEMP || os.tmpdir(), 'lambda-python-layer-downloads')
+  const dir = runnerTemp('lambda-python-layer-downloads')
   fs.rmSync(dir, { recursive: true, force: true })
   fs.mkdirSync(dir, { recursive: true })
   let found: string | undefined
@@ -153,7 +153,7 @@ export async function restoreDownloads(
     ...(previous ? { previous } : {}),
     async save(zip, prune) {
       if (found === key) return
-      if (prune && !managed) await prune(path.join(dir, 'uv'))
+      if (prune && !managed) await prune(installerCaches(dir).uv)
       if (zip) {
         fs.copyFileSync(zip.path, path.join(dir, PREVIOUS_ZIP))
         fs.writeFileSync(

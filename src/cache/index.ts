@@ -5,7 +5,6 @@
  */
 import * as core from '@actions/core'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import type { Interpreter } from '../build/interpreters.js'
 import { smokeTestRuns } from '../checks/index.js'
@@ -22,6 +21,7 @@ import {
   saveLayer,
   ZIP_NAME
 } from './store.js'
+import { runnerTemp } from '../util/runner-temp.js'
 
 export interface LayerCache {
   /** The cached layer, its zip copied to `zipPath`; undefined on a miss (or without a cache). */
@@ -32,8 +32,7 @@ export interface LayerCache {
   save(layer: BuiltLayer): Promise<void>
 }
 
-const cacheDir = (): string =>
-  path.resolve(process.env.RUNNER_TEMP || os.tmpdir(), 'lambda-python-layer-cache')
+const cacheDir = (): string => runnerTemp('lambda-python-layer-cache')
 
 export async function openCache(
   inputs: Inputs,

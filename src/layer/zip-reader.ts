@@ -14,20 +14,23 @@ import fs from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
-import { DEFLATED, STORED } from './zip-writer.js'
+import {
+  CENTRAL_HEADER,
+  CENTRAL_SIGNATURE,
+  DEFLATED,
+  END_RECORD,
+  END_SIGNATURE,
+  LOCAL_HEADER,
+  LOCAL_SIGNATURE,
+  MAX_16,
+  MAX_32,
+  STORED,
+  ZIP64_END_LOCATOR,
+  ZIP64_END_RECORD,
+  ZIP64_END_SIGNATURE,
+  ZIP64_LOCATOR_SIGNATURE
+} from './zip-writer.js'
 
-const LOCAL_HEADER = 30
-const CENTRAL_HEADER = 46
-const END_RECORD = 22
-const ZIP64_END_RECORD = 56
-const ZIP64_END_LOCATOR = 20
-const LOCAL_SIGNATURE = 0x04034b50
-const CENTRAL_SIGNATURE = 0x02014b50
-const END_SIGNATURE = 0x06054b50
-const ZIP64_END_SIGNATURE = 0x06064b50
-const ZIP64_LOCATOR_SIGNATURE = 0x07064b50
-const MAX_16 = 0xffff
-const MAX_32 = 0xffffffff
 /** The longest tail an end record can sit in: the record plus the largest comment. */
 const TAIL_BYTES = END_RECORD + MAX_16
 

@@ -60,19 +60,20 @@ export interface WrittenZip {
   sha256: string
 }
 
-const LOCAL_HEADER = 30
-const CENTRAL_HEADER = 46
-const END_RECORD = 22
-const ZIP64_END_RECORD = 56
-const ZIP64_END_LOCATOR = 20
-const LOCAL_SIGNATURE = 0x04034b50
-const CENTRAL_SIGNATURE = 0x02014b50
-const END_SIGNATURE = 0x06054b50
-const ZIP64_END_SIGNATURE = 0x06064b50
-const ZIP64_LOCATOR_SIGNATURE = 0x07064b50
+/** Record sizes and signatures of the zip format (zip-reader.ts reads what this writes). */
+export const LOCAL_HEADER = 30
+export const CENTRAL_HEADER = 46
+export const END_RECORD = 22
+export const ZIP64_END_RECORD = 56
+export const ZIP64_END_LOCATOR = 20
+export const LOCAL_SIGNATURE = 0x04034b50
+export const CENTRAL_SIGNATURE = 0x02014b50
+export const END_SIGNATURE = 0x06054b50
+export const ZIP64_END_SIGNATURE = 0x06064b50
+export const ZIP64_LOCATOR_SIGNATURE = 0x07064b50
 const FLAG_UTF8_NAMES = 0x0800
-const MAX_16 = 0xffff
-const MAX_32 = 0xffffffff
+export const MAX_16 = 0xffff
+export const MAX_32 = 0xffffffff
 /** Small writes (headers, small entries) are gathered into writes of about this size. */
 const WRITE_BYTES = 1024 * 1024
 

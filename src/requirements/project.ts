@@ -8,12 +8,12 @@
 import * as core from '@actions/core'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import type { LockSource } from '../build/lock-install.js'
 import { ActionError } from '../errors.js'
 import { kindOf, readDataLock, type RequirementsKind, tomlData } from './lock.js'
 import { fingerprint, type RequirementsTree } from './tree.js'
+import { runnerTemp } from '../util/runner-temp.js'
 
 export interface ProjectInput {
   /** The requirements file pip reads (for a pyproject without a lock: one written from it). */
@@ -202,7 +202,7 @@ export function readProjectInput(
       kind = kindOf(beside)
     } else {
       const lines = projectRequirements(file, groups, extras)
-      const dir = path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'lambda-python-layer-inputs')
+      const dir = runnerTemp('lambda-python-layer-inputs')
       fs.mkdirSync(dir, { recursive: true })
       const digest = crypto.createHash('sha256').update(file).digest('hex').slice(0, 12)
       const written = path.join(dir, `pyproject-${digest}.txt`)
