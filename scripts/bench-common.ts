@@ -25,6 +25,8 @@ export function manualRecipe(o: {
   runtime: string
   endpoint: string
   env: Record<string, string>
+  /** pip's cache folder; the user's default cache when not given. */
+  pipCache?: string
 }): number {
   const start = process.hrtime.bigint()
   execFileSync(
@@ -40,7 +42,10 @@ export function manualRecipe(o: {
       '-r',
       o.requirementsFile
     ],
-    { stdio: 'ignore' }
+    {
+      stdio: 'ignore',
+      env: { ...process.env, ...(o.pipCache ? { PIP_CACHE_DIR: o.pipCache } : {}) }
+    }
   )
   execFileSync('zip', ['-q', '-r', 'layer.zip', 'python'], { cwd: o.dir })
   execFileSync(

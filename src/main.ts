@@ -14,6 +14,7 @@ import {
   zipPathIn
 } from './build/index.js'
 import { openCache } from './cache/index.js'
+import { errorMessage } from './errors.js'
 import { getInputs, type Inputs } from './inputs.js'
 import { codeArtifactIndex, createCodeArtifactClient } from './aws/codeartifact.js'
 import { useIndex } from './build/pip.js'
@@ -73,6 +74,7 @@ async function useCodeArtifact(inputs: Inputs, report: RunReport): Promise<void>
 export async function run(): Promise<void> {
   const report = new RunReport(core.getInput('layer-name'))
   const removeSignalHandlers = cancellation.install()
+  let saving: Promise<void> | undefined
   try {
     const inputs = getInputs()
     report.summary.runtimes = inputs.runtimes
@@ -98,10 +100,20 @@ export async function run(): Promise<void> {
       if (uv && uv.fellBack.length > 0) {
         report.summary.installer = `${uv.label}; pip for ${uv.fellBack.join(', ')}`
       }
-      await cache.save(built)
-      await report.phase('Download cache save', async () =>
-        downloads.save(built.zip, uv ? async dir => pruneUvCache(await uv.tool(), dir) : undefined)
-      )
+      // Saved while the layer is published: neither waits for the other, and
+      // a save never fails the run (store.ts, downloads.ts).
+      saving = report
+        .background(async () => {
+          await cache.save(built)
+          await report.phase('Download cache save', async () =>
+            downloads.save(
+              built.zip,
+              uv ? async dir => pruneUvCache(await uv.tool(), dir) : undefined,
+              built.resolutions
+            )
+          )
+        })
+        .catch((error: unknown) => core.warning(`Cache save failed: ${errorMessage(error)}`))
       layer = built
     }
     reportLayer(report, layer)
@@ -118,6 +130,7 @@ export async function run(): Promise<void> {
   } catch (error) {
     report.fail(error)
   } finally {
+    await saving
     await report.finish()
     removeSignalHandlers()
   }

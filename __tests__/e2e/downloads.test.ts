@@ -39,7 +39,7 @@ async function act(
 }
 
 beforeAll(async () => {
-  makeToolCache(toolCache, ['3.12'])
+  makeToolCache(toolCache, ['3.11', '3.12'])
   fs.mkdirSync(ws, { recursive: true })
   fs.mkdirSync(runnerTemp, { recursive: true })
   service = await startCacheService(path.join(work, 'store'))
@@ -97,5 +97,78 @@ describe('the download cache', () => {
       'Download cache: left to you (UV_CACHE_DIR is set); the earlier zip is kept.'
     )
     expect(fs.readdirSync(path.join(work, 'my-uv-cache')).length).toBeGreaterThan(0)
+  })
+})
+
+describe('the incremental install (pip)', () => {
+  const runs: Record<string, ActionRun> = {}
+  const pins = (urllib3: string): string =>
+    `urllib3==${urllib3}\ncertifi==2024.8.30\ncharset-normalizer==3.4.0\nidna==3.10\n`
+  const pip = { installer: 'pip', runtimes: 'python3.11', 'layer-name': 'incremental' }
+
+  beforeAll(async () => {
+    // urllib3 changes through the constraints: a dependency, not requested,
+    // so pip must not mark it REQUESTED; six is new and requested.
+    fs.writeFileSync(path.join(ws, 'constraints.txt'), pins('2.2.2'))
+    runs.first = await act('requests==2.32.3\n-c constraints.txt\n', {}, pip)
+    fs.writeFileSync(path.join(ws, 'constraints.txt'), pins('2.2.3'))
+    runs.changed = await act('requests==2.32.3\nsix==1.16.0\n-c constraints.txt\n', {}, pip)
+    runs.fresh = await act(
+      'requests==2.32.3\nsix==1.16.0\n-c constraints.txt\n',
+      {},
+      {
+        ...pip,
+        cache: 'false'
+      }
+    )
+    // A build whose zip lacks some of urllib3's files, then one after it.
+    runs.excluded = await act(
+      'requests==2.32.3\nsix==1.16.0\n-c constraints.txt\n',
+      {},
+      {
+        ...pip,
+        exclude: 'urllib3/contrib/**'
+      }
+    )
+    runs.afterExcluded = await act('requests==2.32.3\n-c constraints.txt\n', {}, pip)
+    runs.freshAfter = await act(
+      'requests==2.32.3\n-c constraints.txt\n',
+      {},
+      { ...pip, cache: 'false' }
+    )
+  })
+
+  it('restores the unchanged distributions and installs only the changed ones', () => {
+    expect(runs.first.errors).toEqual([])
+    expect(runs.first.log).not.toContain('Incremental install')
+    expect(runs.changed.errors).toEqual([])
+    expect(runs.changed.log).toMatch(
+      /Incremental install: 4 distributions restored from the earlier zip \(.*\); pip installed (six==1\.16\.0 urllib3==2\.2\.3|urllib3==2\.2\.3 six==1\.16\.0) /
+    )
+    expect(JSON.parse(runs.changed.outputs.packages)).toEqual([
+      'certifi==2024.8.30',
+      'charset-normalizer==3.4.0',
+      'idna==3.10',
+      'requests==2.32.3',
+      'six==1.16.0',
+      'urllib3==2.2.3'
+    ])
+  })
+
+  it('gives the bytes of a fresh build', () => {
+    expect(runs.fresh.errors).toEqual([])
+    expect(runs.fresh.log).not.toContain('Incremental install')
+    expect(runs.changed.outputs['code-sha256']).toBe(runs.fresh.outputs['code-sha256'])
+  })
+
+  it('installs again a distribution whose files the earlier zip lacks, and removes one no longer wanted', () => {
+    expect(runs.excluded.errors).toEqual([])
+    expect(runs.excluded.log).toMatch(/Incremental install: 6 distributions restored/)
+    expect(runs.afterExcluded.errors).toEqual([])
+    expect(runs.afterExcluded.log).toMatch(
+      /Incremental install: 4 distributions restored from the earlier zip \(.*\); pip installed urllib3==2\.2\.3 /
+    )
+    expect(JSON.parse(runs.afterExcluded.outputs.packages)).not.toContain('six==1.16.0')
+    expect(runs.afterExcluded.outputs['code-sha256']).toBe(runs.freshAfter.outputs['code-sha256'])
   })
 })

@@ -1,9 +1,9 @@
 /**
  * The `installer` input through the bundled dist/index.js: uv installs for
  * the Lambda target, with the machine's pip configuration carried over;
- * auto picks uv only where it installs what pip would; pip takes over a
- * target uv cannot install, or where uv, below the runtime's glibc, would
- * settle for another release than pip.
+ * auto picks uv for a uv project or with uv on PATH; pip takes over a target
+ * uv cannot install, or where uv, below the runtime's glibc, chooses other
+ * releases than at its next target above it.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals'
 import AdmZip from 'adm-zip'
@@ -46,6 +46,29 @@ async function build(
 const withUvOnPath = (): Record<string, string> => ({
   PATH: `${uvBin}${path.delimiter}${process.env.PATH ?? ''}`
 })
+
+/**
+ * A find-links folder where glibcpick 1.0 has a manylinux2014 wheel and 2.0
+ * only a manylinux_2_24 one: 2.0 is right for python3.11 (glibc 2.26), beyond
+ * manylinux_2_17, the highest target uv has below glibc 2.26.
+ */
+function glibcPickLinks(): string {
+  const links = fs.mkdtempSync(path.join(os.tmpdir(), 'links-'))
+  const files = { 'glibcpick/__init__.py': 'VERSION = 1\n' }
+  makeWheel(links, {
+    name: 'glibcpick',
+    version: '1.0',
+    tag: 'cp311-cp311-manylinux2014_x86_64',
+    files
+  })
+  makeWheel(links, {
+    name: 'glibcpick',
+    version: '2.0',
+    tag: 'cp311-cp311-manylinux_2_24_x86_64',
+    files
+  })
+  return links
+}
 
 /** Each distribution's INSTALLER file in the zip, by dist-info folder. */
 function installers(zipPath: string): Record<string, string> {
@@ -92,36 +115,21 @@ describe('installer: uv', () => {
     expect(run.errors.join('\n')).toMatch(/no-such-package-lpl/)
   })
 
-  it('on glibc 2.26 runtimes, hands the target to pip when uv would pick an older release than pip', async () => {
-    // 2.0 has only a manylinux_2_24 wheel: right for python3.11 (glibc 2.26),
-    // beyond manylinux_2_17, the highest target uv has below glibc 2.26.
-    const links = fs.mkdtempSync(path.join(os.tmpdir(), 'links-'))
-    const files = { 'glibcpick/__init__.py': 'VERSION = 1\n' }
-    makeWheel(links, {
-      name: 'glibcpick',
-      version: '1.0',
-      tag: 'cp311-cp311-manylinux2014_x86_64',
-      files
-    })
-    makeWheel(links, {
-      name: 'glibcpick',
-      version: '2.0',
-      tag: 'cp311-cp311-manylinux_2_24_x86_64',
-      files
-    })
+  it('on glibc 2.26 runtimes, hands the target to pip when uv at manylinux_2_28 picks a newer release', async () => {
     const run = await build('glibcpick\n', {
       installer: 'uv',
       runtimes: 'python3.11',
-      'pip-args': `--find-links ${links}`
+      'pip-args': `--find-links ${glibcPickLinks()}`
     })
     expect(run.errors).toEqual([])
     expect(run.log).toMatch(
       /uv has no manylinux target for glibc 2\.26; manylinux_2_17 is the highest it has below it/
     )
     expect(run.log).toMatch(
-      /chose other releases than pip, which knows the runtime's glibc 2\.26: glibcpick 1\.0 \(uv\) \/ 2\.0 \(pip\)/
+      /::warning::uv, limited to manylinux_2_17 wheels, chose other releases than uv at manylinux_2_28, .*: glibcpick 1\.0 \(manylinux_2_17\) \/ 2\.0 \(manylinux_2_28\); pip installs python3\.11 \/ x86_64 .* instead\./
     )
     expect(JSON.parse(run.outputs.packages)).toEqual(['glibcpick==2.0'])
+    expect(Object.values(installers(run.outputs['zip-path']))).toEqual(['pip'])
     expect(run.summary).toMatch(/uv 0\.13\.9; pip for python3\.11 \/ x86_64/)
   })
 })
@@ -134,12 +142,34 @@ describe('installer: auto', () => {
     expect(run.log).toMatch(/uv 0\.13\.9 from PATH installs python3\.12/)
   })
 
-  it('keeps pip for python3.11 requirements even with uv on PATH, saying why', async () => {
-    const run = await build('six==1.16.0\n', { runtimes: 'python3.11' }, withUvOnPath())
+  it("takes uv from PATH for python3.11 and keeps uv's install when manylinux_2_28 agrees", async () => {
+    const run = await build('six==1.16.0\nidna==3.10\n', { runtimes: 'python3.11' }, withUvOnPath())
     expect(run.errors).toEqual([])
-    expect(run.log).toMatch(
-      /Installer: pip \(installer: auto, and uv has no manylinux target for glibc 2\.26 \(python3\.11\)/
+    expect(run.log).toContain(
+      'Installer: uv (installer: auto, uv on PATH; python3.11: uv has no target for glibc 2.26, installs at manylinux_2_17 and checks its choice at manylinux_2_28; pip installs where the two differ).'
     )
+    expect(run.log).toMatch(/uv 0\.13\.9 from PATH installs python3\.11 .*manylinux_2_17/)
+    expect(run.log).toContain(
+      "uv chooses the same 2 releases at manylinux_2_28: a resolution at the runtime's glibc 2.26 has nothing newer to pick, so uv's install stands."
+    )
+    expect(run.log).not.toMatch(/pip installs python3\.11/)
+    expect(Object.values(installers(run.outputs['zip-path']))).toEqual(['uv', 'uv'])
+    expect(run.summary).toMatch(/Installer<\/td><td>uv 0\.13\.9<\/td>/)
+  })
+
+  it('with uv on PATH for python3.11, leaves to pip, quietly, what uv at manylinux_2_28 picks differently', async () => {
+    const run = await build(
+      'glibcpick\n',
+      { runtimes: 'python3.11', 'pip-args': `--find-links ${glibcPickLinks()}` },
+      withUvOnPath()
+    )
+    expect(run.errors).toEqual([])
+    expect(run.log).toMatch(/Installer: uv \(installer: auto, uv on PATH; python3\.11:/)
+    expect(run.log).toMatch(
+      /glibcpick 1\.0 \(manylinux_2_17\) \/ 2\.0 \(manylinux_2_28\); pip installs python3\.11 \/ x86_64 .* instead\./
+    )
+    expect(run.log).not.toMatch(/::warning::uv, limited/)
+    expect(JSON.parse(run.outputs.packages)).toEqual(['glibcpick==2.0'])
     expect(Object.values(installers(run.outputs['zip-path']))).toEqual(['pip'])
   })
 

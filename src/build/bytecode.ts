@@ -198,9 +198,20 @@ function reuseOne(previous: PreviousBytecode, base: string, dir: string, rel: st
     return 'compile'
   }
   const target = path.join(dir, ...pycRel.split('/'))
-  fs.mkdirSync(path.dirname(target), { recursive: true })
-  fs.writeFileSync(target, bytecode)
+  // Already there when the incremental install restored it: not written again.
+  if (!sameFile(target, bytecode)) {
+    fs.mkdirSync(path.dirname(target), { recursive: true })
+    fs.writeFileSync(target, bytecode)
+  }
   return 'reused'
+}
+
+function sameFile(file: string, data: Buffer): boolean {
+  try {
+    return fs.statSync(file).size === data.length && fs.readFileSync(file).equals(data)
+  } catch {
+    return false
+  }
 }
 
 function lstatOk(file: string): boolean {

@@ -172,7 +172,12 @@ export async function buildLayer(
       interpreters,
       buildFromSource: inputs.buildFromSource,
       ...(inputs.lock ? { lock: inputs.lock } : {}),
-      ...(uv ? { uv } : {})
+      ...(uv ? { uv } : {}),
+      // An excluded source's .pyc would outlive it.
+      restoreBytecode: inputs.compile && inputs.exclude.length === 0,
+      ...(previous
+        ? { earlier: { zip: previous.path, sha256: previous.sha256, resolutions: previous.resolutions } }
+        : {})
     })
   )
   if (staged.sites.every(s => s.packages.length === 0)) {
@@ -268,6 +273,7 @@ export async function buildLayer(
       python: s.interpreter.version,
       packages: s.packages
     })),
-    machineCode: machineCodeFiles(scan).length > 0
+    machineCode: machineCodeFiles(scan).length > 0,
+    resolutions: staged.resolutions
   }
 }

@@ -11,7 +11,16 @@ import { type InstalledPackage, installedDistributions, normalizeName } from '..
 import { type Architecture, type Runtime, RUNTIMES } from '../runtimes.js'
 import { run } from '../util/process.js'
 import type { Interpreter } from './interpreters.js'
-import { uvInstall, type UvOptions, uvTarget, type UvTool } from './uv.js'
+import {
+  releaseDifferences,
+  uvInstall,
+  type UvOptions,
+  uvResolve,
+  uvTarget,
+  uvTargetAbove,
+  type UvTool
+} from './uv.js'
+import { type EarlierSite, installIncrementally, pipHasReport, readPipReport, type SiteResolution } from './incremental.js'
 import { explainMissing, firstWithoutTargetWheel, resolveMissing } from './no-wheel.js'
 import {
   conflictDependencies,
@@ -44,6 +53,17 @@ export interface InstallOptions {
   interpreters: readonly Interpreter[]
   /** Install with uv first; pip takes over where uv cannot install the target. */
   uv?: UvPlan
+  /** The version of the interpreter's pip ("25.2"). */
+  pipVersion?: string
+  /** The earlier build of this site: pip then installs only what changed (incremental.ts). */
+  earlier?: EarlierSite
+  /**
+   * The layer is compiled, and nothing is excluded: the incremental install
+   * also restores the .pyc of each unchanged source (compile then keeps them).
+   */
+  restoreBytecode?: boolean
+  /** Receives pip's resolution of the target, for the next build's incremental install. */
+  onResolved?: (resolution: SiteResolution) => void
 }
 
 /** How uv installs this run's targets. */
@@ -75,6 +95,15 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
     return await finishInstall(options.targetDir, new Map())
   }
   const { interpreter, runtime, architecture, targetDir } = options
+  const withReport = options.pipVersion !== undefined && pipHasReport(options.pipVersion)
+  const report = path.join(options.workDir, `pip-report-${runtime}-${architecture}.json`)
+  if (withReport && options.earlier) {
+    const resolution = await installIncrementally(options, options.earlier, report)
+    if (resolution) {
+      options.onResolved?.(resolution)
+      return await finishInstall(targetDir, new Map())
+    }
+  }
   fs.rmSync(targetDir, { recursive: true, force: true })
   fs.mkdirSync(targetDir, { recursive: true })
   const wheelhouse = path.join(options.workDir, `wheelhouse-${runtime}-${architecture}`)
@@ -91,11 +120,17 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
       pipArgs: options.pipArgs,
       findLinks: fs.existsSync(wheelhouse) ? wheelhouse : undefined
     })
+    // What pip installed, kept for the next build's incremental install.
+    if (withReport) args.push('--report', report)
     const result = await run(interpreter.path, args, {
       env: pipEnv(),
       cwd: options.cwd
     })
-    if (result.exitCode === 0) break
+    if (result.exitCode === 0) {
+      const resolution = withReport ? readPipReport(report) : undefined
+      if (resolution) options.onResolved?.(resolution)
+      break
+    }
 
     const output = result.stdout + result.stderr
     const mismatched = hashMismatches(output)
@@ -152,29 +187,50 @@ async function finishInstall(
 /**
  * Installs the target with uv; true when it did. uv's failure is logged and
  * pip installs the target instead, with its own diagnostics and source
- * builds. Where uv's manylinux target is below the runtime's glibc and the
- * versions are not fixed by a lock, pip's resolution is asked too, and a
- * difference (a release uv passed over) makes pip install the target.
+ * builds.
+ *
+ * Where uv's manylinux target is below the runtime's glibc (manylinux_2_17
+ * for glibc 2.26) and the versions are not fixed by a lock, uv resolves once
+ * more, without installing, at its next target above the glibc
+ * (manylinux_2_28), alongside the install. Wheels for glibc ≤ 2.17 are a
+ * subset of those for ≤ 2.26, themselves a subset of those for ≤ 2.28: when
+ * uv picks the same releases at both ends, a resolution at the runtime's own
+ * glibc (pip's) has nothing newer to pick; a release with only a
+ * manylinux_2_24/2_26 wheel is seen at 2_28 and makes the two differ. Then,
+ * or when the check fails, pip installs the target.
  */
 async function installWithUv(options: InstallOptions, plan: UvPlan): Promise<boolean> {
   const { runtime, architecture } = options
   const target = uvTarget(runtime, architecture)
   const pinned = plan.locked
+  const glibc = RUNTIMES[runtime].glibc.join('.')
+  const manylinux = (t: { glibc: string }): string => `manylinux_${t.glibc.replace('.', '_')}`
   const tool = await plan.tool()
   core.info(
-    `${tool.label} installs ${targetLabel(runtime, architecture)} with --python-platform ${target.platform}${target.exact ? '' : ` (uv has no manylinux target for glibc ${RUNTIMES[runtime].glibc.join('.')}; manylinux_${target.glibc.replace('.', '_')} is the highest it has below it)`}`
+    `${tool.label} installs ${targetLabel(runtime, architecture)} with --python-platform ${target.platform}${target.exact ? '' : ` (uv has no manylinux target for glibc ${glibc}; ${manylinux(target)} is the highest it has below it)`}`
   )
-  const result = await uvInstall({
+  const request = {
     uv: tool,
     python: options.interpreter.path,
     runtime,
     architecture,
     requirements: options.requirements,
-    targetDir: options.targetDir,
     cwd: options.cwd,
     options: plan.options,
     noDeps: pinned
-  })
+  }
+  const above = target.exact || pinned ? undefined : uvTargetAbove(runtime, architecture)
+  const [result, check] = await Promise.all([
+    uvInstall({ ...request, targetDir: options.targetDir }),
+    above &&
+      uvResolve(
+        {
+          ...request,
+          targetDir: path.join(options.workDir, `uv-check-${runtime}-${architecture}`)
+        },
+        above.platform
+      )
+  ])
   const fallBack = (why: string): false => {
     plan.fellBack.push(`${runtime} / ${architecture}`)
     const text = `${why}; pip installs ${targetLabel(runtime, architecture)} instead.`
@@ -182,54 +238,32 @@ async function installWithUv(options: InstallOptions, plan: UvPlan): Promise<boo
     else core.info(text)
     return false
   }
-  if (!result.ok) return fallBack(`uv could not install ${path.basename(options.requirements)}:\n${result.excerpt}\n`)
-  if (target.exact || pinned) return true
-  const pipChoice = await pipResolution(options)
-  if (!pipChoice) return fallBack('pip could not check the versions uv chose')
-  const installed = await installedDistributions(options.targetDir)
-  const byName = new Map(installed.map(p => [normalizeName(p.name), p.version]))
-  const differences = [...pipChoice]
-    .filter(([name, version]) => byName.get(name) !== version)
-    .map(([name, version]) => `${name} ${byName.get(name) ?? '(none)'} (uv) / ${version} (pip)`)
-  if (differences.length === 0) return true
-  return fallBack(
-    `uv, limited to manylinux_${target.glibc.replace('.', '_')} wheels, chose other releases than pip, which knows the runtime's glibc ${RUNTIMES[runtime].glibc.join('.')}: ${differences.join(', ')}`
-  )
-}
-
-/** The releases pip would install for the target (name → version), from a dry run. */
-async function pipResolution(options: InstallOptions): Promise<Map<string, string> | undefined> {
-  const report = path.join(options.workDir, `pip-report-${options.runtime}-${options.architecture}.json`)
-  const args = [
-    ...pipInstallArgs({
-      runtime: options.runtime,
-      architecture: options.architecture,
-      requirements: options.requirements,
-      targetDir: path.join(options.workDir, 'pip-dry-run'),
-      pipArgs: options.pipArgs
-    }),
-    '--dry-run',
-    '--ignore-installed',
-    '--quiet',
-    '--report',
-    report
-  ]
-  const result = await run(options.interpreter.path, args, { env: pipEnv(), cwd: options.cwd, silent: true })
-  if (result.exitCode !== 0) return undefined
-  try {
-    const parsed = JSON.parse(fs.readFileSync(report, 'utf8')) as {
-      install?: Array<{ metadata?: { name?: string; version?: string } }>
-    }
-    return new Map(
-      (parsed.install ?? []).flatMap(i =>
-        i.metadata?.name && i.metadata.version
-          ? [[normalizeName(i.metadata.name), i.metadata.version] as const]
-          : []
-      )
+  if (!result.ok)
+    return fallBack(
+      `uv could not install ${path.basename(options.requirements)}:\n${result.excerpt}\n`
     )
-  } catch {
-    return undefined
+  if (target.exact || pinned) return true
+  if (!above || !check)
+    return fallBack(`uv has no manylinux target above glibc ${glibc} to check its choice at`)
+  if (!check.ok)
+    return fallBack(`uv could not check its choice at ${manylinux(above)}:\n${check.excerpt}\n`)
+  const installed = await installedDistributions(options.targetDir)
+  const differences = releaseDifferences(
+    new Map(installed.map(p => [normalizeName(p.name), p.version])),
+    check.packages
+  ).map(
+    d =>
+      `${d.name} ${d.installed ?? '(none)'} (${manylinux(target)}) / ${d.check ?? '(none)'} (${manylinux(above)})`
+  )
+  if (differences.length === 0) {
+    core.info(
+      `uv chooses the same ${installed.length} releases at ${manylinux(above)}: a resolution at the runtime's glibc ${glibc} has nothing newer to pick, so uv's install stands.`
+    )
+    return true
   }
+  return fallBack(
+    `uv, limited to ${manylinux(target)} wheels, chose other releases than uv at ${manylinux(above)}, which sees wheels that may fit the runtime's glibc ${glibc}, as pip does: ${differences.join(', ')}`
+  )
 }
 
 /**

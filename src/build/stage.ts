@@ -16,6 +16,7 @@ import { plural } from '../util/format.js'
 import { type Interpreter, pipVersion } from './interpreters.js'
 import { installRequirements, type SourceBuilds, type UvPlan } from './install.js'
 import { type LockSource, lockRequirementsFor } from './lock-install.js'
+import type { SiteResolution } from './incremental.js'
 
 export interface BuildOptions {
   runtimes: Runtime[]
@@ -35,6 +36,17 @@ export interface BuildOptions {
   lock?: LockSource
   /** uv installs (pip takes over where it cannot); pip alone when undefined. */
   uv?: UvPlan
+  /** The earlier build: its zip and what pip installed in each site (by site folder). */
+  earlier?: EarlierBuild
+  /** The incremental install may restore .pyc files (the layer is compiled, nothing excluded). */
+  restoreBytecode?: boolean
+}
+
+/** An earlier build, for the incremental install: its zip and each site's resolution. */
+export interface EarlierBuild {
+  zip: string
+  sha256: string
+  resolutions: Record<string, SiteResolution>
 }
 
 export interface Site {
@@ -49,6 +61,8 @@ export interface BuildResult {
   /** The folder that holds python/: what goes into the zip. */
   root: string
   sites: Site[]
+  /** What pip installed in each site folder of `root`, where it reported it. */
+  resolutions: Record<string, SiteResolution>
 }
 
 export function siteDir(runtime: Runtime, runtimes: Runtime[]): string {
@@ -90,22 +104,27 @@ function byTopLevel(files: string[], sites: Site[]): string {
 /** Installs the requirements into a staged layer tree for every runtime (and architecture). */
 export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
   const { runtimes, architectures, workDir, interpreters } = options
+  const pips = new Map<Runtime, string>()
   for (const [runtime, interpreter] of interpreters) {
     const pip = await pipVersion(interpreter)
+    pips.set(runtime, pip)
     core.info(
       `${runtime}: Python ${interpreter.version} at ${interpreter.path} (${interpreter.source}), pip ${pip}`
     )
   }
 
-  const results = new Map<Architecture, { root: string; sites: Site[] }>()
+  const results = new Map<Architecture, BuildResult>()
   for (const architecture of architectures) {
     const root = path.join(workDir, 'layer', architecture)
     fs.rmSync(root, { recursive: true, force: true })
     const sites: Site[] = []
+    const resolutions: Record<string, SiteResolution> = {}
     for (const runtime of runtimes) {
       const interpreter = interpreters.get(runtime)
       if (!interpreter) throw new Error(`no interpreter for ${runtime}`)
       const dir = siteDir(runtime, runtimes)
+      const earlier = options.earlier?.resolutions[dir]
+      const pip = pips.get(runtime)
       const packages = await core.group(
         `${options.uv ? 'uv' : 'pip'} install for ${runtime} / ${architecture}`,
         async () =>
@@ -132,7 +151,15 @@ export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
             cwd: options.cwd,
             buildFromSource: options.buildFromSource,
             interpreters: [...interpreters.values()],
-            ...(options.uv ? { uv: options.uv } : {})
+            ...(options.uv ? { uv: options.uv } : {}),
+            ...(pip ? { pipVersion: pip } : {}),
+            restoreBytecode: options.restoreBytecode === true,
+            ...(options.earlier && earlier
+              ? { earlier: { zip: options.earlier.zip, sha256: options.earlier.sha256, site: dir, resolution: earlier } }
+              : {}),
+            onResolved: resolution => {
+              resolutions[dir] = resolution
+            }
           })
       )
       core.info(
@@ -142,7 +169,7 @@ export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
       )
       sites.push({ runtime, dir, interpreter, packages })
     }
-    results.set(architecture, { root, sites })
+    results.set(architecture, { root, sites, resolutions })
   }
 
   const [first, ...others] = architectures

@@ -9,6 +9,7 @@ import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
+import { normalizeName } from '../layer/dist-info.js'
 import type { ParsedOption } from '../requirements/pip-args.js'
 import { type Architecture, ARCHITECTURES, RUNTIMES, type Runtime } from '../runtimes.js'
 import { packageCodeEnv } from '../util/package-env.js'
@@ -30,7 +31,7 @@ const MIN_PATH_UV: readonly [number, number] = [0, 8]
 /** The manylinux glibc minors uv has a `--python-platform` target for. */
 const UV_MANYLINUX_MINORS = [17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40]
 
-/** `installer`: auto picks uv where it installs exactly what pip would. */
+/** `installer`: auto picks uv for a uv project or when uv is on PATH. */
 export type InstallerChoice = 'auto' | 'pip' | 'uv'
 
 export interface UvTool {
@@ -58,6 +59,24 @@ export function uvTarget(runtime: Runtime, architecture: Architecture): UvTarget
     platform: `${ARCHITECTURES[architecture].wheelArch}-manylinux_${major}_${chosen}`,
     glibc: `${major}.${chosen}`,
     exact: chosen === minor
+  }
+}
+
+/**
+ * uv's next manylinux target above the runtime's glibc (manylinux_2_28 for
+ * glibc 2.26), where uv checks the choice it made at an inexact target;
+ * undefined when uv has none.
+ */
+export function uvTargetAbove(
+  runtime: Runtime,
+  architecture: Architecture
+): Omit<UvTarget, 'exact'> | undefined {
+  const [major, minor] = RUNTIMES[runtime].glibc
+  const above = UV_MANYLINUX_MINORS.find(m => m > minor)
+  if (above === undefined) return undefined
+  return {
+    platform: `${ARCHITECTURES[architecture].wheelArch}-manylinux_${major}_${above}`,
+    glibc: `${major}.${above}`
   }
 }
 
@@ -293,9 +312,11 @@ export interface UvInstallOptions {
   noDeps: boolean
 }
 
-/** The command line of one uv install for a Lambda target. */
-export function uvInstallArgs(o: Omit<UvInstallOptions, 'uv'>): string[] {
-  const target = uvTarget(o.runtime, o.architecture)
+/** The command line of one uv install for a Lambda target (`platform`: another uv target). */
+export function uvInstallArgs(
+  o: Omit<UvInstallOptions, 'uv'>,
+  platform = uvTarget(o.runtime, o.architecture).platform
+): string[] {
   return [
     'pip',
     'install',
@@ -306,7 +327,7 @@ export function uvInstallArgs(o: Omit<UvInstallOptions, 'uv'>): string[] {
     '--python-version',
     RUNTIMES[o.runtime].python,
     '--python-platform',
-    target.platform,
+    platform,
     '--only-binary',
     ':all:',
     // Files in uv's cache are never linked into the layer, which is edited after the install.
@@ -325,6 +346,26 @@ export function uvInstallArgs(o: Omit<UvInstallOptions, 'uv'>): string[] {
   ]
 }
 
+function uvEnv(o: UvInstallOptions): NodeJS.ProcessEnv {
+  return {
+    ...packageCodeEnv(),
+    ...indexEnv(),
+    ...o.options.env,
+    UV_NO_PROGRESS: '1',
+    // The layer is compiled by the action, for the runtime's interpreter.
+    UV_COMPILE_BYTECODE: '0',
+    PYTHONDONTWRITEBYTECODE: '1'
+  }
+}
+
+/** The last lines of uv's output that say why it failed. */
+function uvErrorExcerpt(result: { stdout: string; stderr: string }): string {
+  const lines = (result.stderr || result.stdout)
+    .split(/\r?\n/)
+    .filter(l => l.trim() !== '' && !/^\s*(Resolved|Prepared|Downloaded|Using)/.test(l))
+  return lines.slice(-8).join('\n')
+}
+
 /** Runs one uv install; the result says whether uv installed the target. */
 export async function uvInstall(
   o: UvInstallOptions
@@ -332,23 +373,81 @@ export async function uvInstall(
   fs.rmSync(o.targetDir, { recursive: true, force: true })
   fs.mkdirSync(o.targetDir, { recursive: true })
   const result = await run(o.uv.path, uvInstallArgs(o), {
-    env: {
-      ...packageCodeEnv(),
-      ...indexEnv(),
-      ...o.options.env,
-      UV_NO_PROGRESS: '1',
-      // The layer is compiled by the action, for the runtime's interpreter.
-      UV_COMPILE_BYTECODE: '0',
-      PYTHONDONTWRITEBYTECODE: '1'
-    },
+    env: uvEnv(o),
     cwd: o.cwd,
     timeoutMs: 1_800_000
   })
   if (result.exitCode === 0) return { ok: true }
-  const lines = (result.stderr || result.stdout)
-    .split(/\r?\n/)
-    .filter(l => l.trim() !== '' && !/^\s*(Resolved|Prepared|Downloaded|Using)/.test(l))
-  return { ok: false, excerpt: lines.slice(-8).join('\n') }
+  return { ok: false, excerpt: uvErrorExcerpt(result) }
+}
+
+/**
+ * What a uv dry run would install (`+ name==version` lines), by normalized
+ * name; a direct reference (`+ name @ url`) has no version here: its file is
+ * the same at any target.
+ */
+export function parseUvPlan(output: string): Map<string, string | undefined> {
+  const plan = new Map<string, string | undefined>()
+  for (const line of output.split(/\r?\n/)) {
+    const m = /^\s*\+\s+([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:==\s*(\S+)|@\s)/.exec(line)
+    if (m) plan.set(normalizeName(m[1]), m[2])
+  }
+  return plan
+}
+
+/**
+ * The releases uv would install with the same options at another target
+ * (`platform`), from a dry run into `targetDir`, a scratch folder (emptied
+ * first: a dry run leaves out what is already there). Nothing is installed.
+ */
+export async function uvResolve(
+  o: UvInstallOptions,
+  platform: string
+): Promise<
+  { ok: true; packages: Map<string, string | undefined> } | { ok: false; excerpt: string }
+> {
+  fs.rmSync(o.targetDir, { recursive: true, force: true })
+  try {
+    const result = await run(
+      o.uv.path,
+      [...uvInstallArgs(o, platform), '--dry-run', '--color', 'never'],
+      { env: uvEnv(o), cwd: o.cwd, silent: true, timeoutMs: 1_800_000 }
+    )
+    if (result.exitCode !== 0) return { ok: false, excerpt: uvErrorExcerpt(result) }
+    return { ok: true, packages: parseUvPlan(`${result.stderr}\n${result.stdout}`) }
+  } finally {
+    fs.rmSync(o.targetDir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Where the releases installed (by name) and those of a check resolution
+ * differ: a name only one of them has, or another version. A direct
+ * reference in the check (no version) matches any version of its name.
+ */
+export function releaseDifferences(
+  installed: ReadonlyMap<string, string>,
+  check: ReadonlyMap<string, string | undefined>
+): Array<{ name: string; installed?: string; check?: string }> {
+  const names = [...new Set([...installed.keys(), ...check.keys()])].sort()
+  return names.flatMap(name => {
+    const version = installed.get(name)
+    const checked = check.get(name)
+    if (
+      version !== undefined &&
+      check.has(name) &&
+      (checked === undefined || checked === version)
+    ) {
+      return []
+    }
+    return [
+      {
+        name,
+        installed: version,
+        check: check.has(name) ? (checked ?? 'a direct reference') : undefined
+      }
+    ]
+  })
 }
 
 /** What `installer` resolves to for this run, and why (for the log). */
@@ -358,9 +457,10 @@ export interface InstallerDecision {
 }
 
 /**
- * `auto`: uv when the input is a uv project or uv is on PATH, and uv can
- * install exactly what pip would: a lock (versions fixed, hash-checked) or
- * runtimes whose glibc uv has a target for, and no pip option uv lacks.
+ * `auto`: uv when the input is a uv project or uv is on PATH, and no pip
+ * option uv lacks is set. On runtimes whose glibc uv has no target for, an
+ * unlocked install is checked against uv's next target above (install.ts),
+ * and pip installs where the two differ.
  * `uv`: uv, except where an option has no uv equivalent (an error).
  */
 export function decideInstaller(o: {
@@ -390,16 +490,18 @@ export function decideInstaller(o: {
       reason: `installer: auto, and uv has no equivalent for ${o.unsupported.join(', ')}`
     }
   }
-  const inexact = o.runtimes.filter(r => !uvTarget(r, o.architectures[0] ?? 'x86_64').exact)
-  if (inexact.length > 0 && !o.locked) {
-    return {
-      installer: 'pip',
-      reason: `installer: auto, and uv has no manylinux target for glibc ${RUNTIMES[inexact[0]].glibc.join('.')} (${inexact.join(', ')}): it would consider only manylinux_2_17 wheels and could settle for older releases than pip, which knows the runtime's glibc`
-    }
-  }
+  const source = `installer: auto, ${o.uvProject ? 'a uv project' : 'uv on PATH'}`
+  const architecture = o.architectures[0] ?? 'x86_64'
+  const inexact = o.locked ? [] : o.runtimes.filter(r => !uvTarget(r, architecture).exact)
+  if (inexact.length === 0) return { installer: 'uv', reason: source }
+  const manylinux = (t: { glibc: string }): string => `manylinux_${t.glibc.replace('.', '_')}`
+  const above = uvTargetAbove(inexact[0], architecture)
+  const check = above
+    ? `checks its choice at ${manylinux(above)}; pip installs where the two differ`
+    : 'has no target above it to check that choice at, so pip installs'
   return {
     installer: 'uv',
-    reason: `installer: auto, ${o.uvProject ? 'a uv project' : 'uv on PATH'}`
+    reason: `${source}; ${inexact.join(', ')}: uv has no target for glibc ${RUNTIMES[inexact[0]].glibc.join('.')}, installs at ${manylinux(uvTarget(inexact[0], architecture))} and ${check}`
   }
 }
 

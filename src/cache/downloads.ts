@@ -18,6 +18,7 @@ import * as cache from '@actions/cache'
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
+import type { SiteResolution } from '../build/incremental.js'
 import { installerCaches, useDownloadCache } from '../build/pip.js'
 import { errorMessage } from '../errors.js'
 import { formatBytes } from '../util/format.js'
@@ -31,6 +32,8 @@ export interface PreviousZip {
   path: string
   /** Its base64 SHA-256 (CodeSha256): checked before anything is copied from it. */
   sha256: string
+  /** What pip installed in each site folder of the zip, where it reported it. */
+  resolutions: Record<string, SiteResolution>
 }
 
 /** What must match for an earlier zip to give the same bytes as a fresh build. */
@@ -52,7 +55,9 @@ export interface DownloadCache {
    */
   save(
     zip?: { path: string; sha256: string },
-    prune?: (cacheDir: string) => Promise<void>
+    prune?: (cacheDir: string) => Promise<void>,
+    /** What pip installed in each site folder of the zip, for the next build's incremental install. */
+    resolutions?: Record<string, SiteResolution>
   ): Promise<void>
 }
 
@@ -65,6 +70,7 @@ export function previousZipIn(dir: string, origin: ZipOrigin): PreviousZip | und
     const saved = JSON.parse(fs.readFileSync(path.join(dir, PREVIOUS_JSON), 'utf8')) as {
       sha256?: unknown
       origin?: unknown
+      resolutions?: unknown
     }
     const zip = path.join(dir, PREVIOUS_ZIP)
     if (
@@ -74,7 +80,11 @@ export function previousZipIn(dir: string, origin: ZipOrigin): PreviousZip | und
     ) {
       return undefined
     }
-    return { path: zip, sha256: saved.sha256 }
+    const resolutions =
+      typeof saved.resolutions === 'object' && saved.resolutions !== null
+        ? (saved.resolutions as Record<string, SiteResolution>)
+        : {}
+    return { path: zip, sha256: saved.sha256, resolutions }
   } catch {
     return undefined
   }
@@ -151,14 +161,14 @@ export async function restoreDownloads(
   }
   return {
     ...(previous ? { previous } : {}),
-    async save(zip, prune) {
+    async save(zip, prune, resolutions) {
       if (found === key) return
       if (prune && !managed) await prune(installerCaches(dir).uv)
       if (zip) {
         fs.copyFileSync(zip.path, path.join(dir, PREVIOUS_ZIP))
         fs.writeFileSync(
           path.join(dir, PREVIOUS_JSON),
-          `${JSON.stringify({ sha256: zip.sha256, origin })}\n`
+          `${JSON.stringify({ sha256: zip.sha256, origin, resolutions: resolutions ?? {} })}\n`
         )
       }
       const bytes = sizeOf(dir)

@@ -1,4 +1,5 @@
 /** The finished layer, built now or restored from the cache: what publishing and reporting need. */
+import type { SiteResolution } from '../build/incremental.js'
 import type { Runtime } from '../runtimes.js'
 import { type InstalledPackage, normalizeName } from './dist-info.js'
 import type { ZipResult } from './zip.js'
@@ -18,6 +19,8 @@ export interface BuiltLayer {
   sites: SiteRecord[]
   /** The layer holds shared objects (machine code), so it is tied to its runtimes and architecture. */
   machineCode: boolean
+  /** A layer built now: what pip installed in each site folder, where it reported it. */
+  resolutions?: Record<string, SiteResolution>
 }
 
 /** "name==version" of every package in the layer, once each, sorted by normalized name. */

@@ -44,6 +44,8 @@ export interface PreviousEntry {
   compressedSize: number
   /** Offset of the local header. */
   localOffset: number
+  /** External attributes: the Unix type and mode in the high 16 bits. */
+  attr: number
 }
 
 const inflateRaw = promisify(zlib.inflateRaw)
@@ -142,7 +144,8 @@ function parseDirectory(cd: Buffer, dir: Directory): Map<string, PreviousEntry> 
       crc: cd.readUInt32LE(at + 16),
       compressedSize: cd.readUInt32LE(at + 20),
       size: cd.readUInt32LE(at + 24),
-      localOffset: cd.readUInt32LE(at + 42)
+      localOffset: cd.readUInt32LE(at + 42),
+      attr: cd.readUInt32LE(at + 38)
     }
     if (entry.localOffset + LOCAL_HEADER + nameLength + entry.compressedSize > dir.offset) {
       return undefined
@@ -234,6 +237,11 @@ export class PreviousZip {
 
   get(name: string): PreviousEntry | undefined {
     return this.entries.get(name)
+  }
+
+  /** Every entry's name, in the zip's order. */
+  names(): IterableIterator<string> {
+    return this.entries.keys()
   }
 
   /**

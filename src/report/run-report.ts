@@ -4,6 +4,7 @@
  * log group per phase.
  */
 import * as core from '@actions/core'
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { describeFailure, errorMessage } from '../errors.js'
 import { cancellation, CancelledError } from '../util/cancel.js'
 import { type SummaryData, writeSummary } from './summary.js'
@@ -38,6 +39,13 @@ export class RunReport {
 
   /** The phase running now (for a cancellation's message). */
   private current?: string
+  /** Set inside work run alongside the main line (background): its phases are not "current". */
+  private readonly side = new AsyncLocalStorage<true>()
+
+  /** Runs `work` alongside the main line: its phases are timed, but a cancellation names the main line's. */
+  async background<T>(work: () => Promise<T>): Promise<T> {
+    return await this.side.run(true, work)
+  }
 
   /** A warning for the log (an annotation) and the job summary. */
   warn(message: string): void {
@@ -48,7 +56,7 @@ export class RunReport {
   /** Runs one phase: timed for the summary, its log in a group when `group` names one. */
   async phase<T>(name: string, work: () => Promise<T>, group?: string): Promise<T> {
     const start = Date.now()
-    this.current = name
+    if (this.side.getStore() === undefined) this.current = name
     try {
       return group === undefined ? await work() : await core.group(group, work)
     } finally {

@@ -2,9 +2,12 @@ import { describe, expect, it } from '@jest/globals'
 import {
   decideInstaller,
   parsePipConfigList,
+  parseUvPlan,
+  releaseDifferences,
   uvInstallArgs,
   uvOptions,
-  uvTarget
+  uvTarget,
+  uvTargetAbove
 } from '../../../src/build/uv.js'
 import { parsePipOptions } from '../../../src/requirements/pip-args.js'
 
@@ -25,6 +28,84 @@ describe('uvTarget', () => {
       exact: false
     })
     expect(uvTarget('python3.9', 'arm64').platform).toBe('aarch64-manylinux_2_17')
+  })
+})
+
+describe('uvTargetAbove', () => {
+  it("gives uv's next target above the runtime's glibc, where an inexact install is checked", () => {
+    expect(uvTargetAbove('python3.11', 'x86_64')).toEqual({
+      platform: 'x86_64-manylinux_2_28',
+      glibc: '2.28'
+    })
+    expect(uvTargetAbove('python3.9', 'arm64')?.platform).toBe('aarch64-manylinux_2_28')
+    expect(uvTargetAbove('python3.12', 'x86_64')?.platform).toBe('x86_64-manylinux_2_35')
+  })
+})
+
+describe('parseUvPlan', () => {
+  it("reads the releases of uv's dry run by normalized name; a direct reference has no version", () => {
+    const output = [
+      'Using CPython 3.11.7 interpreter at: /usr/bin/python3.11',
+      'Resolved 4 packages in 143ms',
+      'Would download 1 package',
+      'Would install 4 packages',
+      ' + numpy==2.2.6',
+      ' + Typing_Extensions==4.12.2',
+      ' + torch==2.5.1+cpu',
+      ' + six @ file:///tmp/dl/six-1.16.0-py2.py3-none-any.whl',
+      ''
+    ].join('\n')
+    expect(parseUvPlan(output)).toEqual(
+      new Map([
+        ['numpy', '2.2.6'],
+        ['typing-extensions', '4.12.2'],
+        ['torch', '2.5.1+cpu'],
+        ['six', undefined]
+      ])
+    )
+  })
+
+  it('finds nothing in a run that would install nothing', () => {
+    expect(parseUvPlan('Checked 2 packages in 1ms\nWould make no changes\n').size).toBe(0)
+  })
+})
+
+describe('releaseDifferences', () => {
+  const installed = new Map([
+    ['glibcpick', '1.0'],
+    ['six', '1.16.0']
+  ])
+
+  it('is empty when the check picks the same releases', () => {
+    expect(releaseDifferences(installed, new Map(installed))).toEqual([])
+  })
+
+  it('names another version, and a release only one side has', () => {
+    expect(
+      releaseDifferences(
+        installed,
+        new Map([
+          ['glibcpick', '2.0'],
+          ['newdep', '0.1']
+        ])
+      )
+    ).toEqual([
+      { name: 'glibcpick', installed: '1.0', check: '2.0' },
+      { name: 'newdep', installed: undefined, check: '0.1' },
+      { name: 'six', installed: '1.16.0', check: undefined }
+    ])
+  })
+
+  it('matches a direct reference by name', () => {
+    expect(
+      releaseDifferences(
+        installed,
+        new Map([
+          ['glibcpick', '1.0'],
+          ['six', undefined]
+        ])
+      )
+    ).toEqual([])
   })
 })
 
@@ -147,19 +228,36 @@ describe('decideInstaller', () => {
     ).toBe('uv')
   })
 
-  it('auto: pip for unlocked requirements on a glibc 2.26 runtime, saying why', () => {
+  it('auto: uv on PATH for unlocked requirements on a glibc 2.26 runtime, saying its choice is checked', () => {
     const d = decideInstaller({ ...base, uvOnPath: true, runtimes: ['python3.11', 'python3.12'] })
-    expect(d.installer).toBe('pip')
-    expect(d.reason).toMatch(/no manylinux target for glibc 2\.26 \(python3\.11\)/)
+    expect(d).toEqual({
+      installer: 'uv',
+      reason:
+        'installer: auto, uv on PATH; python3.11: uv has no target for glibc 2.26, installs at manylinux_2_17 and checks its choice at manylinux_2_28; pip installs where the two differ'
+    })
   })
 
-  it('auto: uv on PATH for python3.12', () => {
-    expect(decideInstaller({ ...base, uvOnPath: true }).installer).toBe('uv')
+  it('auto: uv on PATH for python3.12, with nothing to check', () => {
+    expect(decideInstaller({ ...base, uvOnPath: true })).toEqual({
+      installer: 'uv',
+      reason: 'installer: auto, uv on PATH'
+    })
+  })
+
+  it('auto: a lock on a glibc 2.26 runtime is not checked (its versions are fixed)', () => {
+    expect(
+      decideInstaller({ ...base, uvOnPath: true, locked: true, runtimes: ['python3.9'] }).reason
+    ).toBe('installer: auto, uv on PATH')
   })
 
   it('auto: pip when an option has no uv equivalent; uv: an error naming it', () => {
     const unsupported = ['no-binary (pip-args)']
-    expect(decideInstaller({ ...base, uvOnPath: true, unsupported }).installer).toBe('pip')
+    expect(
+      decideInstaller({ ...base, uvOnPath: true, runtimes: ['python3.11'], unsupported })
+    ).toEqual({
+      installer: 'pip',
+      reason: 'installer: auto, and uv has no equivalent for no-binary (pip-args)'
+    })
     expect(() => decideInstaller({ ...base, choice: 'uv', unsupported })).toThrow(
       /Input `installer` is uv, but uv has no equivalent for these pip options: no-binary \(pip-args\)/
     )

@@ -1,0 +1,95 @@
+import { afterAll, describe, expect, it } from '@jest/globals'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { pipHasReport, readPipReport, recordPaths } from '../../../src/build/incremental.js'
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'incremental-unit-'))
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }))
+
+function report(install: unknown[], pipVersion: unknown = '25.2'): string {
+  const file = path.join(work, `report-${Math.random()}.json`)
+  fs.writeFileSync(file, JSON.stringify({ version: '1', pip_version: pipVersion, install }))
+  return file
+}
+
+const wheel = (name: string, version: string, requested: boolean, url?: string): unknown => ({
+  is_direct: false,
+  requested,
+  metadata: { name, version },
+  download_info: {
+    url: url ?? `https://files.example/${name.replace(/-/g, '_')}-${version}-py3-none-any.whl#sha256=ab`,
+    archive_info: { hashes: { sha256: `${name}-hash` } }
+  }
+})
+
+describe('readPipReport', () => {
+  it('reads each wheel: normalized name, version, file, hash and whether it was requested', () => {
+    expect(
+      readPipReport(report([wheel('Typing_Extensions', '4.12.2', false), wheel('six', '1.16.0', true)]))
+    ).toEqual({
+      pip: '25.2',
+      dists: [
+        {
+          name: 'typing-extensions',
+          version: '4.12.2',
+          file: 'Typing_Extensions-4.12.2-py3-none-any.whl',
+          sha256: 'Typing_Extensions-hash',
+          requested: false
+        },
+        { name: 'six', version: '1.16.0', file: 'six-1.16.0-py3-none-any.whl', sha256: 'six-hash', requested: true }
+      ]
+    })
+  })
+
+  it('decodes a file name from a file: URL', () => {
+    const url = 'file:///opt/wheels/my%2Bpkg-1.0-py3-none-any.whl'
+    expect(readPipReport(report([wheel('my-pkg', '1.0', true, url)]))?.dists[0].file).toBe(
+      'my+pkg-1.0-py3-none-any.whl'
+    )
+  })
+
+  it('gives nothing for a direct URL, a source distribution, a missing hash or a broken file', () => {
+    expect(readPipReport(report([{ ...(wheel('a', '1', true) as object), is_direct: true }]))).toBeUndefined()
+    expect(
+      readPipReport(report([wheel('a', '1', true, 'https://files.example/a-1.tar.gz')]))
+    ).toBeUndefined()
+    expect(
+      readPipReport(report([{ ...(wheel('a', '1', true) as object), download_info: { url: 'https://x/a-1-py3-none-any.whl' } }]))
+    ).toBeUndefined()
+    expect(readPipReport(report([wheel('a', '1', true)], null))).toBeUndefined()
+    const broken = path.join(work, 'broken.json')
+    fs.writeFileSync(broken, '{')
+    expect(readPipReport(broken)).toBeUndefined()
+    expect(readPipReport(path.join(work, 'missing.json'))).toBeUndefined()
+  })
+})
+
+describe('recordPaths', () => {
+  it('reads the first field of each row, quoted or not', () => {
+    const record = [
+      'six.py,sha256=abc,34549',
+      '"odd,name.py",sha256=def,10',
+      '"say ""hi"".txt",,',
+      'six-1.16.0.dist-info/RECORD,,',
+      '../../bin/tool,sha256=x,1',
+      ''
+    ].join('\r\n')
+    expect(recordPaths(record)).toEqual([
+      'six.py',
+      'odd,name.py',
+      'say "hi".txt',
+      'six-1.16.0.dist-info/RECORD',
+      '../../bin/tool'
+    ])
+  })
+})
+
+describe('pipHasReport', () => {
+  it('is true from pip 22.2 on', () => {
+    expect(pipHasReport('22.1.2')).toBe(false)
+    expect(pipHasReport('22.2')).toBe(true)
+    expect(pipHasReport('25.2')).toBe(true)
+    expect(pipHasReport('9.0.1')).toBe(false)
+  })
+})
