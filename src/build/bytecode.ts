@@ -39,7 +39,8 @@ function pythonSources(dir: string): string[] {
   const visit = (abs: string, prefix: string): void => {
     for (const entry of fs.readdirSync(abs, { withFileTypes: true })) {
       if (entry.isDirectory()) {
-        if (entry.name !== '__pycache__') visit(path.join(abs, entry.name), `${prefix}${entry.name}/`)
+        if (entry.name !== '__pycache__')
+          visit(path.join(abs, entry.name), `${prefix}${entry.name}/`)
       } else if (entry.name.endsWith('.py')) {
         found.push(prefix + entry.name)
       }
@@ -112,7 +113,8 @@ async function compileall(python: string, args: string[], dir: string): Promise<
   const failed = [...result.stdout.matchAll(/\*\*\* Error compiling '([^']+)'/g)].map(m => m[1])
   if (failed.length > 0) return failed
   const how =
-    result.spawnError ?? (result.signal ? `signal ${result.signal}` : `exit code ${result.exitCode}`)
+    result.spawnError ??
+    (result.signal ? `signal ${result.signal}` : `exit code ${result.exitCode}`)
   throw new ActionError(
     `Compiling the Python files in ${dir} with ${python} failed (${how}):\n${tail(`${result.stdout}\n${result.stderr}`)}`
   )

@@ -100,12 +100,17 @@ function where(files: readonly string[], limit = 4): string {
   const sorted = [...tops].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
   const shown = sorted
     .slice(0, limit)
-    .map(([top, n]) => (top.endsWith('/') ? `${top} (${n === 1 ? '1 file' : `${count(n)} files`})` : top))
+    .map(([top, n]) =>
+      top.endsWith('/') ? `${top} (${n === 1 ? '1 file' : `${count(n)} files`})` : top
+    )
   return `${shown.join(', ')}${sorted.length > limit ? ', ...' : ''}`
 }
 
 /** The files a distribution owns in the site folder: RECORD entries that exist, and its dist-info. */
-function ownedFiles(siteAbs: string, dist: Distribution): { files: Set<string>; meta: Set<string> } {
+function ownedFiles(
+  siteAbs: string,
+  dist: Distribution
+): { files: Set<string>; meta: Set<string> } {
   const toRel = (abs: string): string | undefined => {
     const rel = path.relative(siteAbs, abs)
     return rel === '' || rel.startsWith('..') || path.isAbsolute(rel)
@@ -162,7 +167,8 @@ function judge(siteAbs: string, dist: Distribution, excluded: ReadonlySet<string
   } else if (metaGone.length > 0) {
     why = `Its metadata (${metaFolder}) is ${metaGone.length === meta.size ? '' : 'partly '}excluded while files of the package stay: importlib.metadata and pip no longer see it as installed, and the package is half there and may fail to import.`
   } else {
-    why = 'The package is half there and may fail to import: exclude all of it (with its *.dist-info) or none of it.'
+    why =
+      'The package is half there and may fail to import: exclude all of it (with its *.dist-info) or none of it.'
   }
   return { kind: 'half', message: `${head} ${why}` }
 }
@@ -181,7 +187,9 @@ export async function excludeFromLayer(
 ): Promise<ExcludeResult> {
   const used = new Set<number>()
   // A one-segment pattern that matched nothing at the top may match deeper: say so.
-  const deeper = globs.map(g => (g.segments.length === 1 ? parseGlob(`**/${g.pattern}`) : undefined))
+  const deeper = globs.map(g =>
+    g.segments.length === 1 ? parseGlob(`**/${g.pattern}`) : undefined
+  )
   const matchedDeeper = new Set<number>()
   const counts = globs.map(() => ({ files: 0, bytes: 0, byTop: new Map<string, number>() }))
   const result: ExcludeResult = {

@@ -86,7 +86,12 @@ export function readPipReport(file: string): SiteResolution | undefined {
     const name = item.metadata?.name
     const version = item.metadata?.version
     if (item.is_direct !== false || !url || !sha256 || !name || !version) return undefined
-    const fileName = decodeURIComponent(url.replace(/[#?].*$/, '').split('/').pop() ?? '')
+    const fileName = decodeURIComponent(
+      url
+        .replace(/[#?].*$/, '')
+        .split('/')
+        .pop() ?? ''
+    )
     if (!fileName.endsWith('.whl')) return undefined
     dists.push({
       name: normalizeName(name),
@@ -199,7 +204,9 @@ async function restoreFiles(
     const data = entry && (await zip.data(entry))
     if (!entry || !data) return false
     const executable = ((entry.attr >>> 16) & 0o111) !== 0
-    await fs.promises.writeFile(path.join(targetDir, rel), data, { mode: executable ? 0o755 : 0o644 })
+    await fs.promises.writeFile(path.join(targetDir, rel), data, {
+      mode: executable ? 0o755 : 0o644
+    })
     return true
   })
   return written.every(Boolean)
@@ -246,7 +253,10 @@ function mergeInto(from: string, to: string): boolean {
 }
 
 /** pip's resolution of the target, without installing; undefined when pip could not resolve. */
-async function resolveTarget(options: InstallOptions, report: string): Promise<SiteResolution | undefined> {
+async function resolveTarget(
+  options: InstallOptions,
+  report: string
+): Promise<SiteResolution | undefined> {
   fs.rmSync(report, { force: true })
   const args = [
     ...pipInstallArgs({
@@ -317,7 +327,8 @@ export async function installIncrementally(
       for (const file of files) owners.add(file)
       available.set(identity(dist), files)
     }
-    if (available.size === 0) return skip('no distribution of the earlier build is whole in its zip')
+    if (available.size === 0)
+      return skip('no distribution of the earlier build is whole in its zip')
 
     fs.rmSync(targetDir, { recursive: true, force: true })
     fs.mkdirSync(targetDir, { recursive: true })
@@ -334,7 +345,9 @@ export async function installIncrementally(
     const installStarted = Date.now()
     if (!resolution) return skip('pip did not resolve the requirements to hashed wheels alone')
     if (resolution.pip !== earlier.resolution.pip) {
-      return skip(`the earlier build used pip ${earlier.resolution.pip}, this one pip ${resolution.pip}`)
+      return skip(
+        `the earlier build used pip ${earlier.resolution.pip}, this one pip ${resolution.pip}`
+      )
     }
     if (!copied) return skip('a file of the earlier zip did not read back intact')
 
@@ -348,7 +361,10 @@ export async function installIncrementally(
     )
 
     if (changed.length > 0) {
-      const changedDir = path.join(options.workDir, `changed-${options.runtime}-${options.architecture}`)
+      const changedDir = path.join(
+        options.workDir,
+        `changed-${options.runtime}-${options.architecture}`
+      )
       fs.rmSync(changedDir, { recursive: true, force: true })
       const pinned = `${changedDir}.txt`
       // Each pinned to the very file the resolution chose.
@@ -367,7 +383,8 @@ export async function installIncrementally(
         }),
         { env: pipEnv(), cwd: options.cwd }
       )
-      if (installed.exitCode !== 0) return skip('pip could not install the changed distributions alone')
+      if (installed.exitCode !== 0)
+        return skip('pip could not install the changed distributions alone')
       unmarkRequested(changedDir, new Set(changed.filter(d => !d.requested).map(d => d.name)))
       if (!mergeInto(changedDir, targetDir)) {
         return skip('a changed distribution installs a file an unchanged one has')

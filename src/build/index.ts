@@ -56,7 +56,10 @@ async function refuseEscapingLinks(scan: LayerScan, sites: readonly Site[]): Pro
   for (const site of sites) {
     for (const dist of await readDistributions(path.join(scan.root, site.dir))) {
       for (const file of dist.files) {
-        owners.set(path.relative(scan.root, file).split(path.sep).join('/'), distributionLabel(dist))
+        owners.set(
+          path.relative(scan.root, file).split(path.sep).join('/'),
+          distributionLabel(dist)
+        )
       }
     }
   }
@@ -111,7 +114,10 @@ async function dropBytecodeToFit(
  * uv yet (a cached layer needs none).
  */
 export async function chooseInstaller(
-  inputs: Pick<Inputs, 'installer' | 'lock' | 'runtimes' | 'architectures' | 'pipArgs' | 'workspace'>,
+  inputs: Pick<
+    Inputs,
+    'installer' | 'lock' | 'runtimes' | 'architectures' | 'pipArgs' | 'workspace'
+  >,
   interpreters: Map<Runtime, Interpreter>
 ): Promise<UvPlan | undefined> {
   if (inputs.installer === 'pip') return undefined
@@ -176,7 +182,13 @@ export async function buildLayer(
       // An excluded source's .pyc would outlive it.
       restoreBytecode: inputs.compile && inputs.exclude.length === 0,
       ...(previous
-        ? { earlier: { zip: previous.path, sha256: previous.sha256, resolutions: previous.resolutions } }
+        ? {
+            earlier: {
+              zip: previous.path,
+              sha256: previous.sha256,
+              resolutions: previous.resolutions
+            }
+          }
         : {})
     })
   )

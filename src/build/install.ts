@@ -20,7 +20,13 @@ import {
   uvTargetAbove,
   type UvTool
 } from './uv.js'
-import { type EarlierSite, installIncrementally, pipHasReport, readPipReport, type SiteResolution } from './incremental.js'
+import {
+  type EarlierSite,
+  installIncrementally,
+  pipHasReport,
+  readPipReport,
+  type SiteResolution
+} from './incremental.js'
 import { explainMissing, firstWithoutTargetWheel, resolveMissing } from './no-wheel.js'
 import {
   conflictDependencies,

@@ -34,11 +34,11 @@ export interface FindOptions {
 
 /** Asks an executable for its version; undefined when it does not run (e.g. a pyenv shim). */
 export async function probeVersion(command: string): Promise<string | undefined> {
-  const probe = await run(
-    command,
-    ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'],
-    { silent: true, timeoutMs: 20_000, env: { ...process.env, PYTHONWARNINGS: 'ignore' } }
-  )
+  const probe = await run(command, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], {
+    silent: true,
+    timeoutMs: 20_000,
+    env: { ...process.env, PYTHONWARNINGS: 'ignore' }
+  })
   const version = probe.stdout.trim()
   return probe.exitCode === 0 && /^\d+\.\d+\.\d+$/.test(version) ? version : undefined
 }
@@ -150,7 +150,10 @@ export async function findInterpreters(
 ): Promise<Map<Runtime, Interpreter>> {
   const found = new Map<Runtime, Interpreter>()
   for (const runtime of runtimes) {
-    found.set(runtime, await findInterpreter({ minor: RUNTIMES[runtime].python, override: pythonVersion }))
+    found.set(
+      runtime,
+      await findInterpreter({ minor: RUNTIMES[runtime].python, override: pythonVersion })
+    )
   }
   return found
 }

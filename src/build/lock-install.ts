@@ -34,7 +34,6 @@ import { buildEnv, mayCompile, NO_COMPILER, whereToCompile } from './no-wheel.js
 import { installPinned } from './tools.js'
 import { UV_PINS, UV_VERSION } from './uv.js'
 
-
 /** A lock named by the `requirements` input, with what to take from it. */
 export interface LockSource {
   kind: RequirementsKind

@@ -10,19 +10,19 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { normalizeName } from '../layer/dist-info.js'
-import { type Architecture, ARCHITECTURES, canRunTarget, glibcString, RUNTIMES } from '../runtimes.js'
+import {
+  type Architecture,
+  ARCHITECTURES,
+  canRunTarget,
+  glibcString,
+  RUNTIMES
+} from '../runtimes.js'
 import { compareVersions } from '../util/format.js'
 import { run, type RunResult } from '../util/process.js'
 import { AUDITWHEEL_VERSION, repairForTarget } from './auditwheel.js'
 import { escapingArchiveLinks } from './sdist-links.js'
 import type { InstallOptions, SourceBuilds } from './install.js'
-import {
-  pipEnv,
-  requirementName,
-  targetArgs,
-  targetLabel,
-  unsatisfiedRequirement
-} from './pip.js'
+import { pipEnv, requirementName, targetArgs, targetLabel, unsatisfiedRequirement } from './pip.js'
 
 /**
  * The compiler a build gets where none may run: a command that does not
@@ -91,7 +91,9 @@ async function buildFromSource(
   )
   if (built.exitCode === 0) {
     // Checked before it is built: the build would copy what its links point at.
-    const archive = fs.readdirSync(sources).find(f => normalizeName(f).startsWith(normalizeName(name)))
+    const archive = fs
+      .readdirSync(sources)
+      .find(f => normalizeName(f).startsWith(normalizeName(name)))
     const escaping = archive ? escapingArchiveLinks(path.join(sources, archive)) : []
     if (archive && escaping.length > 0) {
       throw new ActionError(
@@ -159,7 +161,9 @@ export function buildErrorLines(output: string, max = 4): string[] {
   const lines = output
     .split(/\r?\n/)
     .filter(l => /error|exception|not found|no module named/i.test(l))
-    .filter(l => !/note:|╰─>|This error originates|subprocess-exited-with-error|See above|^\s*×/.test(l))
+    .filter(
+      l => !/note:|╰─>|This error originates|subprocess-exited-with-error|See above|^\s*×/.test(l)
+    )
     .map(l => l.trim())
   return lines.length > 0 ? lines.slice(-max) : output.trim().split(/\r?\n/).slice(-max)
 }
@@ -353,7 +357,6 @@ async function firstFittingAfter(
   return found
 }
 
-
 /**
  * A requirement that no wheel for the target satisfies: fail at once when the
  * project or the pinned version is not on the index at all, or when it ships
@@ -420,4 +423,3 @@ export async function firstWithoutTargetWheel(
   }
   return undefined
 }
-

@@ -4,7 +4,13 @@
  * failed run.
  */
 import path from 'node:path'
-import { type Architecture, glibcString, platformTags, type Runtime, RUNTIMES } from '../runtimes.js'
+import {
+  type Architecture,
+  glibcString,
+  platformTags,
+  type Runtime,
+  RUNTIMES
+} from '../runtimes.js'
 import { packageCodeEnv } from '../util/package-env.js'
 
 /** The pip arguments that select wheels for the Lambda target. */
@@ -120,7 +126,9 @@ export function conflictDependencies(output: string): string[] {
   for (const m of output.slice(at).matchAll(/^\s+\S+ \S+ depends on (.+)$/gm)) {
     // pip joins a specifier set with " and ": "urllib3<3 and >=1.21.1".
     const requirement = m[1].split(';')[0].trim().replace(/ and /g, ',')
-    const name = requirementName(requirement).toLowerCase().replace(/[-_.]+/g, '-')
+    const name = requirementName(requirement)
+      .toLowerCase()
+      .replace(/[-_.]+/g, '-')
     if (seen.has(name)) continue
     seen.add(name)
     found.push(requirement)

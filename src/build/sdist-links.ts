@@ -44,7 +44,7 @@ export function tarLinks(tar: Buffer): ArchiveLink[] {
   let longName: string | undefined
   let longLink: string | undefined
   let pax = new Map<string, string>()
-  for (let at = 0; at + 512 <= tar.length; ) {
+  for (let at = 0; at + 512 <= tar.length;) {
     const block = tar.subarray(at, at + 512)
     if (block.every(b => b === 0)) break
     const size = parseInt(field(block, 124, 12).trim() || '0', 8) || 0
@@ -63,7 +63,9 @@ export function tarLinks(tar: Buffer): ArchiveLink[] {
     }
     const prefix = field(block, 345, 155)
     const name =
-      pax.get('path') ?? longName ?? (prefix ? `${prefix}/${field(block, 0, 100)}` : field(block, 0, 100))
+      pax.get('path') ??
+      longName ??
+      (prefix ? `${prefix}/${field(block, 0, 100)}` : field(block, 0, 100))
     const target = pax.get('linkpath') ?? longLink ?? field(block, 157, 100)
     if (type === '1' || type === '2') links.push({ entry: name, target })
     pax = new Map()

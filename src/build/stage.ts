@@ -155,7 +155,14 @@ export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
             ...(pip ? { pipVersion: pip } : {}),
             restoreBytecode: options.restoreBytecode === true,
             ...(options.earlier && earlier
-              ? { earlier: { zip: options.earlier.zip, sha256: options.earlier.sha256, site: dir, resolution: earlier } }
+              ? {
+                  earlier: {
+                    zip: options.earlier.zip,
+                    sha256: options.earlier.sha256,
+                    site: dir,
+                    resolution: earlier
+                  }
+                }
               : {}),
             onResolved: resolution => {
               resolutions[dir] = resolution

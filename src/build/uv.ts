@@ -105,7 +105,11 @@ export async function uvOnPath(): Promise<UvTool | undefined> {
       )
       return undefined
     }
-    return { path: candidate, version: version.join('.'), label: `uv ${version.join('.')} from PATH` }
+    return {
+      path: candidate,
+      version: version.join('.'),
+      label: `uv ${version.join('.')} from PATH`
+    }
   }
   return undefined
 }

@@ -123,7 +123,12 @@ withPython('compileBytecode with a real interpreter', () => {
     const matched = (file: string): string =>
       execFileSync(
         py,
-        ['-c', 'import re, sys; print(bool(re.search(sys.argv[1], sys.argv[2])))', testSuiteExclusion(dir), file],
+        [
+          '-c',
+          'import re, sys; print(bool(re.search(sys.argv[1], sys.argv[2])))',
+          testSuiteExclusion(dir),
+          file
+        ],
         { encoding: 'utf8' }
       ).trim()
     expect(matched(`${dir}/pkg/tests/test_x.py`)).toBe('True')
@@ -153,7 +158,19 @@ withPython('compileBytecode with a real interpreter', () => {
       ],
       { encoding: 'utf8' }
     ).trim()
-    expect(JSON.parse(excluded)).toEqual([false, false, false, false, false, true, true, true, true, true, true])
+    expect(JSON.parse(excluded)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true
+    ])
   })
 
   it('leaves the test suites of packages uncompiled and compiles the rest', async () => {
@@ -240,7 +257,10 @@ withPython('compileBytecode with a real interpreter', () => {
 /** Real interpreters of several minors (pyenv's), with the test Python first. */
 function interpreters(): string[] {
   const found = python === undefined ? [] : [python]
-  const versions = path.join(process.env.PYENV_ROOT || path.join(os.homedir(), '.pyenv'), 'versions')
+  const versions = path.join(
+    process.env.PYENV_ROOT || path.join(os.homedir(), '.pyenv'),
+    'versions'
+  )
   if (!existsSync(versions)) return found
   const seen = new Set(found.map(p => pythonMinor(p)))
   for (const version of readdirSync(versions).sort()) {

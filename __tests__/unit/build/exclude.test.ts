@@ -63,7 +63,9 @@ describe('excludeFromLayer', () => {
     expect(result.files).toBe(7)
     expect(result.removed).toEqual([
       expect.stringMatching(/^python\/idna\/ \(3 files, .*\): idna\/\*\*$/),
-      expect.stringMatching(/^python\/idna-3\.10\.dist-info\/ \(4 files, .*\): idna-\*\.dist-info\/\*\*$/)
+      expect.stringMatching(
+        /^python\/idna-3\.10\.dist-info\/ \(4 files, .*\): idna-\*\.dist-info\/\*\*$/
+      )
     ])
   })
 
@@ -118,7 +120,9 @@ describe('excludeFromLayer', () => {
     const root = layer()
     const result = await exclude(root, ['six-*.dist-info/RECORD'])
     expect(result.warnings).toEqual([
-      expect.stringMatching(/^exclude: six==1\.16\.0: 1 of 6 files excluded; .*metadata \(six-1\.16\.0\.dist-info\) is partly excluded/)
+      expect.stringMatching(
+        /^exclude: six==1\.16\.0: 1 of 6 files excluded; .*metadata \(six-1\.16\.0\.dist-info\) is partly excluded/
+      )
     ])
   })
 

@@ -18,7 +18,9 @@ const wheel = (name: string, version: string, requested: boolean, url?: string):
   requested,
   metadata: { name, version },
   download_info: {
-    url: url ?? `https://files.example/${name.replace(/-/g, '_')}-${version}-py3-none-any.whl#sha256=ab`,
+    url:
+      url ??
+      `https://files.example/${name.replace(/-/g, '_')}-${version}-py3-none-any.whl#sha256=ab`,
     archive_info: { hashes: { sha256: `${name}-hash` } }
   }
 })
@@ -26,7 +28,9 @@ const wheel = (name: string, version: string, requested: boolean, url?: string):
 describe('readPipReport', () => {
   it('reads each wheel: normalized name, version, file, hash and whether it was requested', () => {
     expect(
-      readPipReport(report([wheel('Typing_Extensions', '4.12.2', false), wheel('six', '1.16.0', true)]))
+      readPipReport(
+        report([wheel('Typing_Extensions', '4.12.2', false), wheel('six', '1.16.0', true)])
+      )
     ).toEqual({
       pip: '25.2',
       dists: [
@@ -37,7 +41,13 @@ describe('readPipReport', () => {
           sha256: 'Typing_Extensions-hash',
           requested: false
         },
-        { name: 'six', version: '1.16.0', file: 'six-1.16.0-py3-none-any.whl', sha256: 'six-hash', requested: true }
+        {
+          name: 'six',
+          version: '1.16.0',
+          file: 'six-1.16.0-py3-none-any.whl',
+          sha256: 'six-hash',
+          requested: true
+        }
       ]
     })
   })
@@ -50,12 +60,21 @@ describe('readPipReport', () => {
   })
 
   it('gives nothing for a direct URL, a source distribution, a missing hash or a broken file', () => {
-    expect(readPipReport(report([{ ...(wheel('a', '1', true) as object), is_direct: true }]))).toBeUndefined()
+    expect(
+      readPipReport(report([{ ...(wheel('a', '1', true) as object), is_direct: true }]))
+    ).toBeUndefined()
     expect(
       readPipReport(report([wheel('a', '1', true, 'https://files.example/a-1.tar.gz')]))
     ).toBeUndefined()
     expect(
-      readPipReport(report([{ ...(wheel('a', '1', true) as object), download_info: { url: 'https://x/a-1-py3-none-any.whl' } }]))
+      readPipReport(
+        report([
+          {
+            ...(wheel('a', '1', true) as object),
+            download_info: { url: 'https://x/a-1-py3-none-any.whl' }
+          }
+        ])
+      )
     ).toBeUndefined()
     expect(readPipReport(report([wheel('a', '1', true)], null))).toBeUndefined()
     const broken = path.join(work, 'broken.json')

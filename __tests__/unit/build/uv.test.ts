@@ -181,10 +181,7 @@ describe('uvOptions', () => {
       parsePipOptions(['--no-binary', ':all:']),
       '/ws'
     )
-    expect(o.unsupported).toEqual([
-      "prefer-binary (pip's configuration)",
-      'no-binary (pip-args)'
-    ])
+    expect(o.unsupported).toEqual(["prefer-binary (pip's configuration)", 'no-binary (pip-args)'])
   })
 })
 
@@ -265,8 +262,6 @@ describe('decideInstaller', () => {
 
   it('pip and uv are taken as said', () => {
     expect(decideInstaller({ ...base, choice: 'pip', uvProject: true }).installer).toBe('pip')
-    expect(decideInstaller({ ...base, choice: 'uv', runtimes: ['python3.9'] }).installer).toBe(
-      'uv'
-    )
+    expect(decideInstaller({ ...base, choice: 'uv', runtimes: ['python3.9'] }).installer).toBe('uv')
   })
 })
