@@ -87,13 +87,18 @@ interface Measured {
 }
 
 async function action(layer: string, cacheEnv: Record<string, string>): Promise<Measured> {
+  // RUNNER_TEMP emptied before each run, as each job on a runner starts with
+  // it empty (at the same path: the cache's version depends on the path).
+  const runnerTemp = path.join(work, 'runner-temp')
+  fs.rmSync(runnerTemp, { recursive: true, force: true })
+  fs.mkdirSync(runnerTemp)
   const start = process.hrtime.bigint()
   const run = await runAction(
     { 'layer-name': layer, runtimes: `python${minor}` },
     {
       workspace: ws,
       toolCache,
-      runnerTemp: path.join(work, 'runner-temp'),
+      runnerTemp,
       env: { ...aws, ...cacheEnv, ACTION_NODE: nodeWrapper }
     }
   )
@@ -132,7 +137,9 @@ for (let i = 1; i <= runs; i++) {
   cases.unchanged.push(await action(layer, service.env))
   const last = cases.unchanged[cases.unchanged.length - 1].run
   if (last.outputs['cache-hit'] !== 'true' || last.outputs.published !== 'false') {
-    throw new Error('the unchanged run was not a cache hit reusing the version')
+    throw new Error(
+      `the unchanged run was not a cache hit reusing the version:\n${last.log.slice(-4000)}`
+    )
   }
   await service.stop()
 }

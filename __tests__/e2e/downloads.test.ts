@@ -91,6 +91,15 @@ describe('the download cache', () => {
     expect(runs.changed.outputs['code-sha256']).toBe(runs.fresh.outputs['code-sha256'])
   })
 
+  it("links uv's files into the layer from its own cache only, and keeps none of them", () => {
+    expect(runs.first.log).toMatch(/\[command\]\S*uv pip install .*--link-mode hardlink/)
+    expect(runs.own.log).toMatch(/\[command\]\S*uv pip install .*--link-mode copy/)
+    // uv's cache is kept without unpacked wheels: no file of the layer outlives the run.
+    const archive = path.join(runnerTemp, 'lambda-python-layer-downloads', 'uv', 'archive-v0')
+    const files = fs.existsSync(archive) ? fs.readdirSync(archive, { recursive: true }) : []
+    expect(files.filter(f => fs.statSync(path.join(archive, String(f))).isFile())).toEqual([])
+  })
+
   it('leaves a cache the user set to the user', () => {
     expect(runs.own.errors).toEqual([])
     expect(runs.own.log).toContain(

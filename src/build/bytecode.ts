@@ -203,6 +203,8 @@ function reuseOne(previous: PreviousBytecode, base: string, dir: string, rel: st
   // Already there when the incremental install restored it: not written again.
   if (!sameFile(target, bytecode)) {
     fs.mkdirSync(path.dirname(target), { recursive: true })
+    // Removed first: a staged file may be a hard link into uv's cache.
+    fs.rmSync(target, { force: true })
     fs.writeFileSync(target, bytecode)
   }
   return 'reused'

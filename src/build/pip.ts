@@ -70,6 +70,15 @@ export function useDownloadCache(dir: string | undefined): void {
   downloadCache = dir
 }
 
+/**
+ * The installers' caches are the action's own (the download cache): uv's is
+ * pruned of every unpacked wheel before it is kept (pruneUvCache), so
+ * nothing the layer's files could share outlives the run.
+ */
+export function ownsInstallerCaches(): boolean {
+  return downloadCache !== undefined
+}
+
 /** Where pip's and uv's caches go inside the folder the action keeps. */
 export function installerCaches(dir: string): { pip: string; uv: string } {
   return { pip: path.join(dir, 'pip'), uv: path.join(dir, 'uv') }

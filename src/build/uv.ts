@@ -14,7 +14,7 @@ import type { ParsedOption } from '../requirements/pip-args.js'
 import { type Architecture, ARCHITECTURES, RUNTIMES, type Runtime } from '../runtimes.js'
 import { packageCodeEnv } from '../util/package-env.js'
 import { run } from '../util/process.js'
-import { indexEnv } from './pip.js'
+import { indexEnv, ownsInstallerCaches } from './pip.js'
 import { pipConfigList } from './pip-config.js'
 import { installPinned } from './tools.js'
 
@@ -334,9 +334,12 @@ export function uvInstallArgs(
     platform,
     '--only-binary',
     ':all:',
-    // Files in uv's cache are never linked into the layer, which is edited after the install.
+    // Hard links when the cache is the action's own: the files of the staged
+    // layer are then uv's unpacked wheels, so nothing edits a staged file in
+    // place (every rewrite removes the file first), and the unpacked wheels
+    // are pruned before the cache is kept. A cache the user keeps gets copies.
     '--link-mode',
-    'copy',
+    ownsInstallerCaches() ? 'hardlink' : 'copy',
     '--no-progress',
     // pip takes the best match across all indexes; uv stops at the first one that
     // has the project unless told otherwise.
@@ -522,5 +525,9 @@ export async function pruneUvCache(tool: UvTool, cacheDir: string): Promise<void
     silent: true,
     timeoutMs: 120_000
   })
-  if (result.exitCode !== 0) core.info(`uv cache prune --ci failed; the cache is kept whole.`)
+  if (result.exitCode !== 0) {
+    // Its unpacked wheels may be the staged layer's files (hard links): not kept.
+    fs.rmSync(cacheDir, { recursive: true, force: true })
+    core.info(`uv cache prune --ci failed; uv's cache is not kept.`)
+  }
 }

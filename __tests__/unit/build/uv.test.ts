@@ -10,6 +10,7 @@ import {
   uvTargetAbove
 } from '../../../src/build/uv.js'
 import { parsePipOptions } from '../../../src/requirements/pip-args.js'
+import { useDownloadCache } from '../../../src/build/pip.js'
 
 describe('uvTarget', () => {
   it('gives Amazon Linux 2023 runtimes their own glibc', () => {
@@ -200,6 +201,25 @@ describe('uvInstallArgs', () => {
     expect(args.join(' ')).toBe(
       'pip install --target /w/layer/python --python /py/bin/python3.12 --python-version 3.12 --python-platform aarch64-manylinux_2_34 --only-binary :all: --link-mode copy --no-progress --no-deps --requirement /w/lock.txt'
     )
+  })
+
+  it("links out of the cache when the cache is the action's own (pruned before it is kept)", () => {
+    useDownloadCache('/rt/downloads')
+    try {
+      const args = uvInstallArgs({
+        python: '/py/bin/python3.12',
+        runtime: 'python3.12',
+        architecture: 'x86_64',
+        requirements: '/w/r.txt',
+        targetDir: '/w/layer/python',
+        cwd: '/ws',
+        options: { args: [], env: {}, unsupported: [], severalSources: false },
+        noDeps: false
+      })
+      expect(args[args.indexOf('--link-mode') + 1]).toBe('hardlink')
+    } finally {
+      useDownloadCache(undefined)
+    }
   })
 })
 
