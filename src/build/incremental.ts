@@ -17,7 +17,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { normalizeName, installedDistributions } from '../layer/dist-info.js'
 import { PreviousZip } from '../layer/zip-reader.js'
-import { mapConcurrent } from '../util/concurrency.js'
 import { plural } from '../util/format.js'
 import { run } from '../util/process.js'
 import { pipEnv, pipInstallArgs } from './pip.js'
@@ -190,7 +189,15 @@ function distInfosIn(zip: PreviousZip, site: string): Map<string, string> {
   return found
 }
 
-/** Writes `files` (relative to `site` in the zip) below `targetDir`, with their executable bit. */
+/** Files written between two turns of the event loop. */
+const RESTORE_BATCH = 64
+
+/**
+ * Writes `files` (relative to `site` in the zip) below `targetDir`, with
+ * their executable bit. One file after another on this thread, in batches
+ * that let the event loop turn: pip resolves meanwhile on the other core, and
+ * a restore spread over the thread pool would take its core from pip.
+ */
 async function restoreFiles(
   zip: PreviousZip,
   site: string,
@@ -199,17 +206,17 @@ async function restoreFiles(
 ): Promise<boolean> {
   const dirs = new Set(files.map(f => path.posix.dirname(f)))
   for (const dir of dirs) fs.mkdirSync(path.join(targetDir, dir), { recursive: true })
-  const written = await mapConcurrent(files, 32, async rel => {
-    const entry = zip.get(`${site}/${rel}`)
-    const data = entry && (await zip.data(entry))
-    if (!entry || !data) return false
-    const executable = ((entry.attr >>> 16) & 0o111) !== 0
-    await fs.promises.writeFile(path.join(targetDir, rel), data, {
-      mode: executable ? 0o755 : 0o644
-    })
-    return true
-  })
-  return written.every(Boolean)
+  for (let at = 0; at < files.length; at += RESTORE_BATCH) {
+    await new Promise(resolve => setImmediate(resolve))
+    for (const rel of files.slice(at, at + RESTORE_BATCH)) {
+      const entry = zip.get(`${site}/${rel}`)
+      const data = entry && zip.dataSync(entry)
+      if (!entry || !data) return false
+      const executable = ((entry.attr >>> 16) & 0o111) !== 0
+      fs.writeFileSync(path.join(targetDir, rel), data, { mode: executable ? 0o755 : 0o644 })
+    }
+  }
+  return true
 }
 
 /**
