@@ -1,6 +1,7 @@
 /** Precompiles a staged layer's Python files so cold starts skip compilation. */
 import * as core from '@actions/core'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import { ActionError } from '../errors.js'
@@ -247,45 +248,49 @@ function reuseBytecode(
   }
 }
 
-/** A regular expression that matches `text` literally, in Python's re and JavaScript's alike. */
-function escapeRegExp(text: string): string {
-  return text.replace(/[^A-Za-z0-9_]/gu, '\\$&')
-}
-
-/** An alternation matching exactly the given "/"-separated paths, sharing their common folders. */
-function pathTrie(paths: string[][]): string {
-  const groups = new Map<string, string[][]>()
-  for (const [head, ...rest] of paths) {
-    const group = groups.get(head) ?? []
-    group.push(rest)
-    groups.set(head, group)
+/**
+ * Compiles `files` (relative to `abs`) apart from the rest of the folder:
+ * copied to a scratch folder in the same layout, compiled there by the very
+ * command a full compile runs (same -d, so the same path on Lambda, and the
+ * same worker processes), their .pyc moved into place. compileall given the
+ * whole folder would walk all of it and hand every file to its workers.
+ * Returns the files it could not compile, as paths below `abs`.
+ */
+async function compileApart(
+  python: string,
+  opt: string[],
+  abs: string,
+  files: string[],
+  tag: string
+): Promise<string[]> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-python-layer-compile-'))
+  try {
+    const root = path.join(scratch, path.basename(abs))
+    for (const rel of files) {
+      const target = path.join(root, ...rel.split('/'))
+      fs.mkdirSync(path.dirname(target), { recursive: true })
+      fs.copyFileSync(path.join(abs, ...rel.split('/')), target)
+    }
+    const failed = await compileall(python, [...opt, root], abs)
+    for (const rel of files) {
+      const pycRel = path.posix.join(
+        path.posix.dirname(rel),
+        '__pycache__',
+        pycName(path.posix.basename(rel), tag)
+      )
+      const from = path.join(root, ...pycRel.split('/'))
+      if (!fs.existsSync(from)) continue
+      const to = path.join(abs, ...pycRel.split('/'))
+      fs.mkdirSync(path.dirname(to), { recursive: true })
+      // Removed first: a staged file may be a hard link into uv's cache.
+      fs.rmSync(to, { force: true })
+      fs.copyFileSync(from, to)
+    }
+    return failed.map(f => path.join(abs, path.relative(root, path.resolve(root, f))))
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true })
   }
-  const branches = [...groups].map(([head, rests]) => {
-    const deeper = rests.filter(rest => rest.length > 0)
-    const here = escapeRegExp(head)
-    if (deeper.length === 0) return here
-    const below = `${here}/(?:${pathTrie(deeper)})`
-    return deeper.length === rests.length ? below : `${here}(?:/(?:${pathTrie(deeper)}))?`
-  })
-  return branches.join('|')
 }
-
-/**
- * compileall's -x pattern that leaves out every file below `dir` except
- * `files` ("/"-separated, relative to it): compileall then compiles exactly
- * those, in the same run of the same code as a full compile of `dir`.
- */
-export function onlyFilesExclusion(dir: string, files: string[]): string {
-  const trie = pathTrie(files.map(file => file.split('/')))
-  return `^(?!${escapeRegExp(dir)}/(?:${trie})\\Z)`
-}
-
-/**
- * The longest -x pattern handed to compileall: one argument may hold at most
- * 128 KiB on Linux and a whole command line 32,767 characters on Windows.
- * Past it, the folder is compiled in full.
- */
-const MAX_PATTERN_BYTES = process.platform === 'win32' ? 24 * 1024 : 120 * 1024
 
 /**
  * `python -m compileall -q -j 0 --invalidation-mode unchecked-hash <dir>` per dir.
@@ -308,10 +313,10 @@ const MAX_PATTERN_BYTES = process.platform === 'win32' ? 24 * 1024 : 120 * 1024
  * With `previous`, an unchanged source's .pyc comes from the previous zip:
  * the .pyc of the same bytes at the same /opt path from the same interpreter
  * version, so the same bytes compileall would write. The other sources are
- * compiled by the very command a full compile runs, with an -x pattern that
- * leaves out all but them (onlyFilesExclusion): compileall recompiles every
- * hash-based .pyc of a folder it is given, so it must be told what to skip.
- * Not `compileall -i <list>`: that compiles in compileall's main process,
+ * compiled by the very command a full compile runs, on a scratch folder
+ * that holds only them (compileApart): compileall recompiles every
+ * hash-based .pyc of a folder it is given, and hands every file of it to
+ * its workers. Not `compileall -i <list>`: that compiles in compileall's main process,
  * whereas a folder is compiled in worker processes that have imported more
  * modules, and before Python 3.11 marshal marks a name shared (FLAG_REF)
  * when any loaded module also holds it, so the .pyc bytes differ.
@@ -374,14 +379,13 @@ async function compileDir(
   if (previous !== undefined && options.layerRoot !== undefined) {
     const wanted = skipTests ? sources.filter(rel => !inTestSuite(rel)) : sources
     const reuse = reuseBytecode(previous, options.layerRoot, abs, wanted)
-    const only = onlyFilesExclusion(abs, reuse.compile)
     // Otherwise the whole folder is compiled: the same bytes, only slower.
-    if (!reuse.unlisted && Buffer.byteLength(only) <= MAX_PATTERN_BYTES) {
+    if (!reuse.unlisted) {
       total.reused = (total.reused ?? 0) + reuse.reused
       failed =
         reuse.compile.length === 0
           ? []
-          : await compileall(options.python, [...opt, '-x', only, abs], dir)
+          : await compileApart(options.python, opt, abs, reuse.compile, previous.tag)
     }
   }
   if (failed === undefined) {

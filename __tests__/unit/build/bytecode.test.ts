@@ -7,7 +7,6 @@ import {
   compileBytecode,
   inTestSuite,
   lambdaPath,
-  onlyFilesExclusion,
   testSuiteExclusion
 } from '../../../src/build/bytecode.js'
 import { zipDirectory } from '../../../src/layer/zip.js'
@@ -135,42 +134,6 @@ withPython('compileBytecode with a real interpreter', () => {
     expect(matched(`${dir}/pkg/core.py`)).toBe('False')
     expect(matched(`${dir}/tests/x.py`)).toBe('False')
     expect(matched(`/tmp/a b/é+x (1)/[t]{2}$^/pythonX/pkg/tests/test_x.py`)).toBe('False')
-  })
-
-  it("leaves out all but the listed files with compileall's -x pattern", () => {
-    const dir = '/tmp/a b/é+x (1)/python'
-    const files = ['pkg/a.py', 'pkg/sub/b.py', 'pkg/sub/c.py', 'top.py', 'odd\nname é.py']
-    const excluded = execFileSync(
-      py,
-      [
-        '-c',
-        'import json, re, sys; rx = re.compile(sys.argv[1]); print(json.dumps([bool(rx.search(p)) for p in json.loads(sys.argv[2])]))',
-        onlyFilesExclusion(dir, files),
-        JSON.stringify([
-          ...files.map(f => `${dir}/${f}`),
-          `${dir}/pkg/b.py`,
-          `${dir}/pkg/sub/a.py`,
-          `${dir}/pkg/a.pyx`,
-          `${dir}/top.py/x.py`,
-          `${dir}X/top.py`,
-          `/elsewhere/top.py`
-        ])
-      ],
-      { encoding: 'utf8' }
-    ).trim()
-    expect(JSON.parse(excluded)).toEqual([
-      false,
-      false,
-      false,
-      false,
-      false,
-      true,
-      true,
-      true,
-      true,
-      true,
-      true
-    ])
   })
 
   it('leaves the test suites of packages uncompiled and compiles the rest', async () => {
