@@ -100,20 +100,20 @@ export async function run(): Promise<void> {
       if (uv && uv.fellBack.length > 0) {
         report.summary.installer = `${uv.label}; pip for ${uv.fellBack.join(', ')}`
       }
-      // Both caches are saved while the layer is published: nothing waits for
-      // another, and a save never fails the run (store.ts, downloads.ts).
+      // The caches are saved while the layer is published: neither waits for
+      // the other, and a save never fails the run (store.ts, downloads.ts).
       saving = report
         .background(async () => {
-          await Promise.all([
-            cache.save(built),
-            report.phase('Download cache save', async () =>
-              downloads.save(
-                built.zip,
-                uv ? async dir => pruneUvCache(await uv.tool(), dir) : undefined,
-                built.resolutions
-              )
+          // One after the other: @github/local-action's cache stand-in
+          // writes every archive's file list to one path.
+          await cache.save(built)
+          await report.phase('Download cache save', async () =>
+            downloads.save(
+              built.zip,
+              uv ? async dir => pruneUvCache(await uv.tool(), dir) : undefined,
+              built.resolutions
             )
-          ])
+          )
         })
         .catch((error: unknown) => core.warning(`Cache save failed: ${errorMessage(error)}`))
       layer = built
