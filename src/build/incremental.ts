@@ -103,6 +103,26 @@ export function readPipReport(file: string): SiteResolution | undefined {
   return { pip: parsed.pip_version, dists }
 }
 
+/** Whether `value` (read back from the download cache) is a site resolution. */
+export function isSiteResolution(value: unknown): value is SiteResolution {
+  const v = value as Partial<SiteResolution> | null
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.pip === 'string' &&
+    Array.isArray(v.dists) &&
+    v.dists.every(
+      d =>
+        typeof d === 'object' &&
+        d !== null &&
+        ['name', 'version', 'file', 'sha256'].every(
+          k => typeof (d as unknown as Record<string, unknown>)[k] === 'string'
+        ) &&
+        typeof d.requested === 'boolean'
+    )
+  )
+}
+
 const identity = (d: ResolvedDist): string =>
   `${d.name}\n${d.version}\n${d.file}\n${d.sha256}\n${d.requested}`
 
@@ -133,8 +153,8 @@ export function recordPaths(text: string): string[] {
 
 /**
  * The files of a distribution below the site, when every one is in the zip;
- * undefined otherwise. With `bytecode`, the .pyc files the earlier build
- * compiled from its sources come too (from `pycs`, by source path).
+ * undefined otherwise. With `pycs`, the .pyc files the earlier build
+ * compiled from its sources come too (by source path).
  */
 function filesInZip(
   zip: PreviousZip,
@@ -279,7 +299,12 @@ async function resolveTarget(
     '--report',
     report
   ]
-  const result = await run(options.interpreter.path, args, { env: pipEnv(), cwd: options.cwd })
+  // Silent: when pip cannot resolve, the full install that follows says why.
+  const result = await run(options.interpreter.path, args, {
+    env: pipEnv(),
+    cwd: options.cwd,
+    silent: true
+  })
   return result.exitCode === 0 ? readPipReport(report) : undefined
 }
 

@@ -133,7 +133,9 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
       cwd: options.cwd
     })
     if (result.exitCode === 0) {
-      const resolution = withReport ? readPipReport(report) : undefined
+      // Not after a source build: its wheel lives in this run's scratch folder,
+      // so the next build's resolution could not find it and would be wasted.
+      const resolution = withReport && built.size === 0 ? readPipReport(report) : undefined
       if (resolution) options.onResolved?.(resolution)
       break
     }

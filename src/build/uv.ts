@@ -50,16 +50,24 @@ export interface UvTarget {
   exact: boolean
 }
 
+/** uv's manylinux target for glibc `major`.`minor` on `architecture`. */
+function manylinuxTarget(
+  architecture: Architecture,
+  major: number,
+  minor: number
+): Omit<UvTarget, 'exact'> {
+  return {
+    platform: `${ARCHITECTURES[architecture].wheelArch}-manylinux_${major}_${minor}`,
+    glibc: `${major}.${minor}`
+  }
+}
+
 /** The highest manylinux target uv knows that the runtime's glibc allows. */
 export function uvTarget(runtime: Runtime, architecture: Architecture): UvTarget {
   const [major, minor] = RUNTIMES[runtime].glibc
   const fits = UV_MANYLINUX_MINORS.filter(m => m <= minor)
   const chosen = fits[fits.length - 1] ?? UV_MANYLINUX_MINORS[0]
-  return {
-    platform: `${ARCHITECTURES[architecture].wheelArch}-manylinux_${major}_${chosen}`,
-    glibc: `${major}.${chosen}`,
-    exact: chosen === minor
-  }
+  return { ...manylinuxTarget(architecture, major, chosen), exact: chosen === minor }
 }
 
 /**
@@ -73,11 +81,7 @@ export function uvTargetAbove(
 ): Omit<UvTarget, 'exact'> | undefined {
   const [major, minor] = RUNTIMES[runtime].glibc
   const above = UV_MANYLINUX_MINORS.find(m => m > minor)
-  if (above === undefined) return undefined
-  return {
-    platform: `${ARCHITECTURES[architecture].wheelArch}-manylinux_${major}_${above}`,
-    glibc: `${major}.${above}`
-  }
+  return above === undefined ? undefined : manylinuxTarget(architecture, major, above)
 }
 
 function parseVersion(text: string): [number, number, number] | undefined {

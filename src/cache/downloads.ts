@@ -18,7 +18,7 @@ import * as cache from '@actions/cache'
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { SiteResolution } from '../build/incremental.js'
+import { isSiteResolution, type SiteResolution } from '../build/incremental.js'
 import { installerCaches, useDownloadCache } from '../build/pip.js'
 import { errorMessage } from '../errors.js'
 import { formatBytes } from '../util/format.js'
@@ -80,10 +80,12 @@ export function previousZipIn(dir: string, origin: ZipOrigin): PreviousZip | und
     ) {
       return undefined
     }
-    const resolutions =
-      typeof saved.resolutions === 'object' && saved.resolutions !== null
-        ? (saved.resolutions as Record<string, SiteResolution>)
-        : {}
+    // Only well-formed ones: an entry written by another version is no reason to fail.
+    const resolutions = Object.fromEntries(
+      Object.entries(
+        typeof saved.resolutions === 'object' && saved.resolutions !== null ? saved.resolutions : {}
+      ).filter(([, r]) => isSiteResolution(r))
+    ) as Record<string, SiteResolution>
     return { path: zip, sha256: saved.sha256, resolutions }
   } catch {
     return undefined

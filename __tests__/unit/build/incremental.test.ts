@@ -2,7 +2,13 @@ import { afterAll, describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { pipHasReport, readPipReport, recordPaths } from '../../../src/build/incremental.js'
+import {
+  isSiteResolution,
+  pipHasReport,
+  readPipReport,
+  recordPaths
+} from '../../../src/build/incremental.js'
+import { previousZipIn } from '../../../src/cache/downloads.js'
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'incremental-unit-'))
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }))
@@ -110,5 +116,35 @@ describe('pipHasReport', () => {
     expect(pipHasReport('22.2')).toBe(true)
     expect(pipHasReport('25.2')).toBe(true)
     expect(pipHasReport('9.0.1')).toBe(false)
+  })
+})
+
+describe('the resolutions kept with the earlier zip', () => {
+  const dist = { name: 'six', version: '1.16.0', file: 'six.whl', sha256: 'ab', requested: true }
+
+  it('accepts a site resolution and refuses anything else', () => {
+    expect(isSiteResolution({ pip: '25.2', dists: [dist] })).toBe(true)
+    expect(isSiteResolution({ pip: '25.2', dists: [{ ...dist, requested: 'yes' }] })).toBe(false)
+    expect(isSiteResolution({ pip: '25.2', dists: [{ ...dist, sha256: undefined }] })).toBe(false)
+    expect(isSiteResolution({ pip: 25, dists: [] })).toBe(false)
+    expect(isSiteResolution({ pip: '25.2', dists: {} })).toBe(false)
+    expect(isSiteResolution(null)).toBe(false)
+  })
+
+  it('reads back only the well-formed ones from previous.json', () => {
+    const dir = fs.mkdtempSync(path.join(work, 'previous-'))
+    const origin = { formatVersion: 3, interpreters: { 'python3.12': '3.12.1' }, zlib: '1.3' }
+    fs.writeFileSync(path.join(dir, 'previous.zip'), '')
+    fs.writeFileSync(
+      path.join(dir, 'previous.json'),
+      JSON.stringify({
+        sha256: 'x',
+        origin,
+        resolutions: { python: { pip: '25.2', dists: [dist] }, other: { pip: '25.2' } }
+      })
+    )
+    expect(previousZipIn(dir, origin)?.resolutions).toEqual({
+      python: { pip: '25.2', dists: [dist] }
+    })
   })
 })
