@@ -299,12 +299,10 @@ async function resolveTarget(
     '--report',
     report
   ]
-  // Silent: when pip cannot resolve, the full install that follows says why.
-  const result = await run(options.interpreter.path, args, {
-    env: pipEnv(),
-    cwd: options.cwd,
-    silent: true
-  })
+  core.info(
+    'Incremental install: pip resolves the requirements (a dry run) to find what changed since the earlier build.'
+  )
+  const result = await run(options.interpreter.path, args, { env: pipEnv(), cwd: options.cwd })
   return result.exitCode === 0 ? readPipReport(report) : undefined
 }
 
