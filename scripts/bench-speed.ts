@@ -92,6 +92,8 @@ async function action(layer: string, cacheEnv: Record<string, string>): Promise<
   const runnerTemp = path.join(work, 'runner-temp')
   fs.rmSync(runnerTemp, { recursive: true, force: true })
   fs.mkdirSync(runnerTemp)
+  // Nor does a hosted runner's tool cache hold the uv the action keeps there.
+  fs.rmSync(path.join(toolCache, 'lambda-python-layer-uv'), { recursive: true, force: true })
   const start = process.hrtime.bigint()
   const run = await runAction(
     { 'layer-name': layer, runtimes: `python${minor}` },
@@ -189,7 +191,10 @@ console.log('')
 console.log(
   `Unchanged: the action's phases took ${unchangedWork.toFixed(2)} s in all; the rest of the wall time is Node starting and loading the bundle.`
 )
-const reuse = /^(Incremental install|Zip: \d|compile: reused|Download cache: restored)/
+console.log('')
+console.log(cases.cold[cases.cold.length - 1]?.run.log.match(/^Installer: .*$/m)?.[0] ?? '')
+const reuse =
+  /^(Incremental install|Zip: \d|compile: reused|Download cache: restored|Downloading uv)/
 const lastChanged = cases.changed[cases.changed.length - 1]?.run.log ?? ''
 console.log('')
 console.log('What the last "changed" run reused:')

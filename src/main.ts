@@ -110,7 +110,7 @@ export async function run(): Promise<void> {
           await report.phase('Download cache save', async () =>
             downloads.save(
               built.zip,
-              uv ? async dir => pruneUvCache(await uv.tool(), dir) : undefined,
+              uv ? async dir => pruneUvCache(uv.tool, dir) : undefined,
               built.resolutions
             )
           )

@@ -102,7 +102,7 @@ describe('python3.11 / x86_64: requests and numpy', () => {
   it('writes a job summary with sizes, packages and phase times', () => {
     expect(first.summary).toContain(first.outputs['code-sha256'])
     expect(first.summary).toContain('numpy==2.2.')
-    expect(first.summary).toMatch(/<td>Install \(pip\)<\/td><td>\d+\.\d<\/td>/)
+    expect(first.summary).toMatch(/<td>Install \((pip|uv)\)<\/td><td>\d+\.\d<\/td>/)
     expect(first.summary).toMatch(/<td>Zip<\/td>/)
   })
 

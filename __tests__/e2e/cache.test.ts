@@ -2,7 +2,7 @@
  * The layer cache through the bundled dist/index.js, against
  * scripts/cache-service.mjs (GitHub's cache service v2 on loopback) and the
  * real @actions/cache client bundled in the action:
- *  - an unchanged run restores the zip and runs no pip;
+ *  - an unchanged run restores the zip and installs nothing;
  *  - a change to a file that pip-args names (-c) is a miss;
  *  - a corrupted entry is rebuilt once and replaced: the run after the
  *    rebuild is a hit again, with no warning.
@@ -37,7 +37,8 @@ async function act(): Promise<ActionRun> {
   )
 }
 
-const pipRan = (run: ActionRun) => /^\[command\].* -m pip install /m.test(run.log)
+/** pip or uv installed (`python -m pip install`, `uv pip install`). */
+const installed = (run: ActionRun) => /^\[command\].* pip install /m.test(run.log)
 const warnings = (run: ActionRun) => run.log.split('\n').filter(l => l.startsWith('::warning'))
 const savedKey = (run: ActionRun) => /^Saved cache (\S+)\.$/m.exec(run.log)?.[1]
 
@@ -65,19 +66,19 @@ describe('the layer cache on the GitHub cache service', () => {
     runs.constraintChanged = await act()
   })
 
-  it('first run: a miss, pip installs, the zip is saved under the key', async () => {
+  it('first run: a miss, the packages are installed, the zip is saved under the key', async () => {
     expect(JSON.parse(runs.first.outputs.packages)).toEqual(['six==1.16.0'])
     expect(runs.first.exitCode).toBe(0)
     expect(runs.first.outputs['cache-hit']).toBe('false')
-    expect(pipRan(runs.first)).toBe(true)
+    expect(installed(runs.first)).toBe(true)
     expect(savedKey(runs.first)).toMatch(/^lambda-python-layer-v\d+-Linux-python3\.12-x86_64-/)
     expect((await service.entries()).map(e => e.key)).toContain(savedKey(runs.first))
   })
 
-  it('unchanged run: a hit, no pip, the same zip', () => {
+  it('unchanged run: a hit, no install, the same zip', () => {
     expect(runs.unchanged.exitCode).toBe(0)
     expect(runs.unchanged.outputs['cache-hit']).toBe('true')
-    expect(pipRan(runs.unchanged)).toBe(false)
+    expect(installed(runs.unchanged)).toBe(false)
     expect(runs.unchanged.outputs['code-sha256']).toBe(runs.first.outputs['code-sha256'])
     expect(warnings(runs.unchanged)).toEqual([])
   })
@@ -86,7 +87,7 @@ describe('the layer cache on the GitHub cache service', () => {
     const run = runs.constraintChanged
     expect(run.exitCode).toBe(0)
     expect(run.outputs['cache-hit']).toBe('false')
-    expect(pipRan(run)).toBe(true)
+    expect(installed(run)).toBe(true)
     expect(savedKey(run)).toBeDefined()
     expect(savedKey(run)).not.toBe(savedKey(runs.first))
     expect(JSON.parse(run.outputs.packages)).toEqual(['six==1.17.0'])
@@ -121,7 +122,7 @@ describe('the layer cache on the GitHub cache service', () => {
     it('the run that finds it warns, names the entry, rebuilds and succeeds', () => {
       expect(broken.exitCode).toBe(0)
       expect(broken.outputs['cache-hit']).toBe('false')
-      expect(pipRan(broken)).toBe(true)
+      expect(installed(broken)).toBe(true)
       expect(warnings(broken).join('\n')).toContain(`Cache entry ${key} is unusable`)
     })
 
@@ -133,11 +134,11 @@ describe('the layer cache on the GitHub cache service', () => {
       expect(keys).toContain(replacement)
     })
 
-    it('the next runs are hits on the replacement, with no warning and no pip', () => {
+    it('the next runs are hits on the replacement, with no warning and no install', () => {
       for (const run of [after, again]) {
         expect(run.exitCode).toBe(0)
         expect(run.outputs['cache-hit']).toBe('true')
-        expect(pipRan(run)).toBe(false)
+        expect(installed(run)).toBe(false)
         expect(warnings(run)).toEqual([])
         expect(run.outputs['code-sha256']).toBe(broken.outputs['code-sha256'])
         expect(run.summary).toContain(savedKey(broken) as string)

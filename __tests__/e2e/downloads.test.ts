@@ -23,7 +23,8 @@ let service: CacheService
 async function act(
   requirements: string,
   env: Record<string, string> = {},
-  inputs: Record<string, string> = {}
+  inputs: Record<string, string> = {},
+  tools = toolCache
 ): Promise<ActionRun> {
   fs.writeFileSync(path.join(ws, 'requirements.txt'), requirements)
   return runAction(
@@ -34,7 +35,7 @@ async function act(
       installer: 'uv',
       ...inputs
     },
-    { workspace: ws, toolCache, runnerTemp, env: { ...service.env, ...env } }
+    { workspace: ws, toolCache: tools, runnerTemp, env: { ...service.env, ...env } }
   )
 }
 
@@ -55,7 +56,13 @@ describe('the download cache', () => {
 
   beforeAll(async () => {
     runs.first = await act('six==1.16.0\nidna==3.9\n')
-    runs.changed = await act('six==1.16.0\nidna==3.10\n')
+    // As on a new hosted runner: an empty RUNNER_TEMP (same path) and a tool
+    // cache without the uv the action keeps there.
+    fs.rmSync(runnerTemp, { recursive: true, force: true })
+    fs.mkdirSync(runnerTemp)
+    const freshTools = path.join(work, 'toolcache-fresh')
+    makeToolCache(freshTools, ['3.12'])
+    runs.changed = await act('six==1.16.0\nidna==3.10\n', {}, {}, freshTools)
     runs.fresh = await act('six==1.16.0\nidna==3.10\n', {}, { cache: 'false' })
     runs.own = await act('six==1.16.0\nidna==3.8\n', {
       UV_CACHE_DIR: path.join(work, 'my-uv-cache')
@@ -76,6 +83,12 @@ describe('the download cache', () => {
     const saved = /Download cache saved as (\S+) /.exec(runs.first.log)?.[1] ?? ''
     expect(runs.changed.log).toContain(`Download cache: restored ${saved} (an earlier build)`)
     expect(JSON.parse(runs.changed.outputs.packages)).toEqual(['idna==3.10', 'six==1.16.0'])
+  })
+
+  it("keeps the action's uv in the entry: the build after a change does not download it again", () => {
+    expect(runs.first.log).toContain('Downloading uv 0.13.9')
+    expect(runs.changed.log).toMatch(/uv 0\.13\.9, installed by the action installs python3\.12/)
+    expect(runs.changed.log).not.toContain('Downloading uv')
   })
 
   it('reuses the unchanged files of the earlier zip, and gives the bytes of a fresh build', () => {

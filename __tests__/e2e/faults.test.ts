@@ -315,17 +315,21 @@ describe('a run cancelled (SIGTERM) while pip installs', () => {
   beforeAll(async () => {
     await createFunction(fn)
     proxy.reset()
-    run = await act({ 'layer-name': layer, functions: fn }, workspace('six==1.17.0\n'), {
-      onSpawn: child => {
-        let sent = false
-        child.stdout?.on('data', (d: Buffer) => {
-          if (!sent && /-m pip install /.test(d.toString())) {
-            sent = true
-            child.kill('SIGTERM')
-          }
-        })
+    run = await act(
+      { 'layer-name': layer, functions: fn, installer: 'pip' },
+      workspace('six==1.17.0\n'),
+      {
+        onSpawn: child => {
+          let sent = false
+          child.stdout?.on('data', (d: Buffer) => {
+            if (!sent && /-m pip install /.test(d.toString())) {
+              sent = true
+              child.kill('SIGTERM')
+            }
+          })
+        }
       }
-    })
+    )
   })
 
   it('fails saying it was cancelled, that nothing was published and no function changed', async () => {

@@ -1,7 +1,7 @@
 /**
  * The `installer` input through the bundled dist/index.js: uv installs for
  * the Lambda target, with the machine's pip configuration carried over;
- * auto picks uv for a uv project or with uv on PATH; pip takes over a target
+ * auto picks uv (from PATH, else its own, downloaded pinned by hash); pip takes over a target
  * uv cannot install, or where uv, below the runtime's glibc, chooses other
  * releases than at its next target above it.
  */
@@ -173,9 +173,54 @@ describe('installer: auto', () => {
     expect(Object.values(installers(run.outputs['zip-path']))).toEqual(['pip'])
   })
 
-  it('takes pip without uv', async () => {
-    const run = await build('six==1.16.0\n', {}, { PATH: process.env.PATH ?? '' })
-    expect(run.log).toContain('Installer: pip (installer: auto, no uv project and no uv on PATH).')
+  it('without uv on PATH, downloads its own uv once (pinned by hash; a forged wheel in the tool cache is not used) and keeps it in the tool cache', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
+    makeToolCache(cache, ['3.12'])
+    const kept = path.join(cache, 'lambda-python-layer-uv', '0.13.9', 'x86_64')
+    fs.mkdirSync(kept, { recursive: true })
+    const wheelName = 'uv-0.13.9-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl'
+    fs.writeFileSync(path.join(kept, wheelName), 'not the pinned wheel')
+    const once = async (): Promise<ActionRun> =>
+      await runAction(
+        { 'layer-name': 'installer', publish: 'false', runtimes: 'python3.12' },
+        { workspace: workspace('six==1.16.0\n'), toolCache: cache }
+      )
+    const first = await once()
+    expect(first.errors).toEqual([])
+    expect(first.log).toContain(
+      'Installer: uv (installer: auto, uv 0.13.9, installed by the action).'
+    )
+    // The index in effect is PyPI's: pip is handed the file's URL there.
+    expect(first.log).toContain('Downloading uv 0.13.9 (pinned by hash) with pip from PyPI')
+    expect(first.log).toMatch(/uv 0\.13\.9, installed by the action installs python3\.12/)
+    expect(Object.values(installers(first.outputs['zip-path']))).toEqual(['uv'])
+    // The forged file was replaced by the pinned wheel.
+    expect(fs.statSync(path.join(kept, wheelName)).size).toBeGreaterThan(1_000_000)
+
+    const second = await once()
+    expect(second.errors).toEqual([])
+    expect(second.log).not.toContain('Downloading uv')
+    expect(second.outputs['code-sha256']).toBe(first.outputs['code-sha256'])
+  })
+
+  it('takes pip when its own uv cannot be downloaded (the index in effect does not serve it)', async () => {
+    // A tool cache where no earlier test kept the action's uv.
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
+    makeToolCache(cache, ['3.12'])
+    const run = await runAction(
+      { 'layer-name': 'installer', publish: 'false', runtimes: 'python3.12' },
+      {
+        workspace: workspace('six==1.17.0\n'),
+        toolCache: cache,
+        env: { PIP_INDEX_URL: 'file:///opt/pypi/simple' }
+      }
+    )
+    expect(run.errors).toEqual([])
+    expect(run.log).toMatch(
+      /uv is not available: Downloading uv 0\.13\.9 failed:[\s\S]*The package index in effect must serve uv-0\.13\.9-py3-none-manylinux_2_17_x86_64\.manylinux2014_x86_64\.whl; pip installs python3\.12 \/ x86_64 .*instead\./
+    )
+    expect(run.log).not.toContain('::warning')
+    expect(Object.values(installers(run.outputs['zip-path']))).toEqual(['pip'])
   })
 
   it('installs a uv project with uv, for python3.11 too (the lock fixes the versions)', async () => {

@@ -60,6 +60,8 @@ describe('the layer zip for a fixed wheel set', () => {
     'layer-name': 'pinned',
     runtimes: 'python3.11',
     publish: 'false',
+    // Recorded with pip: each INSTALLER file says who installed it.
+    installer: 'pip',
     'pip-args': `--no-index --find-links ${wheels}`
   }
   let source: string | undefined

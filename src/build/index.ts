@@ -21,9 +21,9 @@ import type { PreviousZip } from '../cache/downloads.js'
 import type { UvPlan } from './install.js'
 import type { Interpreter } from './interpreters.js'
 import { type Site, stageLayer } from './stage.js'
+import { pinnedUv, pinnedUvRuns } from './pinned-uv.js'
 import {
   decideInstaller,
-  pinnedUv,
   readPipConfig,
   uvOnPath,
   uvOptions,
@@ -125,8 +125,11 @@ export async function chooseInstaller(
   if (!python) return undefined
   const onPath = await uvOnPath()
   const uvProject = inputs.lock?.kind === 'uv-lock'
-  if (inputs.installer === 'auto' && !onPath && !uvProject) {
-    core.info('Installer: pip (installer: auto, no uv project and no uv on PATH).')
+  const source = uvProject ? 'project' : onPath ? 'path' : pinnedUvRuns() ? 'action' : undefined
+  if (inputs.installer === 'auto' && !source) {
+    core.info(
+      `Installer: pip (installer: auto, no uv on PATH, and the action's uv ${UV_VERSION} does not run on ${process.platform} ${process.arch}).`
+    )
     return undefined
   }
   const options = uvOptions(
@@ -136,8 +139,7 @@ export async function chooseInstaller(
   )
   const decision = decideInstaller({
     choice: inputs.installer,
-    uvProject,
-    uvOnPath: onPath !== undefined,
+    uv: source,
     locked: inputs.lock !== undefined,
     runtimes: inputs.runtimes,
     architectures: inputs.architectures,

@@ -6,7 +6,7 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
-import { ActionError } from '../errors.js'
+import { ActionError, errorMessage } from '../errors.js'
 import { type InstalledPackage, installedDistributions, normalizeName } from '../layer/dist-info.js'
 import { type Architecture, type Runtime, RUNTIMES } from '../runtimes.js'
 import { run } from '../util/process.js'
@@ -213,7 +213,21 @@ async function installWithUv(options: InstallOptions, plan: UvPlan): Promise<boo
   const pinned = plan.locked
   const glibc = RUNTIMES[runtime].glibc.join('.')
   const manylinux = (t: { glibc: string }): string => `manylinux_${t.glibc.replace('.', '_')}`
-  const tool = await plan.tool()
+  const fallBack = (why: string): false => {
+    plan.fellBack.push(`${runtime} / ${architecture}`)
+    const text = `${why}; pip installs ${targetLabel(runtime, architecture)} instead.`
+    if (plan.explicit) core.warning(text)
+    else core.info(text)
+    return false
+  }
+  let tool: UvTool
+  try {
+    tool = await plan.tool()
+  } catch (error) {
+    // installer: uv says uv or nothing; auto takes pip.
+    if (plan.explicit) throw error
+    return fallBack(`uv is not available: ${errorMessage(error).replace(/\.$/, '')}`)
+  }
   core.info(
     `${tool.label} installs ${targetLabel(runtime, architecture)} with --python-platform ${target.platform}${target.exact ? '' : ` (uv has no manylinux target for glibc ${glibc}; ${manylinux(target)} is the highest it has below it)`}`
   )
@@ -239,13 +253,6 @@ async function installWithUv(options: InstallOptions, plan: UvPlan): Promise<boo
         above.platform
       )
   ])
-  const fallBack = (why: string): false => {
-    plan.fellBack.push(`${runtime} / ${architecture}`)
-    const text = `${why}; pip installs ${targetLabel(runtime, architecture)} instead.`
-    if (plan.explicit) core.warning(text)
-    else core.info(text)
-    return false
-  }
   if (!result.ok)
     return fallBack(
       `uv could not install ${path.basename(options.requirements)}:\n${result.excerpt}\n`

@@ -31,8 +31,8 @@ import { pipErrorExcerpt, targetLabel } from './pip.js'
 import { repairForTarget } from './auditwheel.js'
 import type { SourceBuilds } from './install.js'
 import { buildEnv, mayCompile, NO_COMPILER, whereToCompile } from './no-wheel.js'
-import { installPinned } from './tools.js'
-import { UV_PINS, UV_VERSION } from './uv.js'
+import { pinnedUv } from './pinned-uv.js'
+import { UV_VERSION } from './uv.js'
 
 /** A lock named by the `requirements` input, with what to take from it. */
 export interface LockSource {
@@ -51,7 +51,7 @@ let reading: Promise<Lock> | undefined
 export async function readLock(source: LockSource, python: string): Promise<Lock> {
   reading ??= (async () => {
     if (source.kind !== 'uv-lock') return readDataLock(source.file, source.groups)
-    const dir = await installPinned(python, `uv-${UV_VERSION}`, `uv ${UV_VERSION}`, UV_PINS)
+    const uv = await pinnedUv(python)
     const args = [
       'export',
       '--frozen',
@@ -64,7 +64,7 @@ export async function readLock(source: LockSource, python: string): Promise<Lock
       ...source.extras.flatMap(e => ['--extra', e])
     ]
     // uv reads the project; it runs no package code for an export.
-    const exported = await run(path.join(dir, 'bin', 'uv'), args, {
+    const exported = await run(uv.path, args, {
       cwd: path.dirname(source.file),
       env: { ...packageCodeEnv(), UV_NO_PROGRESS: '1' },
       silent: true,

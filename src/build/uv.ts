@@ -16,14 +16,9 @@ import { packageCodeEnv } from '../util/package-env.js'
 import { run } from '../util/process.js'
 import { indexEnv, ownsInstallerCaches } from './pip.js'
 import { pipConfigList } from './pip-config.js'
-import { installPinned } from './tools.js'
 
 /** The uv the action installs when none is on PATH (or the one there is too old). */
 export const UV_VERSION = '0.13.9'
-
-export const UV_PINS = [
-  `uv==${UV_VERSION} --hash=sha256:d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19 --hash=sha256:5435c5ce14a56431208ca0996416d310f1598e8c2c8ba707688985a16bb82dbe`
-]
 
 /** The oldest uv on PATH the action uses (manylinux_2_34 targets, --python-platform with --target). */
 const MIN_PATH_UV: readonly [number, number] = [0, 8]
@@ -31,7 +26,7 @@ const MIN_PATH_UV: readonly [number, number] = [0, 8]
 /** The manylinux glibc minors uv has a `--python-platform` target for. */
 const UV_MANYLINUX_MINORS = [17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40]
 
-/** `installer`: auto picks uv for a uv project or when uv is on PATH. */
+/** `installer`: auto picks uv (from PATH, else the action's own) unless a pip option needs pip. */
 export type InstallerChoice = 'auto' | 'pip' | 'uv'
 
 export interface UvTool {
@@ -116,16 +111,6 @@ export async function uvOnPath(): Promise<UvTool | undefined> {
     }
   }
   return undefined
-}
-
-/** The pinned uv, installed into the runner's temp folder with `python` on first use. */
-export async function pinnedUv(python: string): Promise<UvTool> {
-  const dir = await installPinned(python, `uv-${UV_VERSION}`, `uv ${UV_VERSION}`, UV_PINS)
-  return {
-    path: path.join(dir, 'bin', 'uv'),
-    version: UV_VERSION,
-    label: `uv ${UV_VERSION}, installed by the action`
-  }
 }
 
 /**
@@ -468,7 +453,7 @@ export interface InstallerDecision {
 }
 
 /**
- * `auto`: uv when the input is a uv project or uv is on PATH, and no pip
+ * `auto`: uv (the one on PATH, else the action's own, pinned by hash), when no pip
  * option uv lacks is set. On runtimes whose glibc uv has no target for, an
  * unlocked install is checked against uv's next target above (install.ts),
  * and pip installs where the two differ.
@@ -476,8 +461,8 @@ export interface InstallerDecision {
  */
 export function decideInstaller(o: {
   choice: InstallerChoice
-  uvProject: boolean
-  uvOnPath: boolean
+  /** Where uv comes from: the project's lock (uv.lock), PATH, or the action's pinned download. */
+  uv: 'project' | 'path' | 'action' | undefined
   locked: boolean
   runtimes: readonly Runtime[]
   architectures: readonly Architecture[]
@@ -492,8 +477,8 @@ export function decideInstaller(o: {
     }
     return { installer: 'uv', reason: 'installer: uv' }
   }
-  if (!o.uvProject && !o.uvOnPath) {
-    return { installer: 'pip', reason: 'installer: auto, no uv project and no uv on PATH' }
+  if (!o.uv) {
+    return { installer: 'pip', reason: 'installer: auto, and no uv runs on this runner' }
   }
   if (o.unsupported.length > 0) {
     return {
@@ -501,7 +486,12 @@ export function decideInstaller(o: {
       reason: `installer: auto, and uv has no equivalent for ${o.unsupported.join(', ')}`
     }
   }
-  const source = `installer: auto, ${o.uvProject ? 'a uv project' : 'uv on PATH'}`
+  const from = {
+    project: 'a uv project',
+    path: 'uv on PATH',
+    action: `uv ${UV_VERSION}, installed by the action`
+  }[o.uv]
+  const source = `installer: auto, ${from}`
   const architecture = o.architectures[0] ?? 'x86_64'
   const inexact = o.locked ? [] : o.runtimes.filter(r => !uvTarget(r, architecture).exact)
   if (inexact.length === 0) return { installer: 'uv', reason: source }
@@ -522,8 +512,11 @@ export function decideInstaller(o: {
  * from an index go, since fetching them again is about as fast as restoring
  * them. Never fails the action.
  */
-export async function pruneUvCache(tool: UvTool, cacheDir: string): Promise<void> {
+export async function pruneUvCache(uv: () => Promise<UvTool>, cacheDir: string): Promise<void> {
   if (!fs.existsSync(cacheDir)) return
+  // No uv (the action's could not be downloaded): uv never ran, the cache is as restored.
+  const tool = await uv().catch(() => undefined)
+  if (!tool) return
   const result = await run(tool.path, ['cache', 'prune', '--ci'], {
     env: { ...packageCodeEnv(), UV_CACHE_DIR: cacheDir, UV_NO_PROGRESS: '1' },
     silent: true,

@@ -7,7 +7,8 @@ import {
   uvInstallArgs,
   uvOptions,
   uvTarget,
-  uvTargetAbove
+  uvTargetAbove,
+  UV_VERSION
 } from '../../../src/build/uv.js'
 import { parsePipOptions } from '../../../src/requirements/pip-args.js'
 import { useDownloadCache } from '../../../src/build/pip.js'
@@ -226,27 +227,35 @@ describe('uvInstallArgs', () => {
 describe('decideInstaller', () => {
   const base = {
     choice: 'auto' as const,
-    uvProject: false,
-    uvOnPath: false,
+    uv: undefined,
     locked: false,
     runtimes: ['python3.12' as const],
     architectures: ['x86_64' as const],
     unsupported: []
   }
 
-  it('auto: pip without a uv project or uv on PATH', () => {
-    expect(decideInstaller(base).installer).toBe('pip')
+  it('auto: pip when no uv runs here (none on PATH, and the pinned one not for this runner)', () => {
+    expect(decideInstaller(base)).toEqual({
+      installer: 'pip',
+      reason: 'installer: auto, and no uv runs on this runner'
+    })
+  })
+
+  it("auto: the action's own uv when none is on PATH", () => {
+    expect(decideInstaller({ ...base, uv: 'action' })).toEqual({
+      installer: 'uv',
+      reason: `installer: auto, uv ${UV_VERSION}, installed by the action`
+    })
   })
 
   it('auto: uv for a uv project, on any runtime (the lock fixes the versions)', () => {
     expect(
-      decideInstaller({ ...base, uvProject: true, locked: true, runtimes: ['python3.11'] })
-        .installer
+      decideInstaller({ ...base, uv: 'project', locked: true, runtimes: ['python3.11'] }).installer
     ).toBe('uv')
   })
 
   it('auto: uv on PATH for unlocked requirements on a glibc 2.26 runtime, saying its choice is checked', () => {
-    const d = decideInstaller({ ...base, uvOnPath: true, runtimes: ['python3.11', 'python3.12'] })
+    const d = decideInstaller({ ...base, uv: 'path', runtimes: ['python3.11', 'python3.12'] })
     expect(d).toEqual({
       installer: 'uv',
       reason:
@@ -255,7 +264,7 @@ describe('decideInstaller', () => {
   })
 
   it('auto: uv on PATH for python3.12, with nothing to check', () => {
-    expect(decideInstaller({ ...base, uvOnPath: true })).toEqual({
+    expect(decideInstaller({ ...base, uv: 'path' })).toEqual({
       installer: 'uv',
       reason: 'installer: auto, uv on PATH'
     })
@@ -263,25 +272,25 @@ describe('decideInstaller', () => {
 
   it('auto: a lock on a glibc 2.26 runtime is not checked (its versions are fixed)', () => {
     expect(
-      decideInstaller({ ...base, uvOnPath: true, locked: true, runtimes: ['python3.9'] }).reason
+      decideInstaller({ ...base, uv: 'path', locked: true, runtimes: ['python3.9'] }).reason
     ).toBe('installer: auto, uv on PATH')
   })
 
   it('auto: pip when an option has no uv equivalent; uv: an error naming it', () => {
     const unsupported = ['no-binary (pip-args)']
-    expect(
-      decideInstaller({ ...base, uvOnPath: true, runtimes: ['python3.11'], unsupported })
-    ).toEqual({
-      installer: 'pip',
-      reason: 'installer: auto, and uv has no equivalent for no-binary (pip-args)'
-    })
+    expect(decideInstaller({ ...base, uv: 'path', runtimes: ['python3.11'], unsupported })).toEqual(
+      {
+        installer: 'pip',
+        reason: 'installer: auto, and uv has no equivalent for no-binary (pip-args)'
+      }
+    )
     expect(() => decideInstaller({ ...base, choice: 'uv', unsupported })).toThrow(
       /Input `installer` is uv, but uv has no equivalent for these pip options: no-binary \(pip-args\)/
     )
   })
 
   it('pip and uv are taken as said', () => {
-    expect(decideInstaller({ ...base, choice: 'pip', uvProject: true }).installer).toBe('pip')
+    expect(decideInstaller({ ...base, choice: 'pip', uv: 'project' }).installer).toBe('pip')
     expect(decideInstaller({ ...base, choice: 'uv', runtimes: ['python3.9'] }).installer).toBe('uv')
   })
 })

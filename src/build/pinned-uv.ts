@@ -1,0 +1,199 @@
+/**
+ * The uv the action runs when none is on PATH: uv's wheel from the package
+ * index in effect (pip downloads it, pinned by hash), its `uv` executable
+ * unpacked into the runner's temp folder.
+ *
+ * The wheel is kept where a later run finds it: the runner's tool cache
+ * (a self-hosted runner downloads it once) and the download cache (a hosted
+ * runner gets it back with its other downloads after an edit). A kept wheel
+ * is used only when its SHA-256 is one of the pins, so neither place is
+ * trusted.
+ */
+import * as core from '@actions/core'
+import AdmZip from 'adm-zip'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { ActionError } from '../errors.js'
+import { run } from '../util/process.js'
+import { runnerTemp } from '../util/runner-temp.js'
+import { downloadCacheDir, pipEnv } from './pip.js'
+import { readPipConfig, UV_VERSION, type UvTool } from './uv.js'
+
+/** A wheel of uv on PyPI, pinned by its SHA-256 (hex). */
+export interface PinnedWheel {
+  file: string
+  sha256: string
+  url: string
+}
+
+const PYPI_FILES = 'https://files.pythonhosted.org/packages'
+
+/** uv's wheels for the runners it runs on, by the wheel tag's machine. */
+export const UV_WHEELS: Record<'x86_64' | 'aarch64', PinnedWheel> = {
+  x86_64: {
+    file: `uv-${UV_VERSION}-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl`,
+    sha256: 'd7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19',
+    url: `${PYPI_FILES}/3d/aa/26d64642d808de4a652579ef950d7cd2d37f080a8babf9c67c6b75fc4c3f`
+  },
+  aarch64: {
+    file: `uv-${UV_VERSION}-py3-none-manylinux_2_17_aarch64.manylinux2014_aarch64.musllinux_1_1_aarch64.whl`,
+    sha256: '5435c5ce14a56431208ca0996416d310f1598e8c2c8ba707688985a16bb82dbe',
+    url: `${PYPI_FILES}/57/15/94b6cd62ac3ff6550288328e8035288875197cbc183f51554b266a69877b`
+  }
+}
+
+/** The wheel tag's machine for this runner, when uv has a pinned wheel for it. */
+export function runnerMachine(
+  platform: NodeJS.Platform = process.platform,
+  arch: string = process.arch
+): keyof typeof UV_WHEELS | undefined {
+  if (platform !== 'linux') return undefined
+  if (arch === 'x64') return 'x86_64'
+  if (arch === 'arm64') return 'aarch64'
+  return undefined
+}
+
+/** Whether the pinned uv can run on this runner (Linux, x86_64 or aarch64). */
+export function pinnedUvRuns(): boolean {
+  return runnerMachine() !== undefined
+}
+
+/** Where kept wheels are looked for and kept: the download cache's tools folder, the tool cache. */
+function keptWheelDirs(machine: keyof typeof UV_WHEELS): string[] {
+  const dirs: string[] = []
+  const downloads = downloadCacheDir()
+  if (downloads) dirs.push(path.join(downloads, 'tools'))
+  const toolCache = process.env.RUNNER_TOOL_CACHE
+  if (toolCache) dirs.push(path.join(toolCache, 'lambda-python-layer-uv', UV_VERSION, machine))
+  return dirs
+}
+
+const sha256Hex = (bytes: Buffer): string => crypto.createHash('sha256').update(bytes).digest('hex')
+
+/**
+ * The bytes of the pinned wheel in `dir`, if it is there with its pinned
+ * SHA-256. Read once: what is checked is what is unpacked.
+ */
+export function keptWheel(dir: string, wheel: PinnedWheel): Buffer | undefined {
+  try {
+    const bytes = fs.readFileSync(path.join(dir, wheel.file))
+    return sha256Hex(bytes) === wheel.sha256 ? bytes : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Writes the verified wheel into `dir` unless it is there already, replacing
+ * anything else of its name (atomically, so a reader never sees half a
+ * wheel); never fails.
+ */
+function keep(bytes: Buffer, wheel: PinnedWheel, dir: string): void {
+  if (keptWheel(dir, wheel)) return
+  const to = path.join(dir, wheel.file)
+  try {
+    fs.mkdirSync(dir, { recursive: true })
+    const partial = `${to}.${process.pid}.partial`
+    fs.writeFileSync(partial, bytes)
+    fs.renameSync(partial, to)
+  } catch (error) {
+    core.debug(`Could not keep ${wheel.file} in ${dir}: ${String(error)}`)
+  }
+}
+
+/**
+ * Downloads the pinned wheel with pip (the user's proxy, certificates and
+ * timeouts apply). When the index in effect is PyPI, pip is handed the
+ * file's URL on PyPI: the same file, without reading uv's 2.6 MB project
+ * page (0.7 s instead of 1.7 s); with another index (a mirror, CodeArtifact)
+ * pip finds it there.
+ */
+async function downloadWheel(python: string, wheel: PinnedWheel): Promise<Buffer> {
+  const dest = fs.mkdtempSync(runnerTemp('lambda-python-layer-uv-'))
+  const config = await readPipConfig(python)
+  const env: NodeJS.ProcessEnv = { ...pipEnv(), PIP_CONSTRAINT: '', PIP_REQUIREMENT: '' }
+  const pypi = !config.has('index-url') && !config.has('no-index') && !env.PIP_INDEX_URL
+  const pins = path.join(dest, 'pins.txt')
+  const requirement = pypi ? `uv @ ${wheel.url}/${wheel.file}` : `uv==${UV_VERSION}`
+  fs.writeFileSync(pins, `${requirement} --hash=sha256:${wheel.sha256}\n`)
+  core.info(`Downloading uv ${UV_VERSION} (pinned by hash) with pip${pypi ? ' from PyPI' : ''}`)
+  const result = await run(
+    python,
+    [
+      '-m',
+      'pip',
+      'download',
+      '--dest',
+      dest,
+      '--no-deps',
+      '--only-binary=:all:',
+      '--no-cache-dir',
+      '--require-hashes',
+      '-r',
+      pins
+    ],
+    // The pin is exact: constraint and requirement files do not apply.
+    { env, silent: true, timeoutMs: 300_000 }
+  )
+  const downloaded = keptWheel(dest, wheel)
+  if (result.exitCode !== 0 || !downloaded) {
+    const lines = (result.stderr || result.stdout).trim().split('\n')
+    const errors = lines.filter(l => l.startsWith('ERROR:'))
+    const said = (errors.length > 0 ? errors : lines).slice(-8).join('\n')
+    throw new ActionError(
+      `Downloading uv ${UV_VERSION} failed${said ? `:\n${said}` : ''}\nThe package index in effect must serve ${wheel.file}.`
+    )
+  }
+  return downloaded
+}
+
+/** Writes the wheel's `uv` executable to `exe`. */
+function unpack(bytes: Buffer, wheel: PinnedWheel, exe: string): void {
+  const entry = new AdmZip(bytes).getEntry(`uv-${UV_VERSION}.data/scripts/uv`)
+  const data = entry?.getData()
+  if (!data || data.length === 0) {
+    throw new ActionError(`${wheel.file} holds no uv executable.`)
+  }
+  fs.mkdirSync(path.dirname(exe), { recursive: true })
+  const partial = `${exe}.partial`
+  fs.writeFileSync(partial, data, { mode: 0o755 })
+  fs.renameSync(partial, exe)
+}
+
+let unpacked: Promise<Buffer> | undefined
+const keptIn = new Set<string>()
+
+/**
+ * The pinned uv, ready to run: from a kept wheel, else downloaded with
+ * `python`'s pip. Unpacked once per run; the wheel is kept in every place a
+ * later run looks (the download cache only exists once it is restored, so
+ * each call keeps it there too).
+ */
+export async function pinnedUv(python: string): Promise<UvTool> {
+  const machine = runnerMachine()
+  if (!machine) {
+    throw new ActionError(
+      `The action's uv ${UV_VERSION} runs on Linux x86_64 and aarch64 runners; this one is ${process.platform} ${process.arch}. Put uv on PATH (astral-sh/setup-uv), or set \`installer: pip\`.`
+    )
+  }
+  const pinned = UV_WHEELS[machine]
+  unpacked ??= (async () => {
+    let wheel: Buffer | undefined
+    for (const dir of keptWheelDirs(machine)) if ((wheel = keptWheel(dir, pinned))) break
+    wheel ??= await downloadWheel(python, pinned)
+    unpack(wheel, pinned, runnerTemp('lambda-python-layer-tools', `uv-${UV_VERSION}`, 'uv'))
+    return wheel
+  })()
+  const wheel = await unpacked
+  for (const dir of keptWheelDirs(machine)) {
+    if (keptIn.has(dir)) continue
+    keep(wheel, pinned, dir)
+    keptIn.add(dir)
+  }
+  return {
+    path: runnerTemp('lambda-python-layer-tools', `uv-${UV_VERSION}`, 'uv'),
+    version: UV_VERSION,
+    label: `uv ${UV_VERSION}, installed by the action`
+  }
+}
