@@ -12,7 +12,7 @@
  * phase's time (from the job summary), the cores, and the action's peak
  * memory (maximum resident set, from /usr/bin/time when present).
  *
- *   npm run bench:speed [-- <requirements, comma-separated> [runs] [minor]]
+ *   npm run bench:speed [-- <requirements, comma-separated> [runs] [minor] [installer]]
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -27,6 +27,8 @@ import { startMoto } from '../__tests__/e2e/moto.mjs'
 const requirements = (process.argv[2] ?? 'requests,numpy<2.3,pandas<2.3,pydantic').split(',')
 const runs = Number(process.argv[3] ?? 3)
 const minor = process.argv[4] ?? '3.11'
+/** The `installer` input: auto (the default) unless given. */
+const installer = process.argv[5] ?? 'auto'
 /** The edit of the "changed" case: the first requirement gets an older pin. */
 const changedFirst = `${requirements[0].split(/[<>=!~;\s]/)[0]}==2.32.5`
 
@@ -96,7 +98,7 @@ async function action(layer: string, cacheEnv: Record<string, string>): Promise<
   fs.rmSync(path.join(toolCache, 'lambda-python-layer-uv'), { recursive: true, force: true })
   const start = process.hrtime.bigint()
   const run = await runAction(
-    { 'layer-name': layer, runtimes: `python${minor}` },
+    { 'layer-name': layer, runtimes: `python${minor}`, installer },
     {
       workspace: ws,
       toolCache,
@@ -191,8 +193,8 @@ console.log('')
 console.log(
   `Unchanged: the action's phases took ${unchangedWork.toFixed(2)} s in all; the rest of the wall time is Node starting and loading the bundle.`
 )
-console.log('')
-console.log(cases.cold[cases.cold.length - 1]?.run.log.match(/^Installer: .*$/m)?.[0] ?? '')
+const chosen = cases.cold[cases.cold.length - 1]?.run.log.match(/^Installer: .*$/m)?.[0]
+if (chosen) console.log(`\n${chosen}`)
 const reuse =
   /^(Incremental install|Zip: \d|compile: reused|Download cache: restored|Downloading uv)/
 const lastChanged = cases.changed[cases.changed.length - 1]?.run.log ?? ''
