@@ -17,7 +17,7 @@ import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { run } from '../util/process.js'
 import { runnerTemp } from '../util/runner-temp.js'
-import { downloadCacheDir, pipEnv } from './pip.js'
+import { pipEnv } from './pip.js'
 import { readPipConfig, UV_VERSION, type UvTool } from './uv.js'
 
 /** A wheel of uv on PyPI, pinned by its SHA-256 (hex). */
@@ -59,11 +59,20 @@ export function pinnedUvRuns(): boolean {
   return runnerMachine() !== undefined
 }
 
+let downloadCacheTools: string | undefined
+
+/**
+ * Keep the wheel in `dir`, inside the download cache (restored and saved
+ * with it, whoever manages the installers' caches).
+ */
+export function keepUvIn(dir: string | undefined): void {
+  downloadCacheTools = dir
+}
+
 /** Where kept wheels are looked for and kept: the download cache's tools folder, the tool cache. */
 function keptWheelDirs(machine: keyof typeof UV_WHEELS): string[] {
   const dirs: string[] = []
-  const downloads = downloadCacheDir()
-  if (downloads) dirs.push(path.join(downloads, 'tools'))
+  if (downloadCacheTools) dirs.push(downloadCacheTools)
   const toolCache = process.env.RUNNER_TOOL_CACHE
   if (toolCache) dirs.push(path.join(toolCache, 'lambda-python-layer-uv', UV_VERSION, machine))
   return dirs

@@ -70,11 +70,6 @@ export function useDownloadCache(dir: string | undefined): void {
   downloadCache = dir
 }
 
-/** The folder the download cache restores and saves, while it is in use. */
-export function downloadCacheDir(): string | undefined {
-  return downloadCache
-}
-
 /**
  * The installers' caches are the action's own (the download cache): uv's is
  * pruned of every unpacked wheel before it is kept (pruneUvCache), so

@@ -12,7 +12,9 @@
  * The entry also holds the earlier build's zip: a build after an edit
  * copies the compressed bytes and the .pyc of every unchanged file from it
  * (the result is the same bytes as a fresh build), when it was built with
- * the same interpreters, zlib and build format. Never fails the action.
+ * the same interpreters, zlib and build format. And the wheel of the
+ * action's own uv (tools/, checked against its pin before use), so a
+ * build after an edit does not download it again. Never fails the action.
  */
 import * as cache from '@actions/cache'
 import * as core from '@actions/core'
@@ -20,6 +22,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { isSiteResolution, type SiteResolution } from '../build/incremental.js'
 import { installerCaches, useDownloadCache } from '../build/pip.js'
+import { keepUvIn } from '../build/pinned-uv.js'
 import { errorMessage } from '../errors.js'
 import { formatBytes } from '../util/format.js'
 import { runnerTemp } from '../util/runner-temp.js'
@@ -153,6 +156,8 @@ export async function restoreDownloads(
       : 'Download cache: none yet for this runtime, architecture and installer.'
   )
   if (!managed) useDownloadCache(dir)
+  // The action's uv, whoever manages the installers' caches.
+  keepUvIn(path.join(dir, 'tools'))
   const previous = found ? previousZipIn(dir, origin) : undefined
   if (found) {
     core.info(
