@@ -6,7 +6,7 @@
  * The wheel is kept where a later run finds it: the runner's tool cache
  * (a self-hosted runner downloads it once) and the download cache (a hosted
  * runner gets it back with its other downloads after an edit). A kept wheel
- * is used only when its SHA-256 is one of the pins, so neither place is
+ * is used only when its SHA-256 is the pinned one, so neither place is
  * trusted.
  */
 import * as core from '@actions/core'
@@ -146,6 +146,7 @@ async function downloadWheel(python: string, wheel: PinnedWheel): Promise<Buffer
     { env, silent: true, timeoutMs: 300_000 }
   )
   const downloaded = keptWheel(dest, wheel)
+  fs.rmSync(dest, { recursive: true, force: true })
   if (result.exitCode !== 0 || !downloaded) {
     const lines = (result.stderr || result.stdout).trim().split('\n')
     const errors = lines.filter(l => l.startsWith('ERROR:'))
