@@ -110,8 +110,8 @@ async function dropBytecodeToFit(
 
 /**
  * Decides the installer (input `installer`): a plan for uv, or undefined for
- * pip. Reads pip's configuration only when uv may install, and installs no
- * uv yet (a cached layer needs none).
+ * pip. Reads pip's configuration (once per run: the cache key reads it
+ * too), and installs no uv yet (a cached layer needs none).
  */
 export async function chooseInstaller(
   inputs: Pick<
@@ -126,12 +126,6 @@ export async function chooseInstaller(
   const onPath = await uvOnPath()
   const uvProject = inputs.lock?.kind === 'uv-lock'
   const source = uvProject ? 'project' : onPath ? 'path' : pinnedUvRuns() ? 'action' : undefined
-  if (inputs.installer === 'auto' && !source) {
-    core.info(
-      `Installer: pip (installer: auto, no uv on PATH, and the action's uv ${UV_VERSION} does not run on ${process.platform} ${process.arch}).`
-    )
-    return undefined
-  }
   const options = uvOptions(
     await readPipConfig(python),
     parsePipOptions(inputs.pipArgs),

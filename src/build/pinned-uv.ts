@@ -17,7 +17,7 @@ import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { run } from '../util/process.js'
 import { runnerTemp } from '../util/runner-temp.js'
-import { pipEnv } from './pip.js'
+import { pipEnv, pipErrorExcerpt } from './pip.js'
 import { readPipConfig, UV_VERSION, type UvTool } from './uv.js'
 
 /** A wheel of uv on PyPI, pinned by its SHA-256 (hex). */
@@ -148,9 +148,7 @@ async function downloadWheel(python: string, wheel: PinnedWheel): Promise<Buffer
   const downloaded = keptWheel(dest, wheel)
   fs.rmSync(dest, { recursive: true, force: true })
   if (result.exitCode !== 0 || !downloaded) {
-    const lines = (result.stderr || result.stdout).trim().split('\n')
-    const errors = lines.filter(l => l.startsWith('ERROR:'))
-    const said = (errors.length > 0 ? errors : lines).slice(-8).join('\n')
+    const said = pipErrorExcerpt(result.stdout, result.stderr, 8)
     throw new ActionError(
       `Downloading uv ${UV_VERSION} failed${said ? `:\n${said}` : ''}\nThe package index in effect must serve ${wheel.file}.`
     )
@@ -171,7 +169,11 @@ function unpack(bytes: Buffer, wheel: PinnedWheel, exe: string): void {
   fs.renameSync(partial, exe)
 }
 
+/** Where the executable goes, once per run. */
+const EXE = (): string => runnerTemp('lambda-python-layer-tools', `uv-${UV_VERSION}`, 'uv')
+
 let unpacked: Promise<Buffer> | undefined
+/** The folders that hold the wheel already (the one it was read from, those it was written to). */
 const keptIn = new Set<string>()
 
 /**
@@ -190,9 +192,15 @@ export async function pinnedUv(python: string): Promise<UvTool> {
   const pinned = UV_WHEELS[machine]
   unpacked ??= (async () => {
     let wheel: Buffer | undefined
-    for (const dir of keptWheelDirs(machine)) if ((wheel = keptWheel(dir, pinned))) break
+    for (const dir of keptWheelDirs(machine)) {
+      wheel = keptWheel(dir, pinned)
+      if (wheel) {
+        keptIn.add(dir)
+        break
+      }
+    }
     wheel ??= await downloadWheel(python, pinned)
-    unpack(wheel, pinned, runnerTemp('lambda-python-layer-tools', `uv-${UV_VERSION}`, 'uv'))
+    unpack(wheel, pinned, EXE())
     return wheel
   })()
   const wheel = await unpacked
@@ -202,7 +210,7 @@ export async function pinnedUv(python: string): Promise<UvTool> {
     keptIn.add(dir)
   }
   return {
-    path: runnerTemp('lambda-python-layer-tools', `uv-${UV_VERSION}`, 'uv'),
+    path: EXE(),
     version: UV_VERSION,
     label: `uv ${UV_VERSION}, installed by the action`
   }
