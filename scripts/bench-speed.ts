@@ -57,10 +57,17 @@ fs.writeFileSync(
   nodeWrapper,
   [
     `#!${process.execPath}`,
-    "import { spawnSync } from 'node:child_process'",
+    "import { spawn } from 'node:child_process'",
+    "import readline from 'node:readline'",
     `const [command, ...prefix] = ${JSON.stringify(timeBin ? [timeBin, '-f', 'PEAK_RSS_KB=%M', actionNode] : [actionNode])}`,
-    "const r = spawnSync(command, [...prefix, ...process.argv.slice(2)], { stdio: 'inherit' })",
-    'process.exit(r.status ?? 1)',
+    'const start = Date.now()',
+    "const child = spawn(command, [...prefix, ...process.argv.slice(2)], { stdio: ['inherit', 'pipe', 'pipe'] })",
+    '// BENCH_LOGS: each line carries the seconds since the action started.',
+    "const stamp = process.env.BENCH_LOGS ? () => `[${((Date.now() - start) / 1000).toFixed(2)}] ` : () => ''",
+    'for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {',
+    "  readline.createInterface({ input: from }).on('line', line => to.write(`${stamp()}${line}\\n`))",
+    '}',
+    "child.on('close', code => process.exit(code ?? 1))",
     ''
   ].join('\n'),
   { mode: 0o755 }
@@ -88,6 +95,7 @@ interface Measured {
   run: ActionRun
 }
 
+let logged = 0
 async function action(layer: string, cacheEnv: Record<string, string>): Promise<Measured> {
   // RUNNER_TEMP emptied before each run, as each job on a runner starts with
   // it empty (at the same path: the cache's version depends on the path).
@@ -108,6 +116,10 @@ async function action(layer: string, cacheEnv: Record<string, string>): Promise<
   )
   const elapsed = seconds(start)
   if (run.exitCode !== 0) throw new Error(`action failed:\n${run.log.slice(-3000)}`)
+  if (process.env.BENCH_LOGS) {
+    fs.mkdirSync(process.env.BENCH_LOGS, { recursive: true })
+    fs.writeFileSync(path.join(process.env.BENCH_LOGS, `${layer}-${++logged}.log`), run.log)
+  }
   const phases: Record<string, number> = {}
   for (const m of run.summary.matchAll(/<tr><td>([^<]+)<\/td><td>([0-9.]+)<\/td><\/tr>/g)) {
     phases[m[1]] = (phases[m[1]] ?? 0) + Number(m[2])
@@ -193,10 +205,12 @@ console.log('')
 console.log(
   `Unchanged: the action's phases took ${unchangedWork.toFixed(2)} s in all; the rest of the wall time is Node starting and loading the bundle.`
 )
-const chosen = cases.cold[cases.cold.length - 1]?.run.log.match(/^Installer: .*$/m)?.[0]
+const chosen = cases.cold[cases.cold.length - 1]?.run.log.match(
+  /^(?:\[[0-9.]+\] )?(Installer: .*)$/m
+)?.[1]
 if (chosen) console.log(`\n${chosen}`)
 const reuse =
-  /^(Incremental install|Zip: \d|compile: reused|Download cache: restored|Downloading uv)/
+  /^(?:\[[0-9.]+\] )?(Incremental install|Zip: \d|compile: reused|Download cache: restored|Downloading uv)/
 const lastChanged = cases.changed[cases.changed.length - 1]?.run.log ?? ''
 console.log('')
 console.log('What the last "changed" run reused:')

@@ -5,7 +5,6 @@
  * Everything is bounds-checked: truncated or garbage input never throws, it
  * yields what could be read (`incomplete: true`) or null.
  */
-import { open } from 'node:fs/promises'
 import { compareVersions } from '../util/format.js'
 import { detectFormat } from './binary.js'
 
@@ -283,16 +282,4 @@ export function parseGlibcVersion(name: string): [number, number] | null {
   if (marker !== undefined) return [marker[0], marker[1]]
   const match = /^GLIBC_(\d+)\.(\d+)(?:\.\d+)*$/.exec(name)
   return match ? [Number(match[1]), Number(match[2])] : null
-}
-
-/** Reads the first `length` bytes of a file (fewer when it is shorter). */
-export async function readHead(path: string, length: number): Promise<Buffer> {
-  const handle = await open(path, 'r')
-  try {
-    const buf = Buffer.alloc(length)
-    const { bytesRead } = await handle.read(buf, 0, length, 0)
-    return buf.subarray(0, bytesRead)
-  } finally {
-    await handle.close()
-  }
 }

