@@ -236,13 +236,12 @@ export async function buildLayer(
     dir: s.dir,
     python: s.interpreter.path
   }))
-  let measured = await checkLayer(inputs, staged.root, sites, scan, report)
   const reuse = previous ? { previous: previous.path, previousSha256: previous.sha256 } : {}
-  let zip = await report.phase(
-    'Zip',
-    async () => zipLayer(scan, zipPathIn(workDir), undefined, reuse),
-    'Zip'
+  const checked = await checkLayer(inputs, staged.root, sites, scan, report, async () =>
+    report.phase('Zip', async () => zipLayer(scan, zipPathIn(workDir), undefined, reuse), 'Zip')
   )
+  let measured = checked.measured
+  let zip = checked.alongside
   if (zip.reused?.readable) {
     core.info(
       `Zip: ${zip.reused.entries} of ${zip.files} entries (${formatBytes(zip.reused.bytes)}) reused from the earlier zip, the rest compressed.`

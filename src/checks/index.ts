@@ -25,16 +25,20 @@ export interface StagedSite {
 }
 
 /**
- * Verifies the binaries and the unzipped size, then import-tests the layer.
- * Returns what the zip's size check needs.
+ * Verifies the binaries and the unzipped size, then import-tests the layer
+ * while `alongside` (the zip) runs: the smoke test only reads the tree
+ * (`python -B`), so neither waits for the other. The smoke test's log
+ * follows the zip's, and its problems come first. Returns what the zip's
+ * size check needs and what `alongside` gave.
  */
-export async function checkLayer(
+export async function checkLayer<T>(
   inputs: Inputs,
   root: string,
   sites: readonly StagedSite[],
   scan: LayerScan,
-  report: RunReport
-): Promise<Measured> {
+  report: RunReport,
+  alongside: () => Promise<T>
+): Promise<{ measured: Measured; alongside: T }> {
   const measured: Measured = {
     unzippedBytes: scan.unzippedBytes,
     packages: [],
@@ -61,40 +65,60 @@ export async function checkLayer(
       'Verify the layer'
     )
   }
-  if (inputs.smokeTest !== 'false') {
-    await report.phase(
-      'Smoke test',
-      async () => {
-        if (!smokeTestRuns(inputs, machineCodeFiles(scan).length > 0)) {
-          const why = `this runner (${process.platform}/${process.arch}) cannot execute ${inputs.architectures.join(', ')} Lambda code. Run the step on a Linux runner of the layer's architecture (e.g. ubuntu-24.04-arm for arm64) to import-test the layer.`
-          if (inputs.smokeTest === 'true') core.notice(`smoke-test skipped: ${why}`)
-          else core.info(`Import smoke test skipped: ${why}`)
-          return
-        }
-        const findings: Finding[] = []
-        for (const site of sites) {
-          findings.push(
-            ...(await smokeTest({
-              python: site.python,
-              siteDir: path.join(root, site.dir),
-              runtime: site.runtime,
-              env: packageCodeEnv(),
-              strict: inputs.smokeTest === 'true'
-            }))
-          )
-        }
-        report.summary.findings.push(...findings)
-        enforce(findings, 'The import smoke test')
-        core.info(
-          findings.length === 0
-            ? 'Every top-level module of the layer imports in a clean interpreter.'
-            : 'The layer imports, but for the warnings above.'
+  const smoke =
+    inputs.smokeTest === 'false'
+      ? undefined
+      : report.background(async () =>
+          report.phase('Smoke test', async () => runSmokeTest(inputs, root, sites, scan))
         )
-      },
-      'Import smoke test'
+  const [smoked, other] = await Promise.allSettled([smoke, alongside()])
+  if (smoked.status === 'rejected') throw smoked.reason
+  if (smoked.value) {
+    const outcome = smoked.value
+    await core.group('Import smoke test', async () => {
+      if ('skipped' in outcome) {
+        if (inputs.smokeTest === 'true') core.notice(`smoke-test skipped: ${outcome.skipped}`)
+        else core.info(`Import smoke test skipped: ${outcome.skipped}`)
+        return
+      }
+      report.summary.findings.push(...outcome.findings)
+      enforce(outcome.findings, 'The import smoke test')
+      core.info(
+        outcome.findings.length === 0
+          ? 'Every top-level module of the layer imports in a clean interpreter.'
+          : 'The layer imports, but for the warnings above.'
+      )
+    })
+  }
+  if (other.status === 'rejected') throw other.reason
+  return { measured, alongside: other.value }
+}
+
+/** Imports every top-level module of each site, or says why the runner cannot. Logs nothing. */
+async function runSmokeTest(
+  inputs: Inputs,
+  root: string,
+  sites: readonly StagedSite[],
+  scan: LayerScan
+): Promise<{ findings: Finding[] } | { skipped: string }> {
+  if (!smokeTestRuns(inputs, machineCodeFiles(scan).length > 0)) {
+    return {
+      skipped: `this runner (${process.platform}/${process.arch}) cannot execute ${inputs.architectures.join(', ')} Lambda code. Run the step on a Linux runner of the layer's architecture (e.g. ubuntu-24.04-arm for arm64) to import-test the layer.`
+    }
+  }
+  const findings: Finding[] = []
+  for (const site of sites) {
+    findings.push(
+      ...(await smokeTest({
+        python: site.python,
+        siteDir: path.join(root, site.dir),
+        runtime: site.runtime,
+        env: packageCodeEnv(),
+        strict: inputs.smokeTest === 'true'
+      }))
     )
   }
-  return measured
+  return { findings }
 }
 
 /** The zip's size against the inline upload limit: an error when publishing, a warning otherwise. */
