@@ -12,6 +12,7 @@ import { parseS3Location, type S3Location } from './aws/s3.js'
 import { parseShareWith, type Principal } from './aws/share.js'
 import type { SourceBuilds } from './build/install.js'
 import type { LockSource } from './build/lock-install.js'
+import type { StagingChoice } from './build/staging.js'
 import type { InstallerChoice } from './build/uv.js'
 import { readProjectInput } from './requirements/project.js'
 import { ActionError } from './errors.js'
@@ -86,6 +87,8 @@ export interface Inputs {
   lock?: LockSource
   /** A CodeArtifact repository whose index pip and uv use (codeartifact). */
   codeartifact?: CodeArtifactRepository
+  /** staging: where the layer is assembled: in memory (/dev/shm) where the runner has room, or on disk. */
+  staging: StagingChoice
   /** installer: `auto` takes uv for a uv project or with uv on PATH, where it installs what pip would. */
   installer: InstallerChoice
 }
@@ -384,6 +387,11 @@ export function getInputs(
     'pip',
     'uv'
   ] as const)
+  const staging = parseChoice('staging', read('staging') || 'auto', [
+    'auto',
+    'memory',
+    'disk'
+  ] as const)
   const allowDowngrade = parseBoolean('allow-downgrade', read('allow-downgrade') || 'false')
   const awsTimeoutMs = parseSeconds('aws-timeout', read('aws-timeout') || '120', 1, 3600) * 1000
   const description = optionalText('description', read('description'), LIMITS.descriptionMaxLength)
@@ -465,6 +473,7 @@ export function getInputs(
     awsTimeoutMs,
     buildFromSource,
     installer,
+    staging,
     ...(codeartifact ? { codeartifact } : {}),
     ...(project.lock ? { lock: project.lock } : {})
   }

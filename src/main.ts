@@ -14,6 +14,7 @@ import {
   zipPathIn
 } from './build/index.js'
 import { openCache } from './cache/index.js'
+import { decideStaging, readMemoryFacts, Staging } from './build/staging.js'
 import { errorMessage } from './errors.js'
 import { getInputs, type Inputs } from './inputs.js'
 import { codeArtifactIndex, createCodeArtifactClient } from './aws/codeartifact.js'
@@ -75,12 +76,15 @@ export async function run(): Promise<void> {
   const report = new RunReport(core.getInput('layer-name'))
   const removeSignalHandlers = cancellation.install()
   let saving: Promise<void> | undefined
+  let staging: Staging | undefined
   try {
     const inputs = getInputs()
     report.summary.runtimes = inputs.runtimes
     report.summary.architectures = inputs.architectures
     report.summary.publishDisabled = !inputs.publish
     for (const warning of endOfSupportWarnings(inputs.runtimes)) report.warn(warning)
+    // staging: memory on a runner without a tmpfs fails here, before anything is done.
+    if (inputs.staging === 'memory') decideStaging('memory', readMemoryFacts())
     const workDir = freshWorkDir(inputs.layerName)
 
     const deployment = await preflight(inputs, report)
@@ -96,7 +100,20 @@ export async function run(): Promise<void> {
     if (!layer) {
       cancellation.throwIfCancelled()
       const downloads = await cache.downloads()
-      const built = await buildLayer(inputs, interpreters, uv, workDir, report, downloads.previous)
+      staging = Staging.open(inputs.staging, workDir)
+      core.info(
+        `Staging: ${staging.kind === 'memory' ? 'in memory' : 'on disk'}, ${staging.dir} (${staging.reason}).`
+      )
+      report.summary.staging = staging.kind === 'memory' ? `memory (${staging.tmpfs})` : 'disk'
+      const built = await buildLayer(
+        inputs,
+        interpreters,
+        uv,
+        workDir,
+        staging,
+        report,
+        downloads.previous
+      )
       if (uv && uv.fellBack.length > 0) {
         report.summary.installer = `${uv.label}; pip for ${uv.fellBack.join(', ')}`
       }
@@ -133,6 +150,7 @@ export async function run(): Promise<void> {
     report.fail(error)
   } finally {
     await saving
+    staging?.dispose()
     await report.finish()
     removeSignalHandlers()
   }

@@ -20,7 +20,10 @@ import { excludeFiles } from './exclude.js'
 import type { PreviousZip } from '../cache/downloads.js'
 import type { UvPlan } from './install.js'
 import type { Interpreter } from './interpreters.js'
-import { type Site, stageLayer } from './stage.js'
+import { type BuildResult, type Site, stageLayer } from './stage.js'
+import type { Staging } from './staging.js'
+import { useScratch } from './pip.js'
+import { resumePrograms, stopPrograms } from '../util/process.js'
 import { pinnedUv, pinnedUvRuns } from './pinned-uv.js'
 import {
   decideInstaller,
@@ -143,7 +146,14 @@ export async function chooseInstaller(
   if (decision.installer === 'pip') return undefined
   let tool: Promise<UvTool> | undefined
   return {
-    tool: async () => await (tool ??= onPath ? Promise.resolve(onPath) : pinnedUv(python)),
+    // A failure is not kept: a build staged again on disk asks once more.
+    tool: async () =>
+      await (tool ??= (onPath ? Promise.resolve(onPath) : pinnedUv(python)).catch(
+        (error: unknown) => {
+          tool = undefined
+          throw error
+        }
+      )),
     label: `uv ${onPath?.version ?? UV_VERSION}`,
     options,
     explicit: inputs.installer === 'uv',
@@ -152,16 +162,19 @@ export async function chooseInstaller(
   }
 }
 
-/** Installs, compiles, checks and zips the layer. */
-export async function buildLayer(
+/**
+ * Installs the requirements into a tree staged in `dir`, leaves out what
+ * `exclude` names, and compiles the bytecode: every step that writes the
+ * layer's files.
+ */
+async function stageAndCompile(
   inputs: Inputs,
   interpreters: Map<Runtime, Interpreter>,
   uv: UvPlan | undefined,
-  workDir: string,
+  dir: string,
   report: RunReport,
-  /** An earlier build's zip: unchanged files keep their .pyc and compressed bytes. */
-  previous?: PreviousZip
-): Promise<BuiltLayer> {
+  previous: PreviousZip | undefined
+): Promise<BuildResult> {
   const staged = await report.phase(`Install (${uv ? 'uv' : 'pip'})`, async () =>
     stageLayer({
       runtimes: inputs.runtimes,
@@ -169,7 +182,7 @@ export async function buildLayer(
       requirements: inputs.requirements.file,
       pipArgs: inputs.pipArgs,
       indexArgs: inputs.indexArgs,
-      workDir,
+      workDir: dir,
       cwd: inputs.workspace,
       interpreters,
       buildFromSource: inputs.buildFromSource,
@@ -224,6 +237,56 @@ export async function buildLayer(
       'Compile bytecode'
     )
   }
+  return staged
+}
+
+/**
+ * stageAndCompile where `staging` says, under its watch. A build in memory
+ * that runs out of room there is staged again on disk.
+ */
+async function stageWithin(
+  staging: Staging,
+  inputs: Inputs,
+  interpreters: Map<Runtime, Interpreter>,
+  uv: UvPlan | undefined,
+  report: RunReport,
+  previous: PreviousZip | undefined
+): Promise<BuildResult> {
+  const attempt = async (): Promise<BuildResult> => {
+    useScratch(staging.kind === 'memory' ? staging.dir : undefined)
+    if (uv) uv.fellBack.length = 0
+    return await staging.watch(
+      async () => stageAndCompile(inputs, interpreters, uv, staging.dir, report, previous),
+      stopPrograms
+    )
+  }
+  try {
+    return await attempt()
+  } catch (error) {
+    if (!staging.ranOutOfRoom(error)) throw error
+    resumePrograms()
+    const text = `Staging in memory ran out of room (${staging.outgrew}); the layer is staged again on disk, in ${staging.diskFolder}. Set \`staging: disk\` to stage there from the start.`
+    if (inputs.staging === 'memory') report.warn(text)
+    else core.info(text)
+    staging.moveToDisk()
+    report.summary.staging = 'disk (moved from memory: out of room)'
+    return await attempt()
+  }
+}
+
+/** Installs, compiles, checks and zips the layer. */
+export async function buildLayer(
+  inputs: Inputs,
+  interpreters: Map<Runtime, Interpreter>,
+  uv: UvPlan | undefined,
+  workDir: string,
+  /** Where the layer's tree is staged (memory or disk). */
+  staging: Staging,
+  report: RunReport,
+  /** An earlier build's zip: unchanged files keep their .pyc and compressed bytes. */
+  previous?: PreviousZip
+): Promise<BuiltLayer> {
+  const staged = await stageWithin(staging, inputs, interpreters, uv, report, previous)
 
   let scan = await report.phase('Scan', async () => scanLayer(staged.root))
   await refuseEscapingLinks(scan, staged.sites)

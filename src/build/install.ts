@@ -253,6 +253,12 @@ async function installWithUv(options: InstallOptions, plan: UvPlan): Promise<boo
         above.platform
       )
   ])
+  // pip would fill the same disk: the caller decides (a build in memory moves to disk).
+  if (!result.ok && /No space left on device/.test(result.excerpt)) {
+    throw new ActionError(
+      `uv could not install ${path.basename(options.requirements)} for ${targetLabel(runtime, architecture)}: no space left on device:\n${result.excerpt}`
+    )
+  }
   if (!result.ok)
     return fallBack(
       `uv could not install ${path.basename(options.requirements)}:\n${result.excerpt}\n`

@@ -17,7 +17,7 @@ import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { run } from '../util/process.js'
 import { runnerTemp } from '../util/runner-temp.js'
-import { pipEnv, pipErrorExcerpt } from './pip.js'
+import { pipErrorExcerpt, toolPipEnv } from './pip.js'
 import { readPipConfig, UV_VERSION, type UvTool } from './uv.js'
 
 /** A wheel of uv on PyPI, pinned by its SHA-256 (hex). */
@@ -121,7 +121,7 @@ function keep(bytes: Buffer, wheel: PinnedWheel, dir: string): void {
 async function downloadWheel(python: string, wheel: PinnedWheel): Promise<Buffer> {
   const dest = fs.mkdtempSync(runnerTemp('lambda-python-layer-uv-'))
   const config = await readPipConfig(python)
-  const env: NodeJS.ProcessEnv = { ...pipEnv(), PIP_CONSTRAINT: '', PIP_REQUIREMENT: '' }
+  const env: NodeJS.ProcessEnv = toolPipEnv()
   const pypi = !config.has('index-url') && !config.has('no-index') && !env.PIP_INDEX_URL
   const pins = path.join(dest, 'pins.txt')
   const requirement = pypi ? `uv @ ${wheel.url}/${wheel.file}` : `uv==${UV_VERSION}`

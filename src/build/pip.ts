@@ -3,6 +3,7 @@
  * wheels for the Lambda target, pip's environment, and what to quote from a
  * failed run.
  */
+import fs from 'node:fs'
 import path from 'node:path'
 import {
   type Architecture,
@@ -84,19 +85,57 @@ export function installerCaches(dir: string): { pip: string; uv: string } {
   return { pip: path.join(dir, 'pip'), uv: path.join(dir, 'uv') }
 }
 
+/** Where the installers work during a build staged in memory (staging.ts). */
+let scratch: { tmp: string; uvCache?: string } | undefined
+
+/**
+ * Points the installers' scratch at `dir`, a build's staging folder in
+ * memory: their temporary files (TMPDIR: `pip install --target` installs
+ * into one, then moves it into the target), and uv's cache, copied there
+ * from the one the action keeps, so that uv links the layer's files within
+ * one file system. undefined: back to the defaults (staging on disk).
+ */
+export function useScratch(dir: string | undefined): void {
+  scratch = undefined
+  if (!dir) return
+  const tmp = path.join(dir, 'tmp')
+  fs.mkdirSync(tmp, { recursive: true })
+  scratch = { tmp }
+  if (!downloadCache) return
+  const kept = installerCaches(downloadCache).uv
+  const uvCache = path.join(dir, 'uv-cache')
+  fs.rmSync(uvCache, { recursive: true, force: true })
+  if (fs.existsSync(kept)) fs.cpSync(kept, uvCache, { recursive: true, verbatimSymlinks: true })
+  scratch.uvCache = uvCache
+}
+
+/** uv's cache as this build uses it, when the action keeps it. */
+export function workingUvCache(): string | undefined {
+  if (!downloadCache) return undefined
+  return scratch?.uvCache ?? installerCaches(downloadCache).uv
+}
+
+/** Copies uv's cache from memory back to the folder the action keeps (once it is pruned). */
+export function keepWorkingUvCache(): void {
+  if (!downloadCache || !scratch?.uvCache) return
+  const kept = installerCaches(downloadCache).uv
+  fs.rmSync(kept, { recursive: true, force: true })
+  if (fs.existsSync(scratch.uvCache)) {
+    fs.cpSync(scratch.uvCache, kept, { recursive: true, verbatimSymlinks: true })
+  }
+}
+
 /**
  * The environment that hands the given index to pip (and, through pip's
  * configuration, to uv), and the caches the action keeps.
  */
 export function indexEnv(): Record<string, string> {
+  const uvCache = workingUvCache()
   return {
     ...(givenIndex ? { PIP_INDEX_URL: givenIndex } : {}),
-    ...(downloadCache
-      ? {
-          PIP_CACHE_DIR: installerCaches(downloadCache).pip,
-          UV_CACHE_DIR: installerCaches(downloadCache).uv
-        }
-      : {})
+    ...(downloadCache ? { PIP_CACHE_DIR: installerCaches(downloadCache).pip } : {}),
+    ...(uvCache ? { UV_CACHE_DIR: uvCache } : {}),
+    ...(scratch ? { TMPDIR: scratch.tmp } : {})
   }
 }
 
@@ -114,6 +153,20 @@ export function pipEnv(): NodeJS.ProcessEnv {
     PIP_ROOT_USER_ACTION: 'ignore',
     PYTHONDONTWRITEBYTECODE: '1'
   }
+}
+
+/**
+ * pip's environment for installing the action's own tools (uv, auditwheel):
+ * outside the layer's scratch, and without the user's constraints, which
+ * are about the layer's packages.
+ */
+export function toolPipEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...pipEnv(), PIP_CONSTRAINT: '', PIP_REQUIREMENT: '' }
+  if (scratch) {
+    if (process.env.TMPDIR === undefined) delete env.TMPDIR
+    else env.TMPDIR = process.env.TMPDIR
+  }
+  return env
 }
 
 /** The requirement pip could not satisfy, from its output. */

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { run } from '../util/process.js'
-import { pipEnv } from './pip.js'
+import { toolPipEnv } from './pip.js'
 import { runnerTemp } from '../util/runner-temp.js'
 
 const installing = new Map<string, Promise<string>>()
@@ -52,7 +52,7 @@ export async function installPinned(
           pinsFile
         ],
         {
-          env: { ...pipEnv(), PIP_CONSTRAINT: '', PIP_REQUIREMENT: '' },
+          env: toolPipEnv(),
           silent: true,
           timeoutMs: 300_000
         }
@@ -65,6 +65,8 @@ export async function installPinned(
       fs.writeFileSync(path.join(dir, '.complete'), '')
       return dir
     })()
+    // A failure is not kept: a build staged again on disk asks once more.
+    pending.catch(() => installing.delete(dir))
     installing.set(dir, pending)
   }
   return await pending

@@ -21,7 +21,7 @@ import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { isSiteResolution, type SiteResolution } from '../build/incremental.js'
-import { installerCaches, useDownloadCache } from '../build/pip.js'
+import { keepWorkingUvCache, useDownloadCache, workingUvCache } from '../build/pip.js'
 import { keepUvIn } from '../build/pinned-uv.js'
 import { errorMessage } from '../errors.js'
 import { formatBytes } from '../util/format.js'
@@ -170,7 +170,10 @@ export async function restoreDownloads(
     ...(previous ? { previous } : {}),
     async save(zip, prune, resolutions) {
       if (found === key) return
-      if (prune && !managed) await prune(installerCaches(dir).uv)
+      const uvCache = workingUvCache()
+      if (prune && !managed && uvCache) await prune(uvCache)
+      // From a build staged in memory: its copy, pruned, replaces the one restored.
+      if (!managed) keepWorkingUvCache()
       if (zip) {
         fs.copyFileSync(zip.path, path.join(dir, PREVIOUS_ZIP))
         fs.writeFileSync(

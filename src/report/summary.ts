@@ -20,6 +20,8 @@ export interface SummaryData {
   index?: string
   /** "pip", or "uv 0.13.9" (and where pip took over). */
   installer?: string
+  /** Where the layer was staged: "memory (/dev/shm)", "disk". */
+  staging?: string
   packages: Array<{ runtime: string; packages: string[] }>
   /** Packages that had no wheel for the target and were built from source, with how. */
   builtFromSource?: string[]
@@ -101,6 +103,7 @@ export async function writeSummary(data: SummaryData): Promise<void> {
     ])
   }
   if (data.installer) rows.push(['Installer', escapeHtml(data.installer)])
+  if (data.staging) rows.push(['Staging', escapeHtml(data.staging)])
   if (data.index) rows.push(['Index', code(data.index)])
   if (data.builtFromSource && data.builtFromSource.length > 0) {
     rows.push(['Built from source', data.builtFromSource.map(escapeHtml).join('<br>')])

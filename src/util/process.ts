@@ -2,7 +2,8 @@
  * The one way the action runs a program: pip, the interpreters' probes,
  * compileall and the smoke test all go through run().
  */
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { ActionError } from '../errors.js'
 import { cancellation } from './cancel.js'
 
 export interface RunOptions {
@@ -31,12 +32,34 @@ function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
 }
 
+/** The programs running now, for stopRunningPrograms. */
+const running = new Set<ChildProcess>()
+
+/** Why programs may not run now (stopPrograms), if they may not. */
+let stopped: string | undefined
+
+/**
+ * Stops every program running now (SIGKILL), and refuses to start new ones
+ * until resumePrograms: a build staged in memory that outgrew its room is
+ * stopped this way, then staged again on disk.
+ */
+export function stopPrograms(reason: string): void {
+  stopped = reason
+  for (const child of running) child.kill('SIGKILL')
+}
+
+/** Lets programs run again after stopPrograms. */
+export function resumePrograms(): void {
+  stopped = undefined
+}
+
 export async function run(
   command: string,
   args: readonly string[],
   options: RunOptions = {}
 ): Promise<RunResult> {
   cancellation.throwIfCancelled()
+  if (stopped !== undefined) throw new ActionError(`${command} was not started: ${stopped}.`)
   const silent = options.silent ?? false
   if (!silent) process.stdout.write(`[command]${[command, ...args].map(shellQuote).join(' ')}\n`)
   return await new Promise<RunResult>(resolve => {
@@ -49,6 +72,7 @@ export async function run(
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe']
     })
+    running.add(child)
     const timer =
       options.timeoutMs === undefined
         ? undefined
@@ -61,6 +85,7 @@ export async function run(
     const finish = (result: Omit<RunResult, 'stdout' | 'stderr' | 'timedOut'>): void => {
       if (settled) return
       settled = true
+      running.delete(child)
       stopOnCancel()
       if (timer) clearTimeout(timer)
       resolve({
