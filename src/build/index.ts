@@ -255,16 +255,20 @@ async function stageWithin(
   const attempt = async (): Promise<BuildResult> => {
     useScratch(staging.kind === 'memory' ? staging.dir : undefined)
     if (uv) uv.fellBack.length = 0
-    return await staging.watch(
-      async () => stageAndCompile(inputs, interpreters, uv, staging.dir, report, previous),
-      stopPrograms
-    )
+    try {
+      return await staging.watch(
+        async () => stageAndCompile(inputs, interpreters, uv, staging.dir, report, previous),
+        stopPrograms
+      )
+    } finally {
+      // Stopped or not, the programs that follow (the smoke test, a retry) run.
+      resumePrograms()
+    }
   }
   try {
     return await attempt()
   } catch (error) {
     if (!staging.ranOutOfRoom(error)) throw error
-    resumePrograms()
     const text = `Staging in memory ran out of room (${staging.outgrew}); the layer is staged again on disk, in ${staging.diskFolder}. Set \`staging: disk\` to stage there from the start.`
     if (inputs.staging === 'memory') report.warn(text)
     else core.info(text)
