@@ -12,7 +12,7 @@
  * phase's time (from the job summary), the cores, and the action's peak
  * memory (maximum resident set, from /usr/bin/time when present).
  *
- *   npm run bench:speed [-- <requirements, comma-separated> [runs] [minor] [installer]]
+ *   npm run bench:speed [-- <requirements, comma-separated> [runs] [minor] [installer] [staging]]
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -29,6 +29,8 @@ const runs = Number(process.argv[3] ?? 3)
 const minor = process.argv[4] ?? '3.11'
 /** The `installer` input: auto (the default) unless given. */
 const installer = process.argv[5] ?? 'auto'
+/** The `staging` input: auto (the default) unless given. */
+const staging = process.argv[6] ?? 'auto'
 /** The edit of the "changed" case: the first requirement gets an older pin. */
 const changedFirst = `${requirements[0].split(/[<>=!~;\s]/)[0]}==2.32.5`
 
@@ -106,7 +108,7 @@ async function action(layer: string, cacheEnv: Record<string, string>): Promise<
   fs.rmSync(path.join(toolCache, 'lambda-python-layer-uv'), { recursive: true, force: true })
   const start = process.hrtime.bigint()
   const run = await runAction(
-    { 'layer-name': layer, runtimes: `python${minor}`, installer },
+    { 'layer-name': layer, runtimes: `python${minor}`, installer, staging },
     {
       workspace: ws,
       toolCache,
@@ -209,6 +211,10 @@ const chosen = cases.cold[cases.cold.length - 1]?.run.log.match(
   /^(?:\[[0-9.]+\] )?(Installer: .*)$/m
 )?.[1]
 if (chosen) console.log(`\n${chosen}`)
+const staged = cases.cold[cases.cold.length - 1]?.run.log.match(
+  /^(?:\[[0-9.]+\] )?(Staging: .*)$/m
+)?.[1]
+if (staged) console.log(staged)
 const reuse =
   /^(?:\[[0-9.]+\] )?(Incremental install|Zip: \d|compile: reused|Download cache: restored|Downloading uv)/
 const lastChanged = cases.changed[cases.changed.length - 1]?.run.log ?? ''
