@@ -18,6 +18,9 @@ export default {
   verbose: true,
   // End-to-end tests run real pip installs; unit tests finish in milliseconds anyway.
   testTimeout: 600000,
+  // One scratch folder for the run's temporary files, removed at the end.
+  globalSetup: '<rootDir>/__tests__/temp-setup.mjs',
+  globalTeardown: '<rootDir>/__tests__/temp-teardown.mjs',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
     {
