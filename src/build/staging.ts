@@ -37,6 +37,8 @@ const RESERVE = 1024 ** 3
 const MAX_BUDGET = 2 * 1024 ** 3
 /** Below this budget, `auto` stages on disk. */
 const MIN_BUDGET = 1024 ** 3
+/** Free space below which a failed build in memory is taken to have filled the tmpfs. */
+const NEARLY_FULL = 16 * 1024 ** 2
 /** How often the watch reads the tmpfs's use. */
 const WATCH_MS = 200
 
@@ -241,6 +243,8 @@ export class Staging {
   private place: StagingPlace
   private startUsed = 0
   private outgrown?: string
+  /** The least free space a watch's reading saw in the tmpfs. */
+  private lowestFree = Infinity
   private readonly removeOnExit = (): void => this.dispose()
 
   private constructor(
@@ -318,11 +322,6 @@ export class Staging {
     return this.outgrown
   }
 
-  /** Bytes the build has added to the tmpfs so far. */
-  added(): number {
-    return Math.max(0, (this.readFacts(this.memoryDir).tmpfs?.used ?? 0) - this.startUsed)
-  }
-
   /**
    * Runs `work` with a watch on the budget (in memory): when the build
    * outgrows it, `stop` is called once (it stops the programs running and
@@ -332,7 +331,9 @@ export class Staging {
     const budget = this.place.budget
     if (this.place.kind !== 'memory' || budget === undefined) return await work()
     const timer = setInterval(() => {
-      const added = this.added()
+      const tmpfs = this.readFacts(this.memoryDir).tmpfs
+      this.lowestFree = Math.min(this.lowestFree, tmpfs?.free ?? Infinity)
+      const added = Math.max(0, (tmpfs?.used ?? 0) - this.startUsed)
       if (added > budget && !this.outgrown) {
         this.outgrown = `the build grew past ${formatBytes(budget)} in ${this.memoryDir} (${formatBytes(added)})`
         stop(`staging in memory ran out of room: ${this.outgrown}`)
@@ -358,7 +359,13 @@ export class Staging {
       error instanceof Error
         ? `${error.message} ${(error as NodeJS.ErrnoException).code ?? ''}`
         : String(error)
-    if (/No space left on device|ENOSPC/.test(text)) {
+    // A failure whose message does not say so (a build tool's own words)
+    // still counts when the tmpfs was nearly full at a watch's reading or is now.
+    const freeNow = this.readFacts(this.memoryDir).tmpfs?.free ?? Infinity
+    if (
+      /No space left on device|ENOSPC/.test(text) ||
+      Math.min(this.lowestFree, freeNow) < NEARLY_FULL
+    ) {
       this.outgrown = `${this.memoryDir} is full`
       return true
     }

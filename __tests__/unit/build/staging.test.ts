@@ -206,6 +206,17 @@ describe('Staging', () => {
     )
     expect(staging.outgrew).toBe(`${tmpfs} is full`)
     staging.dispose()
+
+    // A build tool's own words for it: the tmpfs being nearly full says it.
+    let free = 8 * GiB
+    const nearlyFull = Staging.open('auto', path.join(work, 'disk-6'), {
+      memoryDir: tmpfs,
+      readFacts: () => ({ tmpfs: { tmpfs: true, free, used: 0 }, available: 14 * GiB })
+    })
+    free = 3 * MiB
+    expect(nearlyFull.ranOutOfRoom(new Error('error: could not write the wheel'))).toBe(true)
+    nearlyFull.dispose()
+
     const onDisk = Staging.open('disk', path.join(work, 'disk-5'))
     expect(onDisk.ranOutOfRoom(new Error('No space left on device'))).toBe(false)
   })
