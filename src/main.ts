@@ -19,6 +19,7 @@ import { errorMessage } from './errors.js'
 import { getInputs, type Inputs } from './inputs.js'
 import { codeArtifactIndex, createCodeArtifactClient } from './aws/codeartifact.js'
 import { useIndex } from './build/pip.js'
+import { pipConfigList } from './build/pip-config.js'
 import { pruneUvCache } from './build/uv.js'
 import { type BuiltLayer, packageList } from './layer/built.js'
 import { RunReport } from './report/run-report.js'
@@ -87,11 +88,26 @@ export async function run(): Promise<void> {
     if (inputs.staging === 'memory') decideStaging('memory', readMemoryFacts())
     const workDir = freshWorkDir(inputs.layerName)
 
-    const deployment = await preflight(inputs, report)
-
-    const interpreters = await report.phase('Find interpreters', async () =>
-      findInterpreters(inputs.runtimes, inputs.pythonVersion)
-    )
+    // The interpreters are found, and pip's configuration read for each (a
+    // pip start, 0.4 s), while the AWS preflight runs. With codeartifact,
+    // pip's configuration waits for the index it sets.
+    const finding = report.background(async () => {
+      const found = await report.phase('Find interpreters', async () =>
+        findInterpreters(inputs.runtimes, inputs.pythonVersion)
+      )
+      if (!inputs.codeartifact) {
+        for (const interpreter of found.values()) {
+          pipConfigList(interpreter.path).catch(() => undefined)
+        }
+      }
+      return found
+    })
+    const [preflighted, found] = await Promise.allSettled([preflight(inputs, report), finding])
+    // The preflight's problem first: it is what the user reads about AWS.
+    if (preflighted.status === 'rejected') throw preflighted.reason
+    if (found.status === 'rejected') throw found.reason
+    const deployment = preflighted.value
+    const interpreters = found.value
     await useCodeArtifact(inputs, report)
     const uv = await chooseInstaller(inputs, interpreters)
     report.summary.installer = uv?.label ?? 'pip'
