@@ -81,7 +81,11 @@ export async function readLock(source: LockSource, python: string): Promise<Lock
       packages: readPylock(exported.stdout, source.file),
       readBy: `uv ${UV_VERSION} (uv export --frozen --format pylock.toml)`
     }
-  })()
+  })().catch((error: unknown) => {
+    // Not kept: a build staged again on disk (staging.ts) reads it once more.
+    reading = undefined
+    throw error
+  })
   return await reading
 }
 

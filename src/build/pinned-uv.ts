@@ -202,7 +202,11 @@ export async function pinnedUv(python: string): Promise<UvTool> {
     wheel ??= await downloadWheel(python, pinned)
     unpack(wheel, pinned, EXE())
     return wheel
-  })()
+  })().catch((error: unknown) => {
+    // Not kept: a build staged again on disk (staging.ts) asks once more.
+    unpacked = undefined
+    throw error
+  })
   const wheel = await unpacked
   for (const dir of keptWheelDirs(machine)) {
     if (keptIn.has(dir)) continue
