@@ -120,7 +120,7 @@ export async function run(): Promise<void> {
       core.info(
         `Staging: ${staging.kind === 'memory' ? 'in memory' : 'on disk'}, ${staging.dir} (${staging.reason}).`
       )
-      report.summary.staging = staging.kind === 'memory' ? `memory (${staging.tmpfs})` : 'disk'
+      report.summary.staging = staging.label
       const built = await buildLayer(
         inputs,
         interpreters,

@@ -25,14 +25,7 @@ import type { Staging } from './staging.js'
 import { useScratch } from './pip.js'
 import { resumePrograms, stopPrograms } from '../util/process.js'
 import { pinnedUv, pinnedUvRuns } from './pinned-uv.js'
-import {
-  decideInstaller,
-  readPipConfig,
-  uvOnPath,
-  uvOptions,
-  type UvTool,
-  UV_VERSION
-} from './uv.js'
+import { decideInstaller, readPipConfig, uvOnPath, uvOptions, UV_VERSION } from './uv.js'
 import { parsePipOptions } from '../requirements/pip-args.js'
 import { runnerTemp } from '../util/runner-temp.js'
 
@@ -144,16 +137,9 @@ export async function chooseInstaller(
   })
   core.info(`Installer: ${decision.installer} (${decision.reason}).`)
   if (decision.installer === 'pip') return undefined
-  let tool: Promise<UvTool> | undefined
   return {
-    // A failure is not kept: a build staged again on disk asks once more.
-    tool: async () =>
-      await (tool ??= (onPath ? Promise.resolve(onPath) : pinnedUv(python)).catch(
-        (error: unknown) => {
-          tool = undefined
-          throw error
-        }
-      )),
+    // pinnedUv installs once per run (and asks again after a failure).
+    tool: async () => onPath ?? (await pinnedUv(python)),
     label: `uv ${onPath?.version ?? UV_VERSION}`,
     options,
     explicit: inputs.installer === 'uv',
@@ -273,7 +259,7 @@ async function stageWithin(
     if (inputs.staging === 'memory') report.warn(text)
     else core.info(text)
     staging.moveToDisk()
-    report.summary.staging = 'disk (moved from memory: out of room)'
+    report.summary.staging = staging.label
     return await attempt()
   }
 }

@@ -256,7 +256,7 @@ async function installWithUv(options: InstallOptions, plan: UvPlan): Promise<boo
   // pip would fill the same disk: the caller decides (a build in memory moves to disk).
   if (!result.ok && /No space left on device/.test(result.excerpt)) {
     throw new ActionError(
-      `uv could not install ${path.basename(options.requirements)} for ${targetLabel(runtime, architecture)}: no space left on device:\n${result.excerpt}`
+      `uv could not install ${path.basename(options.requirements)} for ${targetLabel(runtime, architecture)}: no space left on device:\n${result.excerpt}\nThe folder the layer is staged in (${options.targetDir}) is on a full disk: free space on the runner, or make the layer smaller (fewer packages, \`exclude\`).`
     )
   }
   if (!result.ok)

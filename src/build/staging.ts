@@ -10,9 +10,8 @@
  * watch compares the tmpfs's use with its use at the start; a build that
  * outgrows its budget, or fills the tmpfs, has its programs stopped and is
  * staged again on disk, in the run's folder in RUNNER_TEMP (the caller does
- * that). The folder is removed when
- * the run ends, and a folder left by a run that was killed is removed by the
- * next run on the same host.
+ * that). The folder is removed when the run ends, and a folder left by a run
+ * that was killed is removed by the next run on the same host.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -250,12 +249,12 @@ export class Staging {
   private constructor(
     place: StagingPlace,
     private readonly diskDir: string,
-    private readonly memoryDir: string,
+    private readonly tmpfsDir: string,
     private readonly readFacts: (dir: string) => MemoryFacts
   ) {
     this.place = place
     if (place.kind === 'memory') {
-      this.startUsed = readFacts(memoryDir).tmpfs?.used ?? 0
+      this.startUsed = readFacts(tmpfsDir).tmpfs?.used ?? 0
       process.once('exit', this.removeOnExit)
     }
   }
@@ -291,17 +290,18 @@ export class Staging {
     return new Staging(place, diskDir, tmpfs, readFacts)
   }
 
-  /** The tmpfs, when staging in memory. */
-  get tmpfs(): string {
-    return this.memoryDir
-  }
-
   get kind(): 'memory' | 'disk' {
     return this.place.kind
   }
 
   get dir(): string {
     return this.place.dir
+  }
+
+  /** Where the layer was staged, for the job summary. */
+  get label(): string {
+    if (this.place.kind === 'memory') return `memory (${this.tmpfsDir})`
+    return this.outgrown ? 'disk (moved from memory: out of room)' : 'disk'
   }
 
   /** The folder on disk a build moves to when memory runs out. */
@@ -331,11 +331,11 @@ export class Staging {
     const budget = this.place.budget
     if (this.place.kind !== 'memory' || budget === undefined) return await work()
     const timer = setInterval(() => {
-      const tmpfs = this.readFacts(this.memoryDir).tmpfs
+      const tmpfs = this.readFacts(this.tmpfsDir).tmpfs
       this.lowestFree = Math.min(this.lowestFree, tmpfs?.free ?? Infinity)
       const added = Math.max(0, (tmpfs?.used ?? 0) - this.startUsed)
       if (added > budget && !this.outgrown) {
-        this.outgrown = `the build grew past ${formatBytes(budget)} in ${this.memoryDir} (${formatBytes(added)})`
+        this.outgrown = `the build grew past ${formatBytes(budget)} in ${this.tmpfsDir} (${formatBytes(added)})`
         stop(`staging in memory ran out of room: ${this.outgrown}`)
       }
     }, WATCH_MS)
@@ -361,12 +361,12 @@ export class Staging {
         : String(error)
     // A failure whose message does not say so (a build tool's own words)
     // still counts when the tmpfs was nearly full at a watch's reading or is now.
-    const freeNow = this.readFacts(this.memoryDir).tmpfs?.free ?? Infinity
+    const freeNow = this.readFacts(this.tmpfsDir).tmpfs?.free ?? Infinity
     if (
       /No space left on device|ENOSPC/.test(text) ||
       Math.min(this.lowestFree, freeNow) < NEARLY_FULL
     ) {
-      this.outgrown = `${this.memoryDir} is full`
+      this.outgrown = `${this.tmpfsDir} is full`
       return true
     }
     return false

@@ -32,7 +32,7 @@ function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
 }
 
-/** The programs running now, for stopRunningPrograms. */
+/** The programs running now, for stopPrograms. */
 const running = new Set<ChildProcess>()
 
 /** Why programs may not run now (stopPrograms), if they may not. */
