@@ -257,6 +257,32 @@ describe('packages published only as source distributions', () => {
     expect(JSON.parse(result.outputs.packages)).toContain('srconly==1.0')
     expect(result.summary).toMatch(/srconly==1\.0 \(built from source on the runner \(auditwheel/)
   })
+
+  it('builds one found only through a --find-links line of the requirements file, relative to that file', async () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ws-'))
+    const deps = path.join(ws, 'deps')
+    fs.mkdirSync(deps)
+    fs.writeFileSync(
+      path.join(deps, 'requirements.txt'),
+      '--find-links ./dists\nreqlinksonly==1.0\n'
+    )
+    makeSdist(path.join(deps, 'dists'), { name: 'reqlinksonly', version: '1.0', compiled: false })
+    const result = await runAction(
+      {
+        'layer-name': 'sdist-req-links',
+        runtimes: 'python3.12',
+        publish: 'false',
+        requirements: 'deps/requirements.txt'
+      },
+      { workspace: ws, toolCache }
+    )
+    expect(result.errors).toEqual([])
+    expect(JSON.parse(result.outputs.packages)).toEqual(['reqlinksonly==1.0'])
+    expect(entries(result.outputs['zip-path'])).toContain('python/reqlinksonly/__init__.py')
+    expect(result.summary).toMatch(
+      /reqlinksonly==1\.0 \(pure Python, built from its source distribution\)/
+    )
+  })
 })
 
 describe('secrets', () => {

@@ -70,6 +70,9 @@ function glibcPickLinks(): string {
   return links
 }
 
+/** The lock file uv writes at the root of its --target folder, in either layout of a site. */
+const UV_TARGET_LOCK = /^python\/(lib\/python3\.\d+\/site-packages\/)?\.lock$/
+
 /** Each distribution's INSTALLER file in the zip, by dist-info folder. */
 function installers(zipPath: string): Record<string, string> {
   const zip = new AdmZip(zipPath)
@@ -96,6 +99,8 @@ describe('installer: uv', () => {
     const files = entries(run.outputs['zip-path'])
     expect(files).toContain('python/six.py')
     expect(files.filter(f => f.endsWith('uv_cache.json'))).toEqual([])
+    // uv's lock on its --target folder is not part of the layer.
+    expect(files.filter(f => UV_TARGET_LOCK.test(f))).toEqual([])
     expect(files.filter(f => f.startsWith('python/bin/'))).toEqual([])
     expect(Object.values(installers(run.outputs['zip-path']))).toEqual(['uv', 'uv'])
     expect(run.summary).toMatch(/Installer<\/td><td>uv 0\.13\.9/)
@@ -241,5 +246,6 @@ describe('installer: auto', () => {
     expect(run.log).toContain('Installer: uv (installer: auto, a uv project).')
     expect(run.log).toMatch(/--python-platform x86_64-manylinux_2_17/)
     expect(Object.values(installers(run.outputs['zip-path'])).every(i => i === 'uv')).toBe(true)
+    expect(entries(run.outputs['zip-path']).filter(f => UV_TARGET_LOCK.test(f))).toEqual([])
   })
 })

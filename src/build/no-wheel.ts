@@ -82,7 +82,7 @@ async function buildFromSource(
   core.info(
     `No wheel of ${requirement} fits ${label}; building its source distribution (${compile ? 'compiling allowed, then repaired by auditwheel' : 'pure Python only: no compiler'}).`
   )
-  const pipArgs = ['--no-deps', '--no-binary', name, ...options.pipArgs]
+  const pipArgs = sourceBuildArgs(name, options.pipArgs, options.indexArgs)
   const env = buildEnv(compile)
   let built = await run(
     interpreter.path,
@@ -154,6 +154,36 @@ async function buildFromSource(
     `Built ${wheel} from source on the runner and repaired it for ${policy}: ${path.basename(repaired.wheel)}${vendored}.`
   )
   return `built from source on the runner (auditwheel ${AUDITWHEEL_VERSION}: ${policy}${vendored})`
+}
+
+/**
+ * pip's options for the source build's `pip download` and `pip wheel` of one
+ * requirement: pip-args, then the index options the install read in the
+ * requirements files (`indexArgs` ends with them, a local `--find-links`
+ * resolved against the file naming it), which a command line naming the
+ * requirement alone would not see: a source distribution found only through
+ * a `--find-links` line of requirements.txt is downloaded from there too.
+ * An index option pip-args already holds, as written, is not repeated.
+ */
+export function sourceBuildArgs(
+  name: string,
+  pipArgs: readonly string[],
+  indexArgs: readonly string[]
+): string[] {
+  const given = new Set(pipArgs.map((arg, i) => `${arg}\0${pipArgs[i + 1] ?? ''}`))
+  const extra: string[] = []
+  for (let i = 0; i < indexArgs.length; i++) {
+    const option = indexArgs[i]
+    if (option === '--no-index' || option === '--pre') {
+      if (!pipArgs.includes(option)) extra.push(option)
+      continue
+    }
+    const value = indexArgs[++i] ?? ''
+    if (!given.has(`${option}\0${value}`) && !pipArgs.includes(`${option}=${value}`)) {
+      extra.push(option, value)
+    }
+  }
+  return ['--no-deps', '--no-binary', name, ...pipArgs, ...extra]
 }
 
 /** The lines of a failed build that say what failed, not pip's framing around them. */

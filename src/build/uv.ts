@@ -373,6 +373,9 @@ export async function uvInstall(
     cwd: o.cwd,
     timeoutMs: 1_800_000
   })
+  // uv's lock on the --target folder (empty, at its root): not part of the
+  // layer. A package's own `.lock` deeper in the tree stays.
+  fs.rmSync(path.join(o.targetDir, '.lock'), { force: true })
   if (result.exitCode === 0) return { ok: true }
   return { ok: false, excerpt: uvErrorExcerpt(result) }
 }

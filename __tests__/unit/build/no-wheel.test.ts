@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
-import { unreachableIndexes } from '../../../src/build/no-wheel.js'
+import { sourceBuildArgs, unreachableIndexes } from '../../../src/build/no-wheel.js'
+import {
+  indexArgs,
+  parsePipOptions,
+  requirementIndexArgs
+} from '../../../src/requirements/pip-args.js'
 
 describe('unreachableIndexes reads pip -vv logs', () => {
   it('a refused connection', () => {
@@ -25,5 +30,65 @@ describe('unreachableIndexes reads pip -vv logs', () => {
     const log =
       'Could not fetch URL https://pypi.org/simple/nope/: 404 Client Error: Not Found for url: https://pypi.org/simple/nope/ - skipping'
     expect(unreachableIndexes(log)).toEqual([])
+  })
+})
+
+describe('sourceBuildArgs', () => {
+  /** pip-args and the install's index options, as the inputs make them. */
+  function install(pipArgs: string[], lines: string[]): [string[], string[]] {
+    const fromFile = requirementIndexArgs([{ path: '/ws/reqs/requirements.txt', lines }])
+    return [pipArgs, [...indexArgs(parsePipOptions(pipArgs)), ...fromFile]]
+  }
+
+  it("adds the requirements file's --find-links, resolved against the file's folder", () => {
+    const [pipArgs, index] = install(['--pre'], ['-f ./dists', 'srconly==1.0'])
+    expect(sourceBuildArgs('srconly', pipArgs, index)).toEqual([
+      '--no-deps',
+      '--no-binary',
+      'srconly',
+      '--pre',
+      '--find-links',
+      '/ws/reqs/dists'
+    ])
+  })
+
+  it("adds its index options after pip-args' (they override them, as in the install)", () => {
+    const [pipArgs, index] = install(
+      ['--index-url', 'https://a.example/simple', '--find-links=/links', '--no-index'],
+      [
+        '--index-url https://b.example/simple',
+        '--extra-index-url=https://c.example/simple',
+        '--find-links /links',
+        '--trusted-host c.example',
+        '--no-index',
+        'six'
+      ]
+    )
+    expect(sourceBuildArgs('six', pipArgs, index)).toEqual([
+      '--no-deps',
+      '--no-binary',
+      'six',
+      '--index-url',
+      'https://a.example/simple',
+      '--find-links=/links',
+      '--no-index',
+      '--index-url',
+      'https://b.example/simple',
+      '--extra-index-url',
+      'https://c.example/simple',
+      '--trusted-host',
+      'c.example'
+    ])
+  })
+
+  it('is pip-args alone when the requirements name no index', () => {
+    const [pipArgs, index] = install(['--find-links', '/links'], ['six'])
+    expect(sourceBuildArgs('six', pipArgs, index)).toEqual([
+      '--no-deps',
+      '--no-binary',
+      'six',
+      '--find-links',
+      '/links'
+    ])
   })
 })

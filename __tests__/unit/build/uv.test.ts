@@ -1,9 +1,13 @@
-import { describe, expect, it } from '@jest/globals'
+import { afterAll, describe, expect, it } from '@jest/globals'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import {
   decideInstaller,
   parsePipConfigList,
   parseUvPlan,
   releaseDifferences,
+  uvInstall,
   uvInstallArgs,
   uvOptions,
   uvTarget,
@@ -221,6 +225,57 @@ describe('uvInstallArgs', () => {
     } finally {
       useDownloadCache(undefined)
     }
+  })
+})
+
+describe('uvInstall', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'uv-install-unit-'))
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }))
+
+  /** A stand-in for uv that installs as uv does: its own `.lock` at the root of --target. */
+  function fakeUv(exitCode: number): string {
+    const script = path.join(work, `uv-${exitCode}`)
+    fs.writeFileSync(
+      script,
+      [
+        '#!/bin/sh',
+        'while [ "$1" != "--target" ]; do shift; done',
+        ': > "$2/.lock"',
+        'mkdir -p "$2/pkg" "$2/pkg-1.0.dist-info"',
+        'echo "a package\'s own" > "$2/pkg/.lock"',
+        'echo uv > "$2/pkg-1.0.dist-info/INSTALLER"',
+        `exit ${exitCode}`,
+        ''
+      ].join('\n'),
+      { mode: 0o755 }
+    )
+    return script
+  }
+
+  const install = async (exitCode: number, targetDir: string): ReturnType<typeof uvInstall> =>
+    await uvInstall({
+      uv: { path: fakeUv(exitCode), version: '0.13.9', label: 'uv 0.13.9 (test)' },
+      python: '/py/bin/python3.12',
+      runtime: 'python3.12',
+      architecture: 'x86_64',
+      requirements: path.join(work, 'requirements.txt'),
+      targetDir,
+      cwd: work,
+      options: { args: [], env: {}, unsupported: [], severalSources: false },
+      noDeps: false
+    })
+
+  it("leaves uv's lock file out of the target, and a package's own .lock in it", async () => {
+    const target = path.join(work, 'layer', 'python')
+    expect(await install(0, target)).toEqual({ ok: true })
+    expect(fs.readdirSync(target).sort()).toEqual(['pkg', 'pkg-1.0.dist-info'])
+    expect(fs.existsSync(path.join(target, 'pkg', '.lock'))).toBe(true)
+  })
+
+  it('removes the lock file after a failed install too', async () => {
+    const target = path.join(work, 'failed', 'python')
+    expect((await install(1, target)).ok).toBe(false)
+    expect(fs.existsSync(path.join(target, '.lock'))).toBe(false)
   })
 })
 
