@@ -94,7 +94,7 @@ async function buildFromSource(
     const archive = fs
       .readdirSync(sources)
       .find(f => normalizeName(f).startsWith(normalizeName(name)))
-    const escaping = archive ? escapingArchiveLinks(path.join(sources, archive)) : []
+    const escaping = archive ? await escapingArchiveLinks(path.join(sources, archive)) : []
     if (archive && escaping.length > 0) {
       throw new ActionError(
         `Package ${requirement}: its source distribution ${archive} holds links to files outside it, which its build would copy into the layer: ${escaping.map(l => `${l.entry} → ${l.target}`).join(', ')}. Such an archive is never built; use a release with a wheel, or report it to the package's maintainers.`

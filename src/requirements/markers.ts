@@ -205,6 +205,9 @@ function normalize(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-')
 }
 
+/** Parentheses nested deeper are refused (the parser recurses once per level). */
+const MAX_NESTING = 100
+
 /**
  * Evaluates a PEP 508 marker (the part after ";") in `env`. Throws an
  * ActionError naming the marker when it cannot be read.
@@ -212,6 +215,7 @@ function normalize(name: string): string {
 export function evaluateMarker(marker: string, env: MarkerEnvironment): boolean {
   const tokens = tokenize(marker)
   let pos = 0
+  let depth = 0
   const fail = (why: string): never => {
     throw new ActionError(`Environment marker "${marker}": ${why}.`)
   }
@@ -229,10 +233,13 @@ export function evaluateMarker(marker: string, env: MarkerEnvironment): boolean 
   const expression = (): boolean => {
     const t = tokens[pos]
     if (t?.kind === '(') {
+      if (depth === MAX_NESTING) fail(`nests parentheses deeper than ${MAX_NESTING} levels`)
       pos++
+      depth++
       const inner = or()
       if (tokens[pos]?.kind !== ')') fail('unclosed parenthesis')
       pos++
+      depth--
       return inner
     }
     const left = value(tokens[pos++])
