@@ -13,6 +13,7 @@ import { parseShareWith, type Principal } from './aws/share.js'
 import type { SourceBuilds } from './build/install.js'
 import type { LockSource } from './build/lock-install.js'
 import type { StagingChoice } from './build/staging.js'
+import type { SandboxMode } from './sandbox/index.js'
 import type { InstallerChoice } from './build/uv.js'
 import { readProjectInput } from './requirements/project.js'
 import { ActionError } from './errors.js'
@@ -91,6 +92,10 @@ export interface Inputs {
   staging: StagingChoice
   /** installer: `auto` takes uv for a uv project or with uv on PATH, where it installs what pip would. */
   installer: InstallerChoice
+  /** sandbox: isolate package code (auto: where the runner allows it; required: fail where it does not; off). */
+  sandbox: SandboxMode
+  /** build-timeout: how long one install or build program may run (seconds → ms). */
+  buildTimeoutMs: number
 }
 
 /** Anything that reads an input by name (core.getInput, or a map in tests). */
@@ -392,6 +397,13 @@ export function getInputs(
     'memory',
     'disk'
   ] as const)
+  const sandbox = parseChoice('sandbox', read('sandbox') || 'auto', [
+    'auto',
+    'required',
+    'off'
+  ] as const)
+  const buildTimeoutMs =
+    parseSeconds('build-timeout', read('build-timeout') || '1200', 10, 6 * 3600) * 1000
   const allowDowngrade = parseBoolean('allow-downgrade', read('allow-downgrade') || 'false')
   const awsTimeoutMs = parseSeconds('aws-timeout', read('aws-timeout') || '120', 1, 3600) * 1000
   const description = optionalText('description', read('description'), LIMITS.descriptionMaxLength)
@@ -474,6 +486,8 @@ export function getInputs(
     buildFromSource,
     installer,
     staging,
+    sandbox,
+    buildTimeoutMs,
     ...(codeartifact ? { codeartifact } : {}),
     ...(project.lock ? { lock: project.lock } : {})
   }

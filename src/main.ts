@@ -25,6 +25,34 @@ import { type BuiltLayer, packageList } from './layer/built.js'
 import { RunReport } from './report/run-report.js'
 import { endOfSupportWarnings } from './runtimes.js'
 import { cancellation } from './util/cancel.js'
+import { programHome, Sandbox } from './sandbox/index.js'
+import { useSandbox } from './util/process.js'
+
+/**
+ * Opens the sandbox every program of the run starts in (input `sandbox`),
+ * before any package code or interpreter runs; says how package code runs.
+ */
+async function openSandbox(inputs: Inputs, report: RunReport): Promise<Sandbox> {
+  const sandbox = await Sandbox.open({
+    mode: inputs.sandbox,
+    workspace: inputs.workspace,
+    installTimeoutMs: inputs.buildTimeoutMs
+  })
+  useSandbox(sandbox)
+  report.summary.sandbox = sandbox.label
+  if (sandbox.isolated) {
+    core.info(`Sandbox: package code runs ${sandbox.label}.`)
+  } else if (inputs.sandbox === 'off') {
+    core.warning(
+      'sandbox: off: package code (builds, imports) runs without isolation, and can read what the job can read through /proc.'
+    )
+  } else {
+    report.warn(
+      `Package code runs without isolation: ${sandbox.reason}. It gets an allow-listed environment and a fresh HOME, but can read what this job can read (through /proc as well). Set sandbox: required to fail instead, or see the README's security model for what each runner allows.`
+    )
+  }
+  return sandbox
+}
 
 /** Records the layer in the outputs and the summary. */
 function reportLayer(report: RunReport, layer: BuiltLayer): void {
@@ -78,6 +106,7 @@ export async function run(): Promise<void> {
   const removeSignalHandlers = cancellation.install()
   let saving: Promise<void> | undefined
   let staging: Staging | undefined
+  let sandbox: Sandbox | undefined
   try {
     const inputs = getInputs()
     report.summary.runtimes = inputs.runtimes
@@ -87,6 +116,8 @@ export async function run(): Promise<void> {
     // staging: memory on a runner without a tmpfs fails here, before anything is done.
     if (inputs.staging === 'memory') decideStaging('memory', readMemoryFacts())
     const workDir = freshWorkDir(inputs.layerName)
+    sandbox = await openSandbox(inputs, report)
+    const box = sandbox
 
     // The interpreters are found, and pip's configuration read for each (a
     // pip start, 0.4 s), while the AWS preflight runs. With codeartifact,
@@ -95,6 +126,10 @@ export async function run(): Promise<void> {
       const found = await report.phase('Find interpreters', async () =>
         findInterpreters(inputs.runtimes, inputs.pythonVersion)
       )
+      for (const interpreter of found.values()) {
+        const home = programHome(interpreter.path)
+        if (home) box.allowRead(home)
+      }
       if (!inputs.codeartifact) {
         for (const interpreter of found.values()) {
           pipConfigList(interpreter.path).catch(() => undefined)
@@ -121,6 +156,8 @@ export async function run(): Promise<void> {
         `Staging: ${staging.kind === 'memory' ? 'in memory' : 'on disk'}, ${staging.dir} (${staging.reason}).`
       )
       report.summary.staging = staging.label
+      // Installs write into the layer's work folders only.
+      box.allowInstallerWrites(workDir, staging.dir)
       const built = await buildLayer(
         inputs,
         interpreters,
@@ -167,6 +204,8 @@ export async function run(): Promise<void> {
   } finally {
     await saving
     staging?.dispose()
+    useSandbox(undefined)
+    sandbox?.dispose()
     await report.finish()
     removeSignalHandlers()
   }

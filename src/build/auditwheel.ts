@@ -11,7 +11,7 @@ import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { type Architecture, ARCHITECTURES, RUNTIMES, type Runtime } from '../runtimes.js'
 import { compareVersions } from '../util/format.js'
-import { packageCodeEnv } from '../util/package-env.js'
+import { packageCodeEnv } from '../sandbox/env.js'
 import { run } from '../util/process.js'
 import type { Interpreter } from './interpreters.js'
 import { installPinned } from './tools.js'
@@ -86,15 +86,20 @@ export async function repairWheel(
   requirement: string
 ): Promise<Repaired> {
   fs.mkdirSync(outDir, { recursive: true })
-  const env = packageCodeEnv({
-    ...process.env,
+  const env = {
+    ...packageCodeEnv(process.env, 'code'),
     PYTHONPATH: tool.dir,
     PATH: `${path.join(tool.dir, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`
-  })
+  }
   const result = await run(
     tool.python,
     ['-m', 'auditwheel', 'repair', '--plat', policy, '--wheel-dir', outDir, wheel],
-    { env, silent: true, timeoutMs: 600_000 }
+    {
+      env,
+      silent: true,
+      timeoutMs: 600_000,
+      confine: { readable: [tool.dir, path.dirname(wheel)], writable: [outDir] }
+    }
   )
   const output = `${result.stdout}\n${result.stderr}`
   const written = /Fixed-up wheel written to (\S+\.whl)/.exec(output)?.[1]

@@ -6,7 +6,7 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import { ActionError } from '../errors.js'
 import { NATIVE_CRC32, PreviousZip } from '../layer/zip-reader.js'
-import { packageCodeEnv } from '../util/package-env.js'
+import { packageCodeEnv } from '../sandbox/env.js'
 import { run, tail } from '../util/process.js'
 
 /**
@@ -107,7 +107,8 @@ const COMPILEALL = ['-m', 'compileall', '-q', '-j', '0', '--invalidation-mode', 
 async function compileall(python: string, args: string[], dir: string): Promise<string[]> {
   const result = await run(python, [...COMPILEALL, ...args], {
     silent: true,
-    env: { ...packageCodeEnv(), PYTHONHASHSEED: '0' }
+    env: { ...packageCodeEnv(process.env, 'code'), PYTHONHASHSEED: '0' },
+    confine: { writable: [dir] }
   })
   if (result.exitCode === 0) return []
   // compileall names the files it could not compile on stdout.
@@ -142,7 +143,7 @@ async function openPreviousBytecode(
       '-c',
       'import importlib.util, sys; print(sys.implementation.cache_tag); print(importlib.util.MAGIC_NUMBER.hex())'
     ],
-    { silent: true, env: packageCodeEnv() }
+    { silent: true, env: packageCodeEnv(process.env, 'code') }
   )
   const [tag, magic] = probe.stdout.trim().split('\n')
   if (probe.exitCode !== 0 || !/^[\w.-]+$/.test(tag ?? '') || !/^[0-9a-f]{8}$/.test(magic ?? '')) {

@@ -302,7 +302,11 @@ async function resolveTarget(
   core.info(
     'Incremental install: pip resolves the requirements (a dry run) to find what changed since the earlier build.'
   )
-  const result = await run(options.interpreter.path, args, { env: pipEnv(), cwd: options.cwd })
+  const result = await run(options.interpreter.path, args, {
+    env: pipEnv(),
+    cwd: options.cwd,
+    confine: { profile: 'install' }
+  })
   return result.exitCode === 0 ? readPipReport(report) : undefined
 }
 
@@ -411,7 +415,7 @@ export async function installIncrementally(
           targetDir: changedDir,
           pipArgs: [...options.pipArgs, '--no-deps']
         }),
-        { env: pipEnv(), cwd: options.cwd }
+        { env: pipEnv(), cwd: options.cwd, confine: { profile: 'install', writable: [changedDir] } }
       )
       if (installed.exitCode !== 0)
         return skip('pip could not install the changed distributions alone')

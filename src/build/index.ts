@@ -6,6 +6,7 @@ import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { checkLayer, checkZipSize } from '../checks/index.js'
+import { assertUnchanged, fingerprintTree } from '../checks/unchanged.js'
 import { ActionError } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import type { BuiltLayer } from '../layer/built.js'
@@ -290,9 +291,11 @@ export async function buildLayer(
     python: s.interpreter.path
   }))
   const reuse = previous ? { previous: previous.path, previousSha256: previous.sha256 } : {}
+  const before = fingerprintTree(staged.root)
   const checked = await checkLayer(inputs, staged.root, sites, scan, report, async () =>
     report.phase('Zip', async () => zipLayer(scan, zipPathIn(workDir), undefined, reuse), 'Zip')
   )
+  assertUnchanged(staged.root, before)
   let measured = checked.measured
   let zip = checked.alongside
   if (zip.reused?.readable) {

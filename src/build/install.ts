@@ -130,7 +130,8 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
     if (withReport) args.push('--report', report)
     const result = await run(interpreter.path, args, {
       env: pipEnv(),
-      cwd: options.cwd
+      cwd: options.cwd,
+      confine: { profile: 'install', writable: [targetDir] }
     })
     if (result.exitCode === 0) {
       // Not after a source build: its wheel lives in this run's scratch folder,

@@ -37,7 +37,7 @@ export async function probeVersion(command: string): Promise<string | undefined>
   const probe = await run(command, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], {
     silent: true,
     timeoutMs: 20_000,
-    env: { ...process.env, PYTHONWARNINGS: 'ignore' }
+    env: { PATH: process.env.PATH, PYTHONWARNINGS: 'ignore' }
   })
   const version = probe.stdout.trim()
   return probe.exitCode === 0 && /^\d+\.\d+\.\d+$/.test(version) ? version : undefined

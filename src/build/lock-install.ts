@@ -24,7 +24,7 @@ import {
 import { credentialsIn, redactCredentials } from '../requirements/credentials.js'
 import { lambdaEnvironment } from '../requirements/markers.js'
 import type { Architecture, Runtime } from '../runtimes.js'
-import { packageCodeEnv } from '../util/package-env.js'
+import { packageCodeEnv } from '../sandbox/env.js'
 import { run } from '../util/process.js'
 import type { Interpreter } from './interpreters.js'
 import { pipErrorExcerpt, targetLabel } from './pip.js'
@@ -67,6 +67,7 @@ export async function readLock(source: LockSource, python: string): Promise<Lock
     const exported = await run(uv.path, args, {
       cwd: path.dirname(source.file),
       env: { ...packageCodeEnv(), UV_NO_PROGRESS: '1' },
+      confine: { profile: 'install', readable: [path.dirname(source.file)] },
       silent: true,
       timeoutMs: 120_000
     })
@@ -166,7 +167,11 @@ async function localWheelLine(p: LockedPackage, lock: Lock, b: LocalBuild): Prom
   const built = await run(
     b.interpreter.path,
     ['-m', 'pip', 'wheel', '--no-deps', '--no-cache-dir', '--wheel-dir', out, project],
-    { env: buildEnv(compile), cwd: path.dirname(lock.file) }
+    {
+      env: buildEnv(compile),
+      cwd: path.dirname(lock.file),
+      confine: { profile: 'install', readable: [project], writable: [out] }
+    }
   )
   const wheel = fs.readdirSync(out).find(f => f.endsWith('.whl'))
   if (built.exitCode !== 0 || !wheel) {

@@ -87,7 +87,7 @@ async function buildFromSource(
   let built = await run(
     interpreter.path,
     ['-m', 'pip', 'download', ...pipArgs, '--dest', sources, requirement],
-    { env: pipEnv(), cwd: options.cwd }
+    { env: pipEnv(), cwd: options.cwd, confine: { profile: 'install', writable: [sources] } }
   )
   if (built.exitCode === 0) {
     // Checked before it is built: the build would copy what its links point at.
@@ -113,7 +113,11 @@ async function buildFromSource(
         scratch,
         archive ? path.join(sources, archive) : requirement
       ],
-      { env, cwd: options.cwd }
+      {
+        env,
+        cwd: options.cwd,
+        confine: { profile: 'install', writable: [scratch], readable: [sources] }
+      }
     )
   }
   if (built.exitCode !== 0) {
@@ -236,6 +240,7 @@ async function pipProbe(options: InstallOptions, args: string[]): Promise<RunRes
   return await run(options.interpreter.path, ['-m', 'pip', ...args], {
     env: pipEnv(),
     cwd: options.cwd,
+    confine: { profile: 'install' },
     silent: true
   })
 }

@@ -143,7 +143,7 @@ async function downloadWheel(python: string, wheel: PinnedWheel): Promise<Buffer
       pins
     ],
     // The pin is exact: constraint and requirement files do not apply.
-    { env, silent: true, timeoutMs: 300_000 }
+    { env, silent: true, timeoutMs: 300_000, confine: { profile: 'install', writable: [dest] } }
   )
   const downloaded = keptWheel(dest, wheel)
   fs.rmSync(dest, { recursive: true, force: true })

@@ -14,6 +14,7 @@ export async function pipConfigList(python: string): Promise<string> {
   if (!pending) {
     pending = run(python, ['-m', 'pip', 'config', 'list'], {
       env: pipEnv(),
+      confine: { profile: 'install' },
       silent: true,
       timeoutMs: 60_000
     }).then(result => (result.exitCode === 0 ? result.stdout : ''))

@@ -12,7 +12,7 @@ import {
   type Runtime,
   RUNTIMES
 } from '../runtimes.js'
-import { packageCodeEnv } from '../util/package-env.js'
+import { packageCodeEnv } from '../sandbox/env.js'
 
 /** The pip arguments that select wheels for the Lambda target. */
 export function targetArgs(runtime: Runtime, architecture: Architecture): string[] {

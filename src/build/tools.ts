@@ -54,7 +54,8 @@ export async function installPinned(
         {
           env: toolPipEnv(),
           silent: true,
-          timeoutMs: 300_000
+          timeoutMs: 300_000,
+          confine: { profile: 'install', writable: [dir], readable: [pinsFile] }
         }
       )
       if (result.exitCode !== 0) {

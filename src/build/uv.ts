@@ -12,7 +12,7 @@ import { ActionError } from '../errors.js'
 import { normalizeName } from '../layer/dist-info.js'
 import type { ParsedOption } from '../requirements/pip-args.js'
 import { type Architecture, ARCHITECTURES, RUNTIMES, type Runtime } from '../runtimes.js'
-import { packageCodeEnv } from '../util/package-env.js'
+import { packageCodeEnv } from '../sandbox/env.js'
 import { run } from '../util/process.js'
 import { indexEnv, ownsInstallerCaches } from './pip.js'
 import { pipConfigList } from './pip-config.js'
@@ -94,6 +94,7 @@ export async function uvOnPath(): Promise<UvTool | undefined> {
     } catch {
       continue
     }
+    // In the sandbox, without credentials: a uv on PATH may have been planted.
     const answered = await run(candidate, ['--version'], { silent: true, timeoutMs: 30_000 })
     const version = parseVersion(answered.stdout)
     if (answered.exitCode !== 0 || !version) return undefined
@@ -371,7 +372,8 @@ export async function uvInstall(
   const result = await run(o.uv.path, uvInstallArgs(o), {
     env: uvEnv(o),
     cwd: o.cwd,
-    timeoutMs: 1_800_000
+    timeoutMs: 1_800_000,
+    confine: { profile: 'install', writable: [o.targetDir] }
   })
   // uv's lock on the --target folder (empty, at its root): not part of the
   // layer. A package's own `.lock` deeper in the tree stays.
@@ -410,7 +412,13 @@ export async function uvResolve(
     const result = await run(
       o.uv.path,
       [...uvInstallArgs(o, platform), '--dry-run', '--color', 'never'],
-      { env: uvEnv(o), cwd: o.cwd, silent: true, timeoutMs: 1_800_000 }
+      {
+        env: uvEnv(o),
+        cwd: o.cwd,
+        silent: true,
+        timeoutMs: 1_800_000,
+        confine: { profile: 'install', writable: [o.targetDir] }
+      }
     )
     if (result.exitCode !== 0) return { ok: false, excerpt: uvErrorExcerpt(result) }
     return { ok: true, packages: parseUvPlan(`${result.stderr}\n${result.stdout}`) }
@@ -522,6 +530,7 @@ export async function pruneUvCache(uv: () => Promise<UvTool>, cacheDir: string):
   if (!tool) return
   const result = await run(tool.path, ['cache', 'prune', '--ci'], {
     env: { ...packageCodeEnv(), UV_CACHE_DIR: cacheDir, UV_NO_PROGRESS: '1' },
+    confine: { profile: 'install', writable: [cacheDir] },
     silent: true,
     timeoutMs: 120_000
   })

@@ -177,6 +177,8 @@ async function runInterpreter(
     cwd: os.tmpdir(),
     timeoutMs,
     silent: true,
+    // Read-only, no network, nothing of the runner's but the interpreter.
+    confine: { readable: [siteDir] },
     ...(env ? { env } : {})
   })
   if (result.spawnError !== undefined) {

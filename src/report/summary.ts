@@ -22,6 +22,8 @@ export interface SummaryData {
   installer?: string
   /** Where the layer was staged: "memory (/dev/shm)", "disk". */
   staging?: string
+  /** How package code ran: isolated, or why not. */
+  sandbox?: string
   packages: Array<{ runtime: string; packages: string[] }>
   /** Packages that had no wheel for the target and were built from source, with how. */
   builtFromSource?: string[]
@@ -104,6 +106,7 @@ export async function writeSummary(data: SummaryData): Promise<void> {
   }
   if (data.installer) rows.push(['Installer', escapeHtml(data.installer)])
   if (data.staging) rows.push(['Staging', escapeHtml(data.staging)])
+  if (data.sandbox) rows.push(['Package code', escapeHtml(data.sandbox)])
   if (data.index) rows.push(['Index', code(data.index)])
   if (data.builtFromSource && data.builtFromSource.length > 0) {
     rows.push(['Built from source', data.builtFromSource.map(escapeHtml).join('<br>')])

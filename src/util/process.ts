@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { ActionError } from '../errors.js'
+import { type Confinement, Sandbox } from '../sandbox/index.js'
 import { cancellation } from './cancel.js'
 
 export interface RunOptions {
@@ -13,6 +14,8 @@ export interface RunOptions {
   silent?: boolean
   /** Kill the process (SIGKILL) after this many milliseconds; `timedOut` is then true. */
   timeoutMs?: number
+  /** What the program may see and do in the sandbox (default: the `code` profile, no writes). */
+  confine?: Confinement
 }
 
 export interface RunResult {
@@ -38,6 +41,56 @@ const running = new Set<ChildProcess>()
 /** Why programs may not run now (stopPrograms), if they may not. */
 let stopped: string | undefined
 
+/** The sandbox every program starts in, once the run has opened one. */
+let sandbox: Sandbox | undefined
+
+/** Starts every later program in `box` (undefined: as they are). */
+export function useSandbox(box: Sandbox | undefined): void {
+  sandbox = box
+}
+
+/**
+ * Writes a program's output to the log so that none of it is taken as a
+ * workflow command (::set-output, ::add-mask::, ::stop-commands:: ...):
+ * each piece between `::stop-commands::<token>` and `::<token>::`, the
+ * token random and never shown to the program.
+ */
+export class UntrustedOutput {
+  private readonly token = Sandbox.token()
+  private pending = ''
+
+  constructor(private readonly write: (text: string) => void = t => process.stdout.write(t)) {}
+
+  /** Writes the complete lines of `chunk`, keeping a partial last line for later. */
+  push(chunk: string): void {
+    const text = this.pending + chunk
+    const end = text.lastIndexOf('\n')
+    if (end === -1) {
+      this.pending = text
+      return
+    }
+    this.pending = text.slice(end + 1)
+    this.emit(text.slice(0, end + 1))
+  }
+
+  /** Writes what is left. */
+  end(): void {
+    if (this.pending) this.emit(`${this.pending}\n`)
+    this.pending = ''
+  }
+
+  private emit(lines: string): void {
+    this.write(`::stop-commands::${this.token}\n${lines}::${this.token}::\n`)
+  }
+}
+
+/** Logs text that came from package code or a program (see UntrustedOutput). */
+export function logUntrusted(text: string): void {
+  const out = new UntrustedOutput()
+  out.push(text)
+  out.end()
+}
+
 /**
  * Stops every program running now (SIGKILL), and refuses to start new ones
  * until resumePrograms: a build staged in memory that outgrew its room is
@@ -45,7 +98,16 @@ let stopped: string | undefined
  */
 export function stopPrograms(reason: string): void {
   stopped = reason
-  for (const child of running) child.kill('SIGKILL')
+  for (const child of running) {
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // not a group of its own
+      }
+    }
+    child.kill('SIGKILL')
+  }
 }
 
 /** Lets programs run again after stopPrograms. */
@@ -67,27 +129,67 @@ export async function run(
     const stderr: Buffer[] = []
     let timedOut = false
     let settled = false
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
+    const env = options.env ?? process.env
+    const launch = sandbox?.prepare(command, args, env, options.cwd, options.confine)
+    const child = launch
+      ? spawn(launch.command, launch.args, {
+          cwd: launch.cwd,
+          env: launch.env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: launch.group
+        })
+      : spawn(command, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     running.add(child)
+    const group = launch?.group === true
+    // sudo passes SIGTERM on to the sandbox, not SIGKILL.
+    const hardSignal = launch?.command.endsWith('/sudo') ? 'SIGTERM' : 'SIGKILL'
+    const kill = (signal: NodeJS.Signals): void => {
+      if (group && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, signal)
+          return
+        } catch {
+          // the group is gone
+        }
+      }
+      child.kill(signal)
+    }
+    // An install or build gets at most build-timeout.
+    const limit = options.confine?.profile === 'install' ? sandbox?.installTimeoutMs : undefined
+    const timeoutMs =
+      limit === undefined ? options.timeoutMs : Math.min(limit, options.timeoutMs ?? limit)
     const timer =
-      options.timeoutMs === undefined
+      timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
             timedOut = true
-            child.kill('SIGKILL')
-          }, options.timeoutMs)
+            if (timeoutMs === limit) {
+              process.stdout.write(
+                `::warning::${command} ran longer than build-timeout (${Math.round(timeoutMs / 1000)} s) and was stopped with every process it started.\n`
+              )
+            }
+            kill(hardSignal)
+          }, timeoutMs)
     // A cancelled run stops the program it is waiting for.
-    const stopOnCancel = cancellation.onCancel(() => child.kill('SIGTERM'))
+    const stopOnCancel = cancellation.onCancel(() => kill('SIGTERM'))
+    const out = silent ? undefined : new UntrustedOutput()
     const finish = (result: Omit<RunResult, 'stdout' | 'stderr' | 'timedOut'>): void => {
       if (settled) return
       settled = true
       running.delete(child)
       stopOnCancel()
       if (timer) clearTimeout(timer)
+      // Nothing the program started outlives it: its process group (the
+      // sandbox's PID namespace ends with the program itself).
+      if (group && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL')
+        } catch {
+          // none left
+        }
+      }
+      launch?.cleanup()
+      out?.end()
       resolve({
         ...result,
         timedOut,
@@ -97,11 +199,11 @@ export async function run(
     }
     child.stdout.on('data', (chunk: Buffer) => {
       stdout.push(chunk)
-      if (!silent) process.stdout.write(chunk)
+      out?.push(chunk.toString('utf8'))
     })
     child.stderr.on('data', (chunk: Buffer) => {
       stderr.push(chunk)
-      if (!silent) process.stdout.write(chunk)
+      out?.push(chunk.toString('utf8'))
     })
     child.on('error', error => finish({ exitCode: -1, spawnError: error.message }))
     child.on('close', (code, signal) =>
