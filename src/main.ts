@@ -5,6 +5,8 @@
  * organised"); this file decides the order and what is reported.
  */
 import * as core from '@actions/core'
+import fs from 'node:fs'
+import path from 'node:path'
 import { attachLayer, preflight, pruneLayer, publishLayer, shareLayer } from './aws/index.js'
 import {
   buildLayer,
@@ -156,8 +158,18 @@ export async function run(): Promise<void> {
         `Staging: ${staging.kind === 'memory' ? 'in memory' : 'on disk'}, ${staging.dir} (${staging.reason}).`
       )
       report.summary.staging = staging.label
-      // Installs write into the layer's work folders only.
+      // Installs write into the layer's work folders only, and build local
+      // projects in copies of their own.
       box.allowInstallerWrites(workDir, staging.dir)
+      box.allowBuildsIn(
+        ...inputs.requirements.localPaths
+          .filter(p =>
+            ['setup.py', 'pyproject.toml', 'setup.cfg'].some(f =>
+              fs.existsSync(path.join(p.path, f))
+            )
+          )
+          .map(p => p.path)
+      )
       const built = await buildLayer(
         inputs,
         interpreters,

@@ -109,12 +109,15 @@ export const ENV_DUMP_MODULE = 'envdump_mod'
 
 /**
  * A project at `dir` built by its own in-tree PEP 517 backend (no build
- * requirements, so pip needs no index): every backend hook writes the
- * environment it runs with to `<dumpDir>/build-<hook>-<pid>.json`, and the
- * module the wheel installs writes its environment to
- * `<dumpDir>/import-<pid>.json` when it is imported.
+ * requirements, so pip needs no index). Every backend hook records the
+ * environment it runs with, and the wheel carries those records as
+ * `envdump_dumps/build-<hook>-<pid>.json`: in the sandbox the build can
+ * write nowhere the test could look, but what it builds reaches the zip.
+ * The module the wheel installs raises at import when any variable named
+ * in `watched`, or any of its values, is in its environment: a strict
+ * smoke test then fails the step.
  */
-export function makeEnvDumpProject(dir: string, dumpDir: string): void {
+export function makeEnvDumpProject(dir: string, watched: Record<string, string>): void {
   write(
     path.join(dir, 'pyproject.toml'),
     '[build-system]\nrequires = []\nbuild-backend = "envdump_backend"\nbackend-path = ["."]\n'
@@ -125,8 +128,10 @@ export function makeEnvDumpProject(dir: string, dumpDir: string): void {
       'import json',
       'import os',
       '',
-      `with open(os.path.join(${JSON.stringify(dumpDir)}, "import-%d.json" % os.getpid()), "w") as _out:`,
-      '    json.dump(dict(os.environ), _out)',
+      `_WATCHED = json.loads(${JSON.stringify(JSON.stringify(watched))})`,
+      '_seen = sorted(n for n, v in _WATCHED.items() if n in os.environ or any(v in x for x in os.environ.values()))',
+      'if _seen:',
+      '    raise RuntimeError("credentials visible at import: %s" % ", ".join(_seen))',
       ''
     ].join('\n')
   )
@@ -134,18 +139,18 @@ export function makeEnvDumpProject(dir: string, dumpDir: string): void {
     path.join(dir, 'envdump_backend.py'),
     [
       'import base64',
+      'import glob',
       'import hashlib',
       'import json',
       'import os',
       'import zipfile',
       '',
-      `DUMP_DIR = ${JSON.stringify(dumpDir)}`,
       'NAME, VERSION = "envdump", "1.0"',
       `MODULE = "${ENV_DUMP_MODULE}.py"`,
       '',
       '',
       'def _dump(hook):',
-      '    with open(os.path.join(DUMP_DIR, "build-%s-%d.json" % (hook, os.getpid())), "w") as out:',
+      '    with open("build-%s-%d.json" % (hook, os.getpid()), "w") as out:',
       '        json.dump(dict(os.environ), out)',
       '',
       '',
@@ -164,6 +169,9 @@ export function makeEnvDumpProject(dir: string, dumpDir: string): void {
       '    info = "%s-%s.dist-info" % (NAME, VERSION)',
       '    with open(MODULE, "rb") as source:',
       '        files = [(MODULE, source.read())]',
+      '    for dump in sorted(glob.glob("build-*.json")):',
+      '        with open(dump, "rb") as source:',
+      '            files.append(("envdump_dumps/" + dump, source.read()))',
       '    files.append((info + "/METADATA", ("Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\n" % (NAME, VERSION)).encode()))',
       '    files.append((info + "/WHEEL", b"Wheel-Version: 1.0\\nGenerator: envdump\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"))',
       '    record = [_record(name, data) for name, data in files] + [info + "/RECORD,,"]',
@@ -178,12 +186,13 @@ export function makeEnvDumpProject(dir: string, dumpDir: string): void {
   )
 }
 
-/** The environments dumped into `dumpDir` whose file name starts with `prefix`, by file name. */
-export function readDumps(dumpDir: string, prefix: string): Record<string, Record<string, string>> {
+/** The environments recorded in `dir` whose file name starts with `prefix`, by file name. */
+export function readDumps(dir: string, prefix: string): Record<string, Record<string, string>> {
   const dumps: Record<string, Record<string, string>> = {}
-  for (const file of fs.readdirSync(dumpDir).sort()) {
+  if (!fs.existsSync(dir)) return dumps
+  for (const file of fs.readdirSync(dir).sort()) {
     if (file.startsWith(prefix) && file.endsWith('.json')) {
-      dumps[file] = JSON.parse(fs.readFileSync(path.join(dumpDir, file), 'utf8')) as Record<
+      dumps[file] = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<
         string,
         string
       >

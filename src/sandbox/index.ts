@@ -288,6 +288,34 @@ export class Sandbox {
     for (const p of pathsIn(text)) this.installReadable.add(p)
   }
 
+  /**
+   * Local projects an install builds in place (setuptools writes its
+   * egg-info beside the sources): each is shown to installs as a writable
+   * copy at its own path, made once per run, so the build runs as pip runs
+   * it and the workspace itself stays read-only.
+   */
+  allowBuildsIn(...projects: string[]): void {
+    for (const p of projects) {
+      try {
+        this.buildCopies.set(fs.realpathSync(p), '')
+      } catch {
+        // gone: pip says so
+      }
+    }
+  }
+
+  private readonly buildCopies = new Map<string, string>()
+
+  private buildCopy(project: string): string {
+    let copy = this.buildCopies.get(project)
+    if (!copy) {
+      copy = fs.mkdtempSync(path.join(this.control(), 'project-'))
+      fs.cpSync(project, copy, { recursive: true, verbatimSymlinks: true })
+      this.buildCopies.set(project, copy)
+    }
+    return copy
+  }
+
   /** A folder every install may write (the installers' caches the action keeps). */
   allowInstallerWrites(...paths: string[]): void {
     for (const p of paths) this.installWritable.add(path.resolve(p))
@@ -363,6 +391,9 @@ export class Sandbox {
       secret: this.secret
     })
     if (install) {
+      for (const project of this.buildCopies.keys()) {
+        plan.push({ kind: 'rw', path: project, source: this.buildCopy(project) })
+      }
       // The user's own installer caches, when the action keeps none.
       for (const [inside, source] of this.userCaches) {
         const name = inside.endsWith('pip') ? 'PIP_CACHE_DIR' : 'UV_CACHE_DIR'
