@@ -12,7 +12,7 @@
  * phase's time (from the job summary), the cores, and the action's peak
  * memory (maximum resident set, from /usr/bin/time when present).
  *
- *   npm run bench:speed [-- <requirements, comma-separated> [runs] [minor] [installer] [staging]]
+ *   npm run bench:speed [-- <requirements, comma-separated> [runs] [minor] [installer] [staging] [sandbox]]
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -31,6 +31,8 @@ const minor = process.argv[4] ?? '3.11'
 const installer = process.argv[5] ?? 'auto'
 /** The `staging` input: auto (the default) unless given. */
 const staging = process.argv[6] ?? 'auto'
+/** The `sandbox` input: auto (the default) unless given. */
+const sandbox = process.argv[7] ?? 'auto'
 /** The edit of the "changed" case: the first requirement gets an older pin. */
 const changedFirst = `${requirements[0].split(/[<>=!~;\s]/)[0]}==2.32.5`
 
@@ -108,7 +110,7 @@ async function action(layer: string, cacheEnv: Record<string, string>): Promise<
   fs.rmSync(path.join(toolCache, 'lambda-python-layer-uv'), { recursive: true, force: true })
   const start = process.hrtime.bigint()
   const run = await runAction(
-    { 'layer-name': layer, runtimes: `python${minor}`, installer, staging },
+    { 'layer-name': layer, runtimes: `python${minor}`, installer, staging, sandbox },
     {
       workspace: ws,
       toolCache,

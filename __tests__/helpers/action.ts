@@ -53,6 +53,14 @@ export interface RunOptions {
   env?: Record<string, string | undefined>
   /** Called with the action's process once it runs (to signal it, for example). */
   onSpawn?: (child: ChildProcess) => void
+  /** A command that starts the action's node (e.g. as another user): its argv, before node. */
+  wrap?: string[]
+  /** The bundle to run instead of dist/index.js (a copy another user can read). */
+  script?: string
+  /** Where the runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) go; a fresh temp folder by default. */
+  filesDir?: string
+  /** The user the action runs as (with `wrap`): owns the runner's files. */
+  owner?: { uid: number; gid: number }
 }
 
 /** Runs the bundled dist/index.js as the runner does: INPUT_* variables, GITHUB_OUTPUT, RUNNER_TEMP. */
@@ -60,11 +68,16 @@ export async function runAction(
   inputs: Record<string, string>,
   options: RunOptions
 ): Promise<ActionRun> {
-  const files = fs.mkdtempSync(path.join(os.tmpdir(), 'action-files-'))
+  const files = fs.mkdtempSync(path.join(options.filesDir ?? os.tmpdir(), 'action-files-'))
   const outputFile = path.join(files, 'output')
   const summaryFile = path.join(files, 'summary')
   fs.writeFileSync(outputFile, '')
   fs.writeFileSync(summaryFile, '')
+  if (options.owner) {
+    for (const f of [files, outputFile, summaryFile]) {
+      fs.chownSync(f, options.owner.uid, options.owner.gid)
+    }
+  }
   const runnerTemp = options.runnerTemp ?? fs.mkdtempSync(path.join(os.tmpdir(), 'runner-temp-'))
 
   const base = Object.fromEntries(
@@ -90,7 +103,9 @@ export async function runAction(
 
   // ACTION_NODE: the Node.js that runs the action (the runner uses Node 24).
   const node = options.env?.ACTION_NODE || process.env.ACTION_NODE || process.execPath
-  const child = spawn(node, [path.join(ROOT, 'dist', 'index.js')], {
+  const script = options.script ?? path.join(ROOT, 'dist', 'index.js')
+  const [command, ...args] = [...(options.wrap ?? []), node, script]
+  const child = spawn(command, args, {
     cwd: options.workspace,
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe']

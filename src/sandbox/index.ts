@@ -75,7 +75,7 @@ export function envFile(env: NodeJS.ProcessEnv): string {
     .join('')
 }
 
-/** The folder of an executable that must be visible for it to run: a Python's prefix (bin/..), else its own folder. */
+/** The folder of an executable that must be visible for it to run: a Python's prefix (bin/..), a pyenv root (shims/..), else its own folder. */
 export function programHome(executable: string): string | undefined {
   let real: string
   try {
@@ -84,7 +84,8 @@ export function programHome(executable: string): string | undefined {
     return undefined
   }
   const dir = path.dirname(real)
-  return path.basename(dir) === 'bin' ? path.dirname(dir) : dir
+  // A Python's prefix holds its library; a pyenv shim runs pyenv from its root.
+  return ['bin', 'shims'].includes(path.basename(dir)) ? path.dirname(dir) : dir
 }
 
 /** `name` looked up on `PATH` the way a shell would, or undefined. */
@@ -366,7 +367,8 @@ export class Sandbox {
     const tmpdir =
       env.TMPDIR && writable.some(w => holds(w, env.TMPDIR as string)) ? env.TMPDIR : '/tmp'
     if (!this.isolated) {
-      const dir = fs.mkdtempSync(path.join(this.control(), 'home-'))
+      // Short: Python's multiprocessing puts its sockets in TMPDIR (108 bytes at most).
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lpl-'))
       return {
         command: executable ?? command,
         args: [...args],

@@ -93,7 +93,7 @@ pivot_root . .old
 cd /
 umount -l /.old
 rmdir /.old
-mount -o remount,ro,nosuid,nodev /
+mount -o remount,bind,ro,nosuid,nodev /
 cd "$cwd" 2>/dev/null || cd /tmp
 unset SUDO_COMMAND SUDO_USER SUDO_UID SUDO_GID SUDO_HOME HOME LOGNAME USER MAIL SHELL TERM PWD OLDPWD PATH tab
 set -a
