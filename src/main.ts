@@ -30,6 +30,31 @@ import { cancellation } from './util/cancel.js'
 import { programHome, Sandbox } from './sandbox/index.js'
 import { useSandbox } from './util/process.js'
 
+/** The workspace's files an install reads: requirements, lock and project files, local paths they name. */
+function installerReads(inputs: Inputs): string[] {
+  const tree = inputs.requirements
+  const lockDir = inputs.lock ? path.dirname(inputs.lock.file) : undefined
+  return [
+    tree.file,
+    ...tree.requirements.map(r => path.resolve(inputs.workspace, r.name)),
+    ...tree.localPaths.map(p => p.path),
+    ...inputs.pipFiles,
+    ...(inputs.lock ? [inputs.lock.file] : []),
+    ...(lockDir
+      ? [
+          'pyproject.toml',
+          'uv.lock',
+          'uv.toml',
+          '.python-version',
+          'poetry.lock',
+          'poetry.toml',
+          'Pipfile',
+          'Pipfile.lock'
+        ].map(f => path.join(lockDir, f))
+      : [])
+  ]
+}
+
 /**
  * Opens the sandbox every program of the run starts in (input `sandbox`),
  * before any package code or interpreter runs; says how package code runs.
@@ -161,6 +186,7 @@ export async function run(): Promise<void> {
       // Installs write into the layer's work folders only, and build local
       // projects in copies of their own.
       box.allowInstallerWrites(workDir, staging.dir)
+      box.allowInstallerReads(...installerReads(inputs))
       box.allowBuildsIn(
         ...inputs.requirements.localPaths
           .filter(p =>

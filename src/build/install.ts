@@ -9,7 +9,7 @@ import path from 'node:path'
 import { ActionError, errorMessage } from '../errors.js'
 import { type InstalledPackage, installedDistributions, normalizeName } from '../layer/dist-info.js'
 import { type Architecture, type Runtime, RUNTIMES } from '../runtimes.js'
-import { run } from '../util/process.js'
+import { logUntrusted, run } from '../util/process.js'
 import type { Interpreter } from './interpreters.js'
 import {
   releaseDifferences,
@@ -218,7 +218,8 @@ async function installWithUv(options: InstallOptions, plan: UvPlan): Promise<boo
     plan.fellBack.push(`${runtime} / ${architecture}`)
     const text = `${why}; pip installs ${targetLabel(runtime, architecture)} instead.`
     if (plan.explicit) core.warning(text)
-    else core.info(text)
+    // uv's words may quote what an index or a package said: never as commands.
+    else logUntrusted(text)
     return false
   }
   let tool: UvTool

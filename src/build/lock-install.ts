@@ -67,7 +67,8 @@ export async function readLock(source: LockSource, python: string): Promise<Lock
     const exported = await run(uv.path, args, {
       cwd: path.dirname(source.file),
       env: { ...packageCodeEnv(), UV_NO_PROGRESS: '1' },
-      confine: { profile: 'install', readable: [path.dirname(source.file)] },
+      // The project's files are shown to installs (main.ts, installerReads).
+      confine: { profile: 'install' },
       silent: true,
       timeoutMs: 120_000
     })

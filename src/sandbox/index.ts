@@ -84,8 +84,15 @@ export function programHome(executable: string): string | undefined {
     return undefined
   }
   const dir = path.dirname(real)
-  // A Python's prefix holds its library; a pyenv shim runs pyenv from its root.
-  return ['bin', 'shims'].includes(path.basename(dir)) ? path.dirname(dir) : dir
+  // A Python's prefix holds its library; a pyenv shim runs pyenv from its
+  // root. Any other program gets its own folder only (uv in ~/.cargo/bin
+  // must not show ~/.cargo).
+  if (path.basename(dir) === 'shims' && path.basename(path.dirname(dir)) === '.pyenv') {
+    return path.dirname(dir)
+  }
+  if (path.basename(dir) === 'bin' && /^python/.test(path.basename(executable)))
+    return path.dirname(dir)
+  return dir
 }
 
 /** `name` looked up on `PATH` the way a shell would, or undefined. */
@@ -108,10 +115,59 @@ export function whichOnPath(name: string, pathVar = process.env.PATH ?? ''): str
 export function pathsIn(text: string): string[] {
   const found: string[] = []
   for (const word of text.split(/[\s'"=,]+/)) {
-    const p = word.startsWith('file://') ? decodeURIComponent(word.slice('file://'.length)) : word
+    let p = word
+    if (/^file:\/\/(localhost)?\//.test(word)) {
+      try {
+        p = decodeURIComponent(word.replace(/^file:\/\/(localhost)?/, ''))
+      } catch {
+        p = word.replace(/^file:\/\/(localhost)?/, '')
+      }
+      // An index's pages link to its files beside it (../files/x.whl).
+      p = path.dirname(path.normalize(p))
+    }
     if (p.startsWith('/') && !p.includes('\0')) found.push(path.normalize(p))
   }
   return found
+}
+
+/** Options of a requirements file that name a place: indexes, find-links, other files. */
+const PLACE_OPTION =
+  /^\s*(-[ifrc]|--(index-url|extra-index-url|find-links|requirement|constraint))\b/
+
+/**
+ * The files and folders an install's arguments name (requirements files,
+ * indexes and find-links on disk), and the places those requirements
+ * files name in turn: an install sees them read-only.
+ */
+export function namedPaths(args: readonly string[]): string[] {
+  const found = new Set<string>()
+  const files: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    for (const p of pathsIn(args[i])) found.add(p)
+    const option = /^(-r|-c|--requirement|--constraint)(?:=(.*))?$/.exec(args[i])
+    const file = option ? (option[2] ?? args[i + 1]) : undefined
+    if (file) files.push(path.resolve(file))
+  }
+  const seen = new Set<string>()
+  while (files.length > 0 && seen.size < 100) {
+    const file = files.pop() as string
+    if (seen.has(file)) continue
+    seen.add(file)
+    let text: string
+    try {
+      if (fs.statSync(file).size > 4 * 1024 * 1024) continue
+      text = fs.readFileSync(file, 'utf8')
+    } catch {
+      continue
+    }
+    for (const line of text.split(/\r?\n/)) {
+      if (!PLACE_OPTION.test(line)) continue
+      for (const p of pathsIn(line)) found.add(p)
+      const nested = /^\s*(-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)/.exec(line)
+      if (nested) files.push(path.resolve(path.dirname(file), nested[2]))
+    }
+  }
+  return [...found]
 }
 
 export interface SandboxSettings {
@@ -161,7 +217,15 @@ export class Sandbox {
       env.GITHUB_EVENT_PATH ? path.dirname(env.GITHUB_EVENT_PATH) : undefined
     ]
       .filter((p): p is string => Boolean(p))
-      .map(p => path.resolve(p))
+      .flatMap(p => {
+        // Named through a link or not, neither the name nor the real folder is shown.
+        const resolved = path.resolve(p)
+        try {
+          return [resolved, fs.realpathSync(resolved)]
+        } catch {
+          return [resolved]
+        }
+      })
     if (env.RUNNER_TOOL_CACHE) this.readable.add(path.resolve(env.RUNNER_TOOL_CACHE))
     // The installers' own settings in the job's HOME, shown read-only in the
     // sandbox's, and their caches there, writable (actions/setup-python's
@@ -284,6 +348,11 @@ export class Sandbox {
     for (const p of paths) this.readable.add(path.resolve(p))
   }
 
+  /** Files and folders installs read: the requirements files, the local projects and files they name. */
+  allowInstallerReads(...paths: string[]): void {
+    for (const p of paths) this.installReadable.add(path.resolve(p))
+  }
+
   /** Paths named in the installers' settings (find-links, certificates, constraints): visible to installs. */
   allowInstallerPaths(text: string): void {
     for (const p of pathsIn(text)) this.installReadable.add(p)
@@ -381,14 +450,18 @@ export class Sandbox {
     const readable = [
       ...this.readable,
       ...(confine.readable ?? []),
+      ...(install ? namedPaths(args) : []),
       ...(executable ? [programHome(executable)].filter((p): p is string => Boolean(p)) : []),
-      ...(install ? [this.workspace, ...this.installReadable] : [])
+      ...(install ? this.installReadable : [])
     ]
     const home: Array<readonly [string, string]> = install ? [...this.installHome] : []
     const plan = planView({
       readable,
       writable,
-      hidden: install ? [path.join(this.workspace, '.git')] : [],
+      // The workspace shows installs only what they read: the requirements
+      // files, the local projects and files they name (allowInstallerReads);
+      // the rest of the checkout (.git, .env, sources) is an empty folder.
+      hidden: install ? [this.workspace] : [],
       home,
       secret: this.secret
     })

@@ -43,12 +43,20 @@ export const SANDBOX_HOME = '/tmp/home'
 
 function isWithin(child: string, parent: string): boolean {
   const rel = path.relative(parent, child)
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
+  return rel === '' || (rel !== '..' && !rel.startsWith('../') && !path.isAbsolute(rel))
 }
 
 /** Whether `p` is `other` or holds it. */
 export function holds(p: string, other: string): boolean {
   return isWithin(other, p)
+}
+
+function stat(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p)
+  } catch {
+    return undefined
+  }
 }
 
 function lstat(p: string): fs.Stats | undefined {
@@ -118,12 +126,22 @@ export function planView(request: ViewRequest): Directive[] {
     { kind: 'tmp', path: '/tmp' },
     { kind: 'dir', path: SANDBOX_HOME }
   ]
+  // A secret named through a link is a secret under its real name too.
+  const secret = request.secret.flatMap(s => {
+    try {
+      return [s, fs.realpathSync(s)]
+    } catch {
+      return [s]
+    }
+  })
   const shown = new Map<string, Directive>()
   const add = (p: string, kind: 'ro' | 'rw'): void => {
     if (!lstat(p)) return
     const { links, real } = resolveChain(p)
-    if (!lstat(real)) return
-    if (request.secret.some(s => holds(real, s)) || real === '/') return
+    // A link that leads nowhere (dangling, a loop) shows nothing; nor does
+    // anything of the kernel's own file systems.
+    if (!stat(real) || /^\/(proc|sys)(\/|$)/.test(real)) return
+    if (secret.some(s => holds(real, s)) || real === '/') return
     for (const link of links) {
       if (!shown.has(link.path)) shown.set(link.path, link)
     }

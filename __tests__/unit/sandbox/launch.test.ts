@@ -100,9 +100,15 @@ describe('envFile', () => {
 describe('pathsIn', () => {
   it.each([
     ['a find-links list', '/srv/wheels /srv/more', ['/srv/wheels', '/srv/more']],
-    ['a list over lines (pip.conf)', '\n  /srv/w1\n  file:///srv/w2\n', ['/srv/w1', '/srv/w2']],
+    // A file:// index gives the folder that holds it: its pages link to files beside it.
+    [
+      'a list over lines (pip.conf)',
+      '\n  /srv/w1\n  file:///srv/w2/simple\n',
+      ['/srv/w1', '/srv/w2']
+    ],
     ['a list with commas', '/a,/b', ['/a', '/b']],
-    ['a file:// URL with %20', 'file:///srv/with%20space/x', ['/srv/with space/x']],
+    ['a file:// URL with %20', 'file:///srv/with%20space/x', ['/srv/with space']],
+    ['a file://localhost URL', 'file://localhost/srv/idx/simple', ['/srv/idx']],
     ['key=value', 'cert=/etc/ssl/c.pem', ['/etc/ssl/c.pem']],
     ['an option=value', '--find-links=/srv/w', ['/srv/w']],
     ['key = value, quoted', 'find-links = "/srv/q"', ['/srv/q']],
@@ -115,12 +121,10 @@ describe('pathsIn', () => {
     expect(pathsIn(text)).toEqual(expected)
   })
 
-  // BUG: decodeURIComponent throws URIError on a lone %, and pathsIn is
-  // called by the Sandbox constructor on every PIP_*/UV_* variable, so
-  // PIP_FIND_LINKS=file:///srv/100%/wheels fails the action with
-  // "URI malformed" before anything runs.
-  it.failing('a file:// URL with a malformed % escape does not throw', () => {
-    expect(() => pathsIn('file:///srv/100%/wheels')).not.toThrow()
+  // pathsIn reads every PIP_*/UV_* variable: PIP_FIND_LINKS=file:///srv/100%/wheels
+  // must not fail the action with "URI malformed".
+  it('a file:// URL with a malformed % escape is taken as written', () => {
+    expect(pathsIn('file:///srv/100%/wheels')).toEqual(['/srv/100%'])
   })
 })
 
@@ -142,10 +146,10 @@ describe('programHome', () => {
     expect(programHome(p)).toBe(path.join(T, 'py2'))
   })
 
-  // As written, any executable in a folder named bin gives the folder
-  // above it, not only a Python: uv in ~/.cargo/bin shows ~/.cargo.
+  // Only a Python's bin/ gives the folder above it: uv in ~/.cargo/bin must
+  // not show ~/.cargo (credentials.toml).
   it('any executable in a folder named bin gives the folder above it', () => {
-    expect(programHome(file('cargo/bin/uv'))).toBe(path.join(T, 'cargo'))
+    expect(programHome(file('cargo/bin/uv'))).toBe(path.join(T, 'cargo', 'bin'))
   })
 
   it.each([

@@ -210,22 +210,18 @@ const marker = (): string => `lplmark-${crypto.randomBytes(8).toString('hex')}`
     expect(await survivors(mark)).toEqual([])
   })
 
-  // BUG (see view.test.ts): a readable path that is a loop of links gets an
-  // `ro` directive; the launcher's mount --bind of it fails and the program
-  // never starts.
-  it.failing(
-    'a readable path that is a loop of links does not keep the program from starting',
-    async () => {
-      const loop = path.join(T, 'loop')
-      fs.mkdirSync(loop, { recursive: true })
-      if (!fs.existsSync(path.join(loop, 'a'))) {
-        fs.symlinkSync('b', path.join(loop, 'a'))
-        fs.symlinkSync('a', path.join(loop, 'b'))
-      }
-      const result = await sh('echo ran', [], { readable: [path.join(loop, 'a')] })
-      expect(result.stdout).toBe('ran\n')
+  // A loop of links is left out of the plan (view.test.ts), so the launch
+  // does not fail on it.
+  it('a readable path that is a loop of links does not keep the program from starting', async () => {
+    const loop = path.join(T, 'loop')
+    fs.mkdirSync(loop, { recursive: true })
+    if (!fs.existsSync(path.join(loop, 'a'))) {
+      fs.symlinkSync('b', path.join(loop, 'a'))
+      fs.symlinkSync('a', path.join(loop, 'b'))
     }
-  )
+    const result = await sh('echo ran', [], { readable: [path.join(loop, 'a')] })
+    expect(result.stdout).toBe('ran\n')
+  })
 })
 
 ;(process.platform === 'linux' ? describe : describe.skip)('sandbox: off', () => {
