@@ -108,7 +108,8 @@ async function compileall(python: string, args: string[], dir: string): Promise<
   const result = await run(python, [...COMPILEALL, ...args], {
     silent: true,
     env: { ...packageCodeEnv(process.env, 'code'), PYTHONHASHSEED: '0' },
-    confine: { writable: [dir] }
+    // It writes the .pyc beside the sources of the folder it compiles (the last argument).
+    confine: { writable: [args[args.length - 1]] }
   })
   if (result.exitCode === 0) return []
   // compileall names the files it could not compile on stdout.

@@ -46,6 +46,19 @@ export interface Confinement {
   readable?: readonly string[]
 }
 
+/** Files of /etc only root may read (password hashes, sudo's rules). */
+const ROOT_ONLY_FILES = [
+  '/etc/shadow',
+  '/etc/shadow-',
+  '/etc/gshadow',
+  '/etc/gshadow-',
+  '/etc/sudoers',
+  '/etc/security/opasswd'
+]
+
+/** Folders of /etc only root may read (sudo's rules, the host's SSH and TLS private keys). */
+const ROOT_ONLY_FOLDERS = ['/etc/sudoers.d', '/etc/ssh', '/etc/ssl/private']
+
 /** A program ready to start: what to spawn, and what to do once it has ended. */
 export interface Launch {
   command: string
@@ -425,6 +438,8 @@ export class Sandbox {
     const own = install
       ? [env.PIP_CACHE_DIR, env.UV_CACHE_DIR, env.TMPDIR].filter((p): p is string => Boolean(p))
       : []
+    // An installer makes its cache folder when there is none yet: so does the sandbox, to show it.
+    for (const dir of own) fs.mkdirSync(dir, { recursive: true })
     const writable = [
       ...(confine.writable ?? []),
       ...(install ? this.installWritable : []),
@@ -451,7 +466,10 @@ export class Sandbox {
       ...this.readable,
       ...(confine.readable ?? []),
       ...(install ? namedPaths(args) : []),
-      ...(executable ? [programHome(executable)].filter((p): p is string => Boolean(p)) : []),
+      // The program as named (through the links on its way) and its home.
+      ...(executable
+        ? [executable, programHome(executable)].filter((p): p is string => Boolean(p))
+        : []),
       ...(install ? this.installReadable : [])
     ]
     const home: Array<readonly [string, string]> = install ? [...this.installHome] : []
@@ -465,6 +483,16 @@ export class Sandbox {
       home,
       secret: this.secret
     })
+    if (this.isolation === 'privileged' && (process.getuid?.() ?? -1) === 0) {
+      // A program of a root action keeps uid 0 (without any capability):
+      // the files only root may read are hidden from it.
+      for (const file of ROOT_ONLY_FILES) {
+        if (fs.existsSync(file)) plan.push({ kind: 'ro', path: file, source: '/dev/null' })
+      }
+      for (const dir of ROOT_ONLY_FOLDERS) {
+        if (fs.existsSync(dir)) plan.push({ kind: 'tmpfs', path: dir })
+      }
+    }
     if (install) {
       for (const project of this.buildCopies.keys()) {
         plan.push({ kind: 'rw', path: project, source: this.buildCopy(project) })

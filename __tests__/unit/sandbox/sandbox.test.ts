@@ -180,6 +180,18 @@ const marker = (): string => `lplmark-${crypto.randomBytes(8).toString('hex')}`
     expect(result.stdout).toBe('/tmp/home\nwritable\n')
   })
 
+  it('as root, keeps uid 0 without capabilities, and the files only root may read are hidden', async () => {
+    expect(fs.readFileSync('/etc/shadow', 'utf8').length).toBeGreaterThan(0)
+    const result = await sh(
+      'id -u; grep CapEff /proc/self/status; cat /etc/shadow >/dev/null 2>&1 && echo readable || echo unreadable; ls -A /etc/ssh 2>/dev/null | wc -l'
+    )
+    const [uid, caps, shadow, sshEntries] = result.stdout.trim().split('\n')
+    expect(uid).toBe('0')
+    expect(caps).toMatch(/^CapEff:\s+0+$/)
+    expect(shadow).toBe('unreadable')
+    expect(sshEntries.trim()).toBe('0')
+  })
+
   it('cannot write a readable folder', async () => {
     const target = path.join(T, 'ws/written.txt')
     const result = await sh('echo x >"$1" 2>/dev/null && echo wrote || echo refused', [target], {
