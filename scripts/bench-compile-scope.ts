@@ -16,7 +16,7 @@ import path from 'node:path'
 import { runAction } from '../__tests__/helpers/action.js'
 import { extract } from '../__tests__/helpers/layer.js'
 import { benchPython } from '../__tests__/helpers/toolcache.js'
-import { compileBytecode } from '../src/build/bytecode.js'
+import { compileBytecode } from '../src/install/bytecode.js'
 import { scanLayer } from '../src/layer/scan.js'
 import { zipLayer } from '../src/layer/zip.js'
 

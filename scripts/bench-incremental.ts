@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { compileBytecode, type CompileResult } from '../src/build/bytecode.js'
+import { compileBytecode, type CompileResult } from '../src/install/bytecode.js'
 import { walkLayer } from '../src/layer/scan.js'
 import { zipLayer, type ZipResult } from '../src/layer/zip.js'
 

@@ -14,15 +14,15 @@ import {
   findInterpreters,
   freshWorkDir,
   zipPathIn
-} from './build/index.js'
+} from './install/index.js'
 import { openCache } from './cache/index.js'
-import { decideStaging, readMemoryFacts, Staging } from './build/staging.js'
+import { decideStaging, readMemoryFacts, Staging } from './install/staging.js'
 import { errorMessage } from './errors.js'
 import { getInputs, type Inputs } from './inputs.js'
 import { codeArtifactIndex, createCodeArtifactClient } from './aws/codeartifact.js'
-import { useIndex } from './build/pip.js'
-import { pipConfigList } from './build/pip-config.js'
-import { pruneUvCache } from './build/uv.js'
+import { useIndex } from './install/pip.js'
+import { pipConfigList } from './install/pip-config.js'
+import { pruneUvCache } from './install/uv.js'
 import { type BuiltLayer, packageList } from './layer/built.js'
 import { RunReport } from './report/run-report.js'
 import { endOfSupportWarnings } from './runtimes.js'

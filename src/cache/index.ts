@@ -6,7 +6,7 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Interpreter } from '../build/interpreters.js'
+import type { Interpreter } from '../install/interpreters.js'
 import { smokeTestRuns } from '../checks/index.js'
 import type { Inputs } from '../inputs.js'
 import type { BuiltLayer } from '../layer/built.js'

@@ -5,9 +5,9 @@
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import type { Interpreter } from '../build/interpreters.js'
-import { targetArgs } from '../build/pip.js'
-import { pipConfigList } from '../build/pip-config.js'
+import type { Interpreter } from '../install/interpreters.js'
+import { targetArgs } from '../install/pip.js'
+import { pipConfigList } from '../install/pip-config.js'
 import type { Inputs } from '../inputs.js'
 import { redactCredentials } from '../requirements/credentials.js'
 import { fingerprint } from '../requirements/tree.js'

@@ -1,5 +1,5 @@
 /** The finished layer, built now or restored from the cache: what publishing and reporting need. */
-import type { SiteResolution } from '../build/incremental.js'
+import type { SiteResolution } from '../install/incremental.js'
 import type { Runtime } from '../runtimes.js'
 import { type InstalledPackage, normalizeName } from './dist-info.js'
 import type { ZipResult } from './zip.js'

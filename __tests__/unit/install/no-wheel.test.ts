@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { sourceBuildArgs, unreachableIndexes } from '../../../src/build/no-wheel.js'
+import { sourceBuildArgs, unreachableIndexes } from '../../../src/install/no-wheel.js'
 import {
   indexArgs,
   parsePipOptions,

@@ -13,9 +13,9 @@ import {
   uvTarget,
   uvTargetAbove,
   UV_VERSION
-} from '../../../src/build/uv.js'
+} from '../../../src/install/uv.js'
 import { parsePipOptions } from '../../../src/requirements/pip-args.js'
-import { useDownloadCache } from '../../../src/build/pip.js'
+import { useDownloadCache } from '../../../src/install/pip.js'
 
 describe('uvTarget', () => {
   it('gives Amazon Linux 2023 runtimes their own glibc', () => {

@@ -8,7 +8,7 @@ import {
   inTestSuite,
   lambdaPath,
   testSuiteExclusion
-} from '../../../src/build/bytecode.js'
+} from '../../../src/install/bytecode.js'
 import { zipDirectory } from '../../../src/layer/zip.js'
 import { tempDir, writeFile } from '../../helpers/layer-fixtures.js'
 import { findTestPython, pythonMinor } from '../../helpers/python.js'

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
 import { ActionError } from '../../../src/errors.js'
-import { escapingArchiveLinks, tarLinks } from '../../../src/build/sdist-links.js'
+import { escapingArchiveLinks, tarLinks } from '../../../src/install/sdist-links.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdist-links-'))
 

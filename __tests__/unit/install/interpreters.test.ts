@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { findInterpreter, toolCacheInterpreters } from '../../../src/build/interpreters.js'
+import { findInterpreter, toolCacheInterpreters } from '../../../src/install/interpreters.js'
 
 /** A tool cache with Python/<version>/<arch>/bin/python3 for each version. */
 function toolCache(versions: string[], arch = 'x64'): string {

@@ -3,8 +3,8 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { keptWheel, runnerMachine, UV_WHEELS } from '../../../src/build/pinned-uv.js'
-import { UV_VERSION } from '../../../src/build/uv.js'
+import { keptWheel, runnerMachine, UV_WHEELS } from '../../../src/install/pinned-uv.js'
+import { UV_VERSION } from '../../../src/install/uv.js'
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pinned-uv-unit-'))
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { staysInside, tarLinks } from '../../../src/build/sdist-links.js'
+import { staysInside, tarLinks } from '../../../src/install/sdist-links.js'
 
 /** A ustar header block (plus data blocks) for one entry. */
 function entry(name: string, type: string, link = '', data = Buffer.alloc(0)): Buffer {

@@ -7,7 +7,7 @@ import {
   pipHasReport,
   readPipReport,
   recordPaths
-} from '../../../src/build/incremental.js'
+} from '../../../src/install/incremental.js'
 import { previousZipIn } from '../../../src/cache/downloads.js'
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'incremental-unit-'))

@@ -8,7 +8,7 @@ import {
   pipInstallArgs,
   targetArgs,
   unsatisfiedRequirement
-} from '../../../src/build/pip.js'
+} from '../../../src/install/pip.js'
 import type { Architecture, Runtime } from '../../../src/runtimes.js'
 
 function platforms(args: string[]): string[] {
@@ -123,7 +123,7 @@ describe('pipErrorExcerpt', () => {
 
 describe('conflictDependencies', () => {
   it("reads the dependencies of pip's conflict explanation, each once, without markers", async () => {
-    const { conflictDependencies } = await import('../../../src/build/pip.js')
+    const { conflictDependencies } = await import('../../../src/install/pip.js')
     const output = [
       'ERROR: Cannot install feedparser==6.0.10 and feedparser==6.0.11 because these package versions have conflicting dependencies.',
       '',
@@ -142,7 +142,7 @@ describe('conflictDependencies', () => {
 
 describe('hashMismatches', () => {
   it("reads pip's report: the requirement, its line, the file, the allowed and the actual hash", async () => {
-    const { hashMismatches } = await import('../../../src/build/pip.js')
+    const { hashMismatches } = await import('../../../src/install/pip.js')
     const output = [
       'ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the package versions, please update the hashes. Otherwise, examine the package contents carefully; someone may have tampered with them.',
       '    six==1.17.0 from https://files.example/six-1.17.0-py2.py3-none-any.whl#sha256=4721 (from -r /ws/requirements.txt (line 3)):',

@@ -11,7 +11,7 @@ import {
   readMemoryFacts,
   Staging,
   sweepLeftovers
-} from '../../../src/build/staging.js'
+} from '../../../src/install/staging.js'
 import { ActionError } from '../../../src/errors.js'
 
 const GiB = 1024 ** 3

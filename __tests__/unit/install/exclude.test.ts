@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { existsSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import { excludeFromLayer, topLevelSummary } from '../../../src/build/exclude.js'
+import { excludeFromLayer, topLevelSummary } from '../../../src/install/exclude.js'
 import { parseGlob } from '../../../src/util/glob.js'
 import { type FakeDistribution, makeLayer, writeFile } from '../../helpers/layer-fixtures.js'
 
