@@ -1,8 +1,8 @@
 /**
  * The run, step by step: inputs → preflight → cache or build (install,
  * bytecode, scan, checks, zip) → publish → attach → outputs and summary.
- * Each step's body lives with its concern (see the README, "How the code is
- * organised"); this file decides the order and what is reported.
+ * Each step's body lives with its concern (see CONTRIBUTING.md, "How the
+ * code is organised"); this file decides the order and what is reported.
  */
 import * as core from '@actions/core'
 import fs from 'node:fs'
@@ -75,7 +75,7 @@ async function openSandbox(inputs: Inputs, report: RunReport): Promise<Sandbox> 
     )
   } else {
     report.warn(
-      `Package code runs without isolation: ${sandbox.reason}. It gets an allow-listed environment and a fresh HOME, but can read what this job can read (through /proc as well). Set sandbox: required to fail instead, or see the README's security model for what each runner allows.`
+      `Package code runs without isolation: ${sandbox.reason}. It gets an allow-listed environment and a fresh HOME, but can read what this job can read (through /proc as well). Set sandbox: required to fail instead, or see docs/security.md for what each runner allows.`
     )
   }
   return sandbox

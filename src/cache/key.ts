@@ -1,7 +1,7 @@
 /**
  * The cache key: a hash of everything that decides the layer's bytes, behind
- * a readable prefix. What goes in, and why, is listed in the README
- * ("Caching").
+ * a readable prefix. What goes in, and why, is listed in
+ * docs/caching-and-staging.md ("Caching").
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
