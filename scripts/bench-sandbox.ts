@@ -8,7 +8,7 @@
  *   npm run bench:sandbox [-- [starts] [python]]
  */
 import { Sandbox } from '../src/sandbox/index.js'
-import { run, useSandbox } from '../src/util/process.js'
+import { openSandbox, run, useSandbox } from '../src/util/process.js'
 import { median } from './bench-common.js'
 
 const starts = Number(process.argv[2] ?? 20)
@@ -31,11 +31,11 @@ async function timeStarts(label: string, box: Sandbox | undefined): Promise<numb
 
 const plain = await timeStarts('plain', undefined)
 console.log(`plain start: ${plain.toFixed(1)} ms (median of ${starts})`)
-const off = await Sandbox.open({ mode: 'off', workspace: process.cwd() })
+const off = await openSandbox({ mode: 'off', workspace: process.cwd() })
 const none = await timeStarts('off', off)
 off.dispose()
 console.log(`sandbox: off: ${none.toFixed(1)} ms (+${(none - plain).toFixed(1)} ms)`)
-const auto = await Sandbox.open({ mode: 'auto', workspace: process.cwd() })
+const auto = await openSandbox({ mode: 'auto', workspace: process.cwd() })
 if (auto.isolated) {
   const isolated = await timeStarts(auto.isolation, auto)
   console.log(

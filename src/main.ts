@@ -28,7 +28,7 @@ import { RunReport } from './report/run-report.js'
 import { endOfSupportWarnings } from './runtimes.js'
 import { cancellation } from './util/cancel.js'
 import { programHome, Sandbox } from './sandbox/index.js'
-import { useSandbox } from './util/process.js'
+import { openSandbox, useSandbox } from './util/process.js'
 
 /** The workspace's files an install reads: requirements, lock and project files, local paths they name. */
 function installerReads(inputs: Inputs): string[] {
@@ -59,8 +59,8 @@ function installerReads(inputs: Inputs): string[] {
  * Opens the sandbox every program of the run starts in (input `sandbox`),
  * before any package code or interpreter runs; says how package code runs.
  */
-async function openSandbox(inputs: Inputs, report: RunReport): Promise<Sandbox> {
-  const sandbox = await Sandbox.open({
+async function sandboxPackageCode(inputs: Inputs, report: RunReport): Promise<Sandbox> {
+  const sandbox = await openSandbox({
     mode: inputs.sandbox,
     workspace: inputs.workspace,
     installTimeoutMs: inputs.buildTimeoutMs
@@ -143,7 +143,7 @@ export async function run(): Promise<void> {
     // staging: memory on a runner without a tmpfs fails here, before anything is done.
     if (inputs.staging === 'memory') decideStaging('memory', readMemoryFacts())
     const workDir = freshWorkDir(inputs.layerName)
-    sandbox = await openSandbox(inputs, report)
+    sandbox = await sandboxPackageCode(inputs, report)
     const box = sandbox
 
     // The interpreters are found, and pip's configuration read for each (a

@@ -23,7 +23,6 @@
  * the allow-listed environment (env.ts), a fresh HOME, its own process
  * group (killed whole when it ends) and its time limit.
  */
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -183,6 +182,18 @@ export function namedPaths(args: readonly string[]): string[] {
   return [...found]
 }
 
+/**
+ * The program that tells whether a form of isolation works: it must be
+ * PID 1 of its own namespace and see no other process.
+ */
+export const PROBE = {
+  command: '/bin/sh',
+  args: ['-c', '[ "$$" = 1 ] && [ ! -e /proc/2 ] || exit 3']
+}
+
+/** Starts PROBE in `box`: undefined when it ran as it should, else what went wrong. */
+export type Probe = (box: Sandbox) => Promise<string | undefined>
+
 export interface SandboxSettings {
   mode: SandboxMode
   /** The workspace: read-only to installs (its .git hidden), invisible to the rest. */
@@ -291,10 +302,11 @@ export class Sandbox {
   }
 
   /**
-   * Finds the strongest isolation this runner allows (`auto`, `required`),
-   * by starting a program in it; with `required`, fails when there is none.
+   * Finds the strongest isolation this runner allows (`auto`, `required`):
+   * the first form in which `probe` starts the probe program as it should.
+   * With `required`, fails when there is none.
    */
-  static async open(settings: SandboxSettings): Promise<Sandbox> {
+  static async open(settings: SandboxSettings, probe: Probe): Promise<Sandbox> {
     if (settings.mode === 'off') {
       return new Sandbox('off', 'none', 'sandbox: off', settings)
     }
@@ -307,12 +319,9 @@ export class Sandbox {
           ? ['privileged', 'user-namespace']
           : ['user-namespace', 'sudo']
     for (const isolation of candidates) {
-      const sandbox = new Sandbox(settings.mode, isolation, '', settings)
-      const problem = await sandbox.probe()
-      if (problem === undefined) {
-        sandbox.dispose()
-        return new Sandbox(settings.mode, isolation, `${isolation} works here`, settings)
-      }
+      const sandbox = new Sandbox(settings.mode, isolation, `${isolation} works here`, settings)
+      const problem = await probe(sandbox)
+      if (problem === undefined) return sandbox
       sandbox.dispose()
       tried.push(`${isolation}: ${problem}`)
     }
@@ -326,34 +335,6 @@ export class Sandbox {
       )
     }
     return new Sandbox(settings.mode, 'none', reason, settings)
-  }
-
-  /** Starts `true` in the sandbox; undefined when it ran, else what went wrong. */
-  private async probe(): Promise<string | undefined> {
-    const { spawnSync } = await import('node:child_process')
-    const launch = this.prepare(
-      '/bin/sh',
-      ['-c', '[ "$$" = 1 ] && [ ! -e /proc/2 ] || exit 3'],
-      {},
-      undefined,
-      {
-        profile: 'code'
-      }
-    )
-    try {
-      const result = spawnSync(launch.command, launch.args, {
-        env: launch.env,
-        encoding: 'utf8',
-        timeout: 20_000,
-        stdio: ['ignore', 'pipe', 'pipe']
-      })
-      if (result.error) return result.error.message
-      if (result.status === 0) return undefined
-      const said = `${result.stderr ?? ''}`.trim().split('\n').slice(-2).join(' ')
-      return said || `exit ${result.status ?? result.signal}`
-    } finally {
-      launch.cleanup()
-    }
   }
 
   /** Makes an interpreter, a tool or its folder visible to every program. */
@@ -584,10 +565,5 @@ export class Sandbox {
       default:
         throw new Error(`No launch for isolation ${this.isolation}`)
     }
-  }
-
-  /** A random name for ::stop-commands::, fresh for each program. */
-  static token(): string {
-    return crypto.randomBytes(16).toString('hex')
   }
 }

@@ -3,8 +3,9 @@
  * compileall and the smoke test all go through run().
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { ActionError } from '../errors.js'
-import { type Confinement, Sandbox } from '../sandbox/index.js'
+import { type Confinement, PROBE, Sandbox, type SandboxSettings } from '../sandbox/index.js'
 import { cancellation } from './cancel.js'
 
 export interface RunOptions {
@@ -16,6 +17,8 @@ export interface RunOptions {
   timeoutMs?: number
   /** What the program may see and do in the sandbox (default: the `code` profile, no writes). */
   confine?: Confinement
+  /** The sandbox to start it in instead of the run's (a form of isolation being tried). */
+  sandbox?: Sandbox
 }
 
 export interface RunResult {
@@ -35,14 +38,32 @@ function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
 }
 
-/** The programs running now, for stopPrograms. */
-const running = new Set<ChildProcess>()
+/** The programs running now, each with how to stop it at once (for stopPrograms). */
+const running = new Map<ChildProcess, () => void>()
 
 /** Why programs may not run now (stopPrograms), if they may not. */
 let stopped: string | undefined
 
 /** The sandbox every program starts in, once the run has opened one. */
 let sandbox: Sandbox | undefined
+
+/**
+ * The sandbox of a run (input `sandbox`): the strongest isolation this
+ * runner allows, each form tried by starting the probe program in it.
+ */
+export async function openSandbox(settings: SandboxSettings): Promise<Sandbox> {
+  return await Sandbox.open(settings, async box => {
+    const result = await run(PROBE.command, PROBE.args, {
+      silent: true,
+      timeoutMs: 20_000,
+      env: { PATH: '/usr/bin:/bin' },
+      sandbox: box
+    })
+    if (result.exitCode === 0) return undefined
+    const said = (result.spawnError ?? result.stderr).trim().split('\n').slice(-2).join(' ')
+    return said || `exit ${result.signal ?? result.exitCode}`
+  })
+}
 
 /** Starts every later program in `box` (undefined: as they are). */
 export function useSandbox(box: Sandbox | undefined): void {
@@ -56,7 +77,7 @@ export function useSandbox(box: Sandbox | undefined): void {
  * token random and never shown to the program.
  */
 export class UntrustedOutput {
-  private readonly token = Sandbox.token()
+  private readonly token = randomBytes(16).toString('hex')
   private pending = ''
 
   constructor(private readonly write: (text: string) => void = t => process.stdout.write(t)) {}
@@ -98,16 +119,7 @@ export function logUntrusted(text: string): void {
  */
 export function stopPrograms(reason: string): void {
   stopped = reason
-  for (const child of running) {
-    if (child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL')
-      } catch {
-        // not a group of its own
-      }
-    }
-    child.kill('SIGKILL')
-  }
+  for (const stop of running.values()) stop()
 }
 
 /** Lets programs run again after stopPrograms. */
@@ -130,7 +142,13 @@ export async function run(
     let timedOut = false
     let settled = false
     const env = options.env ?? process.env
-    const launch = sandbox?.prepare(command, args, env, options.cwd, options.confine)
+    const launch = (options.sandbox ?? sandbox)?.prepare(
+      command,
+      args,
+      env,
+      options.cwd,
+      options.confine
+    )
     const child = launch
       ? spawn(launch.command, launch.args, {
           cwd: launch.cwd,
@@ -139,7 +157,6 @@ export async function run(
           detached: launch.group
         })
       : spawn(command, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    running.add(child)
     const group = launch?.group === true
     // sudo passes SIGTERM on to the sandbox, not SIGKILL.
     const hardSignal = launch?.command.endsWith('/sudo') ? 'SIGTERM' : 'SIGKILL'
@@ -158,6 +175,7 @@ export async function run(
     const limit = options.confine?.profile === 'install' ? sandbox?.installTimeoutMs : undefined
     const timeoutMs =
       limit === undefined ? options.timeoutMs : Math.min(limit, options.timeoutMs ?? limit)
+    running.set(child, () => kill(hardSignal))
     const timer =
       timeoutMs === undefined
         ? undefined

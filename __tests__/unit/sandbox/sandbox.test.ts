@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { type Confinement, Sandbox } from '../../../src/sandbox/index.js'
-import { type RunResult, run, useSandbox } from '../../../src/util/process.js'
+import { openSandbox, type RunResult, run, useSandbox } from '../../../src/util/process.js'
 
 const ROOT_WITH_TOOLS =
   process.platform === 'linux' &&
@@ -115,7 +115,7 @@ const marker = (): string => `lplmark-${crypto.randomBytes(8).toString('hex')}`
 
   beforeAll(async () => {
     T = makeRunner()
-    box = await Sandbox.open({
+    box = await openSandbox({
       mode: 'auto',
       workspace: path.join(T, 'ws'),
       env: { HOME: path.join(T, 'home'), PATH: process.env.PATH }
@@ -241,7 +241,7 @@ const marker = (): string => `lplmark-${crypto.randomBytes(8).toString('hex')}`
 
   beforeAll(async () => {
     T = makeRunner()
-    box = await Sandbox.open({
+    box = await openSandbox({
       mode: 'off',
       workspace: path.join(T, 'ws'),
       env: { HOME: path.join(T, 'home'), PATH: process.env.PATH }
