@@ -59,12 +59,21 @@ interface Row {
 }
 
 async function build(what: string, root: string, previous?: string): Promise<Row> {
-  const options = previous === undefined ? {} : { previous }
   const [compile, compileMs] = await timed(async () =>
-    compileBytecode({ python, dirs: [path.join(root, SITE)], layerRoot: root, ...options })
+    compileBytecode({
+      python,
+      dirs: [path.join(root, SITE)],
+      layerRoot: root,
+      ...(previous === undefined ? {} : { earlier: previous })
+    })
   )
   const [zip, zipMs] = await timed(async () =>
-    zipLayer(walkLayer(root), path.join(work, `${path.basename(root)}.zip`), undefined, options)
+    zipLayer(
+      walkLayer(root),
+      path.join(work, `${path.basename(root)}.zip`),
+      undefined,
+      previous === undefined ? {} : { earlier: { path: previous } }
+    )
   )
   return { what, compileMs, zipMs, compile, zip }
 }

@@ -5,16 +5,21 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
-import { type FunctionRef, type LayerName, parseFunctionName, parseLayerName } from './aws/arn.js'
-import { type CodeArtifactRepository, parseCodeArtifact } from './aws/codeartifact.js'
-import { parseKeepVersions } from './aws/prune.js'
-import { parseS3Location, type S3Location } from './aws/s3.js'
-import { parseShareWith, type Principal } from './aws/share.js'
-import type { SourceBuilds } from './install/install.js'
-import type { LockSource } from './install/lock-install.js'
-import type { StagingChoice } from './install/staging.js'
+import {
+  type CodeArtifactRepository,
+  type DeploySettings,
+  type FunctionRef,
+  parseCodeArtifact,
+  parseFunctionName,
+  parseKeepVersions,
+  parseLayerName,
+  parseS3Location,
+  parseShareWith,
+  type S3Location
+} from './aws/index.js'
+import type { InstallerChoice, SourceBuilds, StagingChoice } from './install/index.js'
 import type { SandboxMode } from './sandbox/index.js'
-import type { InstallerChoice } from './install/uv.js'
+import type { LockSource } from './requirements/lock.js'
 import { readProjectInput } from './requirements/project.js'
 import { ActionError } from './errors.js'
 import { credentialsIn } from './requirements/credentials.js'
@@ -37,17 +42,12 @@ import {
 } from './runtimes.js'
 import { GlobError, parseGlob, type PathGlob } from './util/glob.js'
 
-export interface Inputs {
+/** Every input, parsed; what the AWS phases read is DeploySettings (aws/index.ts). */
+export interface Inputs extends DeploySettings {
   /** The workspace: where relative paths resolve and pip runs. */
   workspace: string
-  /** `layer-name` as given (a name or a layer ARN): what the API calls take. */
-  layerName: string
-  /** `layer-name`, parsed. */
-  layer: LayerName
   /** The requirements file and everything it includes, read once. */
   requirements: RequirementsTree
-  runtimes: Runtime[]
-  architectures: Architecture[]
   pythonVersion?: string
   /** pip-args, split like a shell would. */
   pipArgs: string[]
@@ -55,22 +55,8 @@ export interface Inputs {
   indexArgs: string[]
   /** Local files pip-args names (-r, -c, --find-links), absolute: their content counts for the cache. */
   pipFiles: string[]
-  publish: boolean
-  reuseUnchanged: boolean
-  /** `functions`, parsed; duplicates as written are dropped. */
-  functions: FunctionRef[]
   /** The first of `regions`: where CodeArtifact is read, and what the single-region outputs describe. */
   region?: string
-  /** aws-region: every region the layer is published in (the first is the primary). */
-  regions: string[]
-  description?: string
-  licenseInfo?: string
-  /** Where to upload the zip before publishing (s3-bucket), per region. */
-  s3?: Map<string, S3Location>
-  /** share-with: who gets lambda:GetLayerVersion on the version (empty: private). */
-  shareWith: Principal[]
-  /** keep-versions: how many of the newest versions to keep in each region (undefined: all). */
-  keepVersions?: number
   cache: boolean
   verify: boolean
   /** smoke-test: `auto` where the runner executes the target, failures that prove the layer broken fatal; `true`: every failure fatal; `false`. */
@@ -78,10 +64,6 @@ export interface Inputs {
   compile: boolean
   /** exclude: patterns of files to leave out, relative to each site folder, in the order given. */
   exclude: PathGlob[]
-  /** Replace a newer version of the layer on a function with this one (allow-downgrade). */
-  allowDowngrade: boolean
-  /** How long one AWS call may take, retries included (aws-timeout, in seconds → ms). */
-  awsTimeoutMs: number
   /** Which source distributions may be built (build-from-source). */
   buildFromSource: SourceBuilds
   /** Set when `requirements` names a lock file (or a pyproject.toml with one beside it). */

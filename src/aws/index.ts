@@ -7,9 +7,9 @@ import * as core from '@actions/core'
 import type { LambdaClient } from '@aws-sdk/client-lambda'
 import fs from 'node:fs'
 import { ActionError, errorMessage } from '../errors.js'
-import type { Inputs } from '../inputs.js'
 import type { BuiltLayer } from '../layer/built.js'
 import type { RunReport } from '../report/run-report.js'
+import type { Architecture, Runtime } from '../runtimes.js'
 import { cancellation, CancelledError } from '../util/cancel.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import { listOrNone, plural } from '../util/format.js'
@@ -21,6 +21,7 @@ import {
   type FunctionPlan,
   planFunctions
 } from './attach.js'
+import type { FunctionRef, LayerName } from './arn.js'
 import { type CallLimits, createLambdaClient } from './client.js'
 import { pruneVersions } from './prune.js'
 import {
@@ -30,7 +31,46 @@ import {
   type PublishedLayerVersion
 } from './publish.js'
 import { checkBucket, createS3Client, type S3Location, uploadZip } from './s3.js'
-import { principalLabel, syncLayerPermissions } from './share.js'
+import { type Principal, principalLabel, syncLayerPermissions } from './share.js'
+
+export { type FunctionRef, type LayerName, parseFunctionName, parseLayerName } from './arn.js'
+export {
+  type CodeArtifactRepository,
+  codeArtifactIndex,
+  createCodeArtifactClient,
+  parseCodeArtifact
+} from './codeartifact.js'
+export { parseKeepVersions } from './prune.js'
+export { parseS3Location, type S3Location } from './s3.js'
+export { parseShareWith, type Principal } from './share.js'
+
+/** What the AWS phases read of the inputs (the rest of them: inputs.ts). */
+export interface DeploySettings {
+  /** `layer-name` as given (a name or a layer ARN): what the API calls take. */
+  layerName: string
+  /** `layer-name`, parsed. */
+  layer: LayerName
+  runtimes: Runtime[]
+  architectures: Architecture[]
+  publish: boolean
+  reuseUnchanged: boolean
+  /** `functions`, parsed; duplicates as written are dropped. */
+  functions: FunctionRef[]
+  /** aws-region: every region the layer is published in (the first is the primary). */
+  regions: string[]
+  description?: string
+  licenseInfo?: string
+  /** Where to upload the zip before publishing (s3-bucket), per region. */
+  s3?: Map<string, S3Location>
+  /** share-with: who gets lambda:GetLayerVersion on the version (empty: private). */
+  shareWith: Principal[]
+  /** keep-versions: how many of the newest versions to keep in each region (undefined: all). */
+  keepVersions?: number
+  /** Replace a newer version of the layer on a function with this one (allow-downgrade). */
+  allowDowngrade: boolean
+  /** How long one AWS call may take, retries included (aws-timeout, in seconds → ms). */
+  awsTimeoutMs: number
+}
 
 /** Regions worked on at the same time. */
 const REGION_CONCURRENCY = 4
@@ -63,32 +103,34 @@ export interface RegionVersion extends PublishedLayerVersion {
  * S3 bucket, every function.
  */
 export async function preflight(
-  inputs: Inputs,
+  settings: DeploySettings,
   report: RunReport
 ): Promise<Deployment | undefined> {
-  if (!inputs.publish || inputs.regions.length === 0) return undefined
-  const limits: CallLimits = { callTimeoutMs: inputs.awsTimeoutMs }
-  const several = inputs.regions.length > 1
+  if (!settings.publish || settings.regions.length === 0) return undefined
+  const limits: CallLimits = { callTimeoutMs: settings.awsTimeoutMs }
+  const several = settings.regions.length > 1
   const regions = await report.phase(
     'Preflight',
     async () =>
-      await mapConcurrent(inputs.regions, REGION_CONCURRENCY, async region => {
+      await mapConcurrent(settings.regions, REGION_CONCURRENCY, async region => {
         const client = createLambdaClient(region, { limits })
         const publishClient = createLambdaClient(region, { limits, maxAttempts: 1 })
         const where = several ? ` in ${region}` : ''
         try {
-          await checkLayerAccess(client, inputs.layerName, limits)
-          const s3 = inputs.s3?.get(region)
+          await checkLayerAccess(client, settings.layerName, limits)
+          const s3 = settings.s3?.get(region)
           if (s3) await checkBucket(createS3Client(region, limits), s3, region, limits)
-          const functions = inputs.functions.filter(f => (f.region ?? inputs.regions[0]) === region)
+          const functions = settings.functions.filter(
+            f => (f.region ?? settings.regions[0]) === region
+          )
           const plans =
             functions.length === 0
               ? []
               : await planFunctions(client, {
                   functions,
-                  layerName: inputs.layer,
-                  runtimes: inputs.runtimes,
-                  architectures: inputs.architectures,
+                  layerName: settings.layer,
+                  runtimes: settings.runtimes,
+                  architectures: settings.architectures,
                   region,
                   limits
                 })
@@ -108,7 +150,7 @@ export async function preflight(
 
 /** Publishes (or reuses) the layer in one region. */
 async function publishIn(
-  inputs: Inputs,
+  settings: DeploySettings,
   target: RegionDeployment,
   limits: CallLimits,
   layer: BuiltLayer,
@@ -116,14 +158,14 @@ async function publishIn(
 ): Promise<RegionVersion> {
   const { client, publishClient, region } = target
   const { zip } = layer
-  const reused = inputs.reuseUnchanged
+  const reused = settings.reuseUnchanged
     ? await findReusableVersion(
         client,
         {
-          layerName: inputs.layerName,
+          layerName: settings.layerName,
           codeSha256: zip.sha256,
-          runtimes: inputs.runtimes,
-          architectures: inputs.architectures
+          runtimes: settings.runtimes,
+          architectures: settings.architectures
         },
         limits
       )
@@ -136,7 +178,7 @@ async function publishIn(
         s3Key: await uploadZip(
           createS3Client(region, limits),
           target.s3,
-          inputs.layerName,
+          settings.layerName,
           zip.path,
           limits
         ),
@@ -146,20 +188,20 @@ async function publishIn(
   const published = await publishLayerVersion(
     client,
     {
-      layerName: inputs.layerName,
+      layerName: settings.layerName,
       codeSha256: zip.sha256,
       content,
-      runtimes: inputs.runtimes,
-      architectures: inputs.architectures,
-      description: inputs.description,
-      licenseInfo: inputs.licenseInfo
+      runtimes: settings.runtimes,
+      architectures: settings.architectures,
+      description: settings.description,
+      licenseInfo: settings.licenseInfo
     },
     { limits, publishClient }
   )
   if (published.duplicates.length > 0) {
     const one = published.duplicates.length === 1
     report.warn(
-      `Layer ${inputs.layerName}${inputs.regions.length > 1 ? ` in ${region}` : ''} has ${one ? 'version' : 'versions'} ${published.duplicates.join(', ')} with the same content as version ${published.version}, which this run uses: a publish request whose answer was lost created ${one ? 'it' : 'them'}. Left in place (a concurrent run may use ${one ? 'it' : 'them'}); delete with \`aws lambda delete-layer-version\` if nothing does.`
+      `Layer ${settings.layerName}${settings.regions.length > 1 ? ` in ${region}` : ''} has ${one ? 'version' : 'versions'} ${published.duplicates.join(', ')} with the same content as version ${published.version}, which this run uses: a publish request whose answer was lost created ${one ? 'it' : 'them'}. Left in place (a concurrent run may use ${one ? 'it' : 'them'}); delete with \`aws lambda delete-layer-version\` if nothing does.`
     )
   }
   return {
@@ -177,7 +219,7 @@ async function publishIn(
  * The same zip (same CodeSha256) goes everywhere.
  */
 export async function publishLayer(
-  inputs: Inputs,
+  settings: DeploySettings,
   deployment: Deployment,
   layer: BuiltLayer,
   report: RunReport
@@ -185,8 +227,8 @@ export async function publishLayer(
   const breaking = breakingMismatches(
     deployment.regions.flatMap(r => r.plans),
     {
-      runtimes: inputs.runtimes,
-      architectures: inputs.architectures,
+      runtimes: settings.runtimes,
+      architectures: settings.architectures,
       compiled: layer.machineCode,
       perVersion: layer.sites.length > 1
     }
@@ -205,7 +247,7 @@ export async function publishLayer(
         try {
           return {
             ok: true as const,
-            value: await publishIn(inputs, target, limits, layer, report)
+            value: await publishIn(settings, target, limits, layer, report)
           }
         } catch (error) {
           return { ok: false as const, region: target.region, error }
@@ -251,12 +293,12 @@ export async function publishLayer(
  * listed. Nothing is done when `share-with` is empty (layers stay private).
  */
 export async function shareLayer(
-  inputs: Pick<Inputs, 'shareWith' | 'layerName'>,
+  settings: Pick<DeploySettings, 'shareWith' | 'layerName'>,
   deployment: Deployment,
   versions: readonly RegionVersion[],
   report: RunReport
 ): Promise<void> {
-  if (inputs.shareWith.length === 0) return
+  if (settings.shareWith.length === 0) return
   const byRegion = new Map(deployment.regions.map(r => [r.region, r]))
   const results = await report.phase(
     'Share',
@@ -266,12 +308,12 @@ export async function shareLayer(
         if (!target) throw new Error(`no deployment for ${v.region}`)
         const result = await syncLayerPermissions(
           target.client,
-          { layerName: inputs.layerName, version: v.version, principals: inputs.shareWith },
+          { layerName: settings.layerName, version: v.version, principals: settings.shareWith },
           deployment.limits
         )
         return { region: v.region, arn: v.layerVersionArn, result }
       }),
-    `Share with ${inputs.shareWith.map(principalLabel).join(', ')}`
+    `Share with ${settings.shareWith.map(principalLabel).join(', ')}`
   )
   for (const { region, arn, result } of results) {
     const parts = [
@@ -300,7 +342,7 @@ const STATUS_TEXT: Record<AttachStatus, string> = {
  * which functions were changed, which were not, and which are unknown.
  */
 export async function attachLayer(
-  inputs: Pick<Inputs, 'allowDowngrade'>,
+  settings: Pick<DeploySettings, 'allowDowngrade'>,
   deployment: Deployment,
   versions: readonly RegionVersion[],
   report: RunReport
@@ -316,7 +358,7 @@ export async function attachLayer(
       await mapConcurrent(targets, REGION_CONCURRENCY, async target => {
         const arn = versionIn.get(target.region) ?? ''
         const results = await attachToFunctions(target.client, target.plans, arn, {
-          allowDowngrade: inputs.allowDowngrade,
+          allowDowngrade: settings.allowDowngrade,
           limits: deployment.limits
         })
         return results.map(r => ({ ...r, layerVersionArn: arn }))
@@ -373,15 +415,15 @@ export async function attachLayer(
  * still references. A failed delete warns; it does not fail the step.
  */
 export async function pruneLayer(
-  inputs: Pick<Inputs, 'keepVersions' | 'layerName' | 'shareWith'>,
+  settings: Pick<DeploySettings, 'keepVersions' | 'layerName' | 'shareWith'>,
   deployment: Deployment,
   versions: readonly RegionVersion[],
   report: RunReport
 ): Promise<void> {
-  const keep = inputs.keepVersions
+  const keep = settings.keepVersions
   if (keep === undefined) return
   cancellation.throwIfCancelled()
-  if (inputs.shareWith.length > 0) {
+  if (settings.shareWith.length > 0) {
     report.warn(
       `keep-versions (${keep}) with share-with: functions of the accounts the layer is shared with are invisible here, so only the ${keep} newest versions are sure to stay for them.`
     )
@@ -395,7 +437,7 @@ export async function pruneLayer(
         if (!target) throw new Error(`no deployment for ${v.region}`)
         const result = await pruneVersions(
           target.client,
-          { layerName: inputs.layerName, keep, current: v.version, region: v.region },
+          { layerName: settings.layerName, keep, current: v.version, region: v.region },
           deployment.limits
         )
         return { region: v.region, result }

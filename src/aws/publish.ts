@@ -11,7 +11,7 @@ import {
   PublishLayerVersionCommand,
   type LambdaClient
 } from '@aws-sdk/client-lambda'
-import { directUploadProblem } from '../checks/sizes.js'
+import { directUploadProblem } from '../checks/index.js'
 import { ActionError } from '../errors.js'
 import { LIMITS, type Architecture, type Runtime } from '../runtimes.js'
 import { cancellation, CancelledError } from '../util/cancel.js'

@@ -20,24 +20,14 @@ import * as cache from '@actions/cache'
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
-import { isSiteResolution, type SiteResolution } from '../install/incremental.js'
-import { keepWorkingUvCache, useDownloadCache, workingUvCache } from '../install/pip.js'
-import { keepUvIn } from '../install/pinned-uv.js'
+import { type EarlierZip, isSiteResolution, type SiteResolution } from '../layer/earlier.js'
+import type { InstallerEnv } from '../install/index.js'
 import { errorMessage } from '../errors.js'
 import { formatBytes } from '../util/format.js'
 import { runnerTemp } from '../util/runner-temp.js'
 
 /** Entries larger than this are not saved: restoring them would cost more than downloading. */
 export const MAX_DOWNLOADS_BYTES = 2 * 1024 ** 3
-
-/** An earlier build's zip, whose unchanged entries and .pyc files a build may reuse. */
-export interface PreviousZip {
-  path: string
-  /** Its base64 SHA-256 (CodeSha256): checked before anything is copied from it. */
-  sha256: string
-  /** What pip installed in each site folder of the zip, where it reported it. */
-  resolutions: Record<string, SiteResolution>
-}
 
 /** What must match for an earlier zip to give the same bytes as a fresh build. */
 export interface ZipOrigin {
@@ -50,25 +40,32 @@ export interface ZipOrigin {
 
 export interface DownloadCache {
   /** The earlier build's zip, when it can serve this build. */
-  previous?: PreviousZip
+  earlier?: EarlierZip
+  /** The installers' environment with these caches (see InstallerEnv.withCaches). */
+  env: InstallerEnv
   /**
-   * Saves the caches and `zip` (as the next build's previous zip) after a
-   * successful build; `prune` first trims the installer's cache (with the
-   * folder it uses), when the action manages it.
+   * Saves the caches and `zip` (as the next build's earlier zip) after a
+   * successful build.
    */
-  save(
-    zip?: { path: string; sha256: string },
-    prune?: (cacheDir: string) => Promise<void>,
-    /** What pip installed in each site folder of the zip, for the next build's incremental install. */
-    resolutions?: Record<string, SiteResolution>
-  ): Promise<void>
+  save(after: DownloadsToSave): Promise<void>
+}
+
+/** What a successful build leaves for the next one. */
+export interface DownloadsToSave {
+  zip?: { path: string; sha256: string }
+  /** What pip installed in each site folder of the zip, for the next build's incremental install. */
+  resolutions?: Record<string, SiteResolution>
+  /** The environment the build ran with: uv's cache may be in its scratch. */
+  env: InstallerEnv
+  /** Trims the installer's cache (the folder it uses) first, when the action manages it. */
+  prune?: (cacheDir: string) => Promise<void>
 }
 
 const PREVIOUS_ZIP = 'previous.zip'
 const PREVIOUS_JSON = 'previous.json'
 
 /** The earlier zip in `dir`, if it was built under the same origin. */
-export function previousZipIn(dir: string, origin: ZipOrigin): PreviousZip | undefined {
+export function previousZipIn(dir: string, origin: ZipOrigin): EarlierZip | undefined {
   try {
     const saved = JSON.parse(fs.readFileSync(path.join(dir, PREVIOUS_JSON), 'utf8')) as {
       sha256?: unknown
@@ -136,7 +133,8 @@ function sizeOf(dir: string): number {
 export async function restoreDownloads(
   layerKey: string,
   installer: string,
-  origin: ZipOrigin
+  origin: ZipOrigin,
+  env: InstallerEnv
 ): Promise<DownloadCache> {
   const managed = userManagedCache()
   if (managed) core.info(`Download cache: left to you (${managed}); the earlier zip is kept.`)
@@ -155,9 +153,6 @@ export async function restoreDownloads(
       ? `Download cache: restored ${found}${found === key ? '' : ' (an earlier build)'}, ${formatBytes(sizeOf(dir))}.`
       : 'Download cache: none yet for this runtime, architecture and installer.'
   )
-  if (!managed) useDownloadCache(dir)
-  // The action's uv, whoever manages the installers' caches.
-  keepUvIn(path.join(dir, 'tools'))
   const previous = found ? previousZipIn(dir, origin) : undefined
   if (found) {
     core.info(
@@ -167,13 +162,14 @@ export async function restoreDownloads(
     )
   }
   return {
-    ...(previous ? { previous } : {}),
-    async save(zip, prune, resolutions) {
+    ...(previous ? { earlier: previous } : {}),
+    env: env.withCaches(dir, managed !== undefined),
+    async save({ zip, resolutions, env: built, prune }) {
       if (found === key) return
-      const uvCache = workingUvCache()
-      if (prune && !managed && uvCache) await prune(uvCache)
+      const uvCache = built.uvCache()
+      if (prune && uvCache) await prune(uvCache)
       // From a build staged in memory: its copy, pruned, replaces the one restored.
-      if (!managed) keepWorkingUvCache()
+      built.keepUvCache()
       if (zip) {
         fs.copyFileSync(zip.path, path.join(dir, PREVIOUS_ZIP))
         fs.writeFileSync(

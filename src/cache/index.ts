@@ -6,7 +6,7 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Interpreter } from '../install/interpreters.js'
+import type { InstallerEnv, Interpreter } from '../install/index.js'
 import { smokeTestRuns } from '../checks/index.js'
 import type { Inputs } from '../inputs.js'
 import type { BuiltLayer } from '../layer/built.js'
@@ -26,7 +26,7 @@ import { runnerTemp } from '../util/runner-temp.js'
 export interface LayerCache {
   /** The cached layer, its zip copied to `zipPath`; undefined on a miss (or without a cache). */
   restore(zipPath: string): Promise<BuiltLayer | undefined>
-  /** Before a build: the installers' caches of an earlier build, to save after it. */
+  /** Before a build: the installers' caches of an earlier build (in `env`), to save after it. */
   downloads(): Promise<DownloadCache>
   /** Saves a built layer under the key (a no-op without a cache). */
   save(layer: BuiltLayer): Promise<void>
@@ -39,11 +39,12 @@ export async function openCache(
   interpreters: Map<Runtime, Interpreter>,
   /** "pip" or "uv 0.13.9". */
   installer: string,
+  env: InstallerEnv,
   report: RunReport
 ): Promise<LayerCache> {
   const none: LayerCache = {
     restore: async () => undefined,
-    downloads: async () => ({ save: async () => undefined }),
+    downloads: async () => ({ env, save: async () => undefined }),
     save: async () => undefined
   }
   if (!inputs.cache) {
@@ -57,7 +58,7 @@ export async function openCache(
     )
     return none
   }
-  const key = await cacheKeyFor(inputs, interpreters, installer)
+  const key = await cacheKeyFor(inputs, interpreters, installer, env)
   const dir = cacheDir()
   // Set when the entry found cannot serve this run: the rebuild is saved
   // under a new key that later lookups prefer, since entries are immutable.
@@ -100,11 +101,16 @@ export async function openCache(
     },
     async downloads() {
       return await report.phase('Download cache restore', async () =>
-        restoreDownloads(key, installer, {
-          formatVersion: BUILD_FORMAT_VERSION,
-          interpreters: Object.fromEntries([...interpreters].map(([r, i]) => [r, i.version])),
-          zlib: process.versions.zlib ?? ''
-        })
+        restoreDownloads(
+          key,
+          installer,
+          {
+            formatVersion: BUILD_FORMAT_VERSION,
+            interpreters: Object.fromEntries([...interpreters].map(([r, i]) => [r, i.version])),
+            zlib: process.versions.zlib ?? ''
+          },
+          env
+        )
       )
     },
     async save(layer) {

@@ -5,9 +5,7 @@
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import type { Interpreter } from '../install/interpreters.js'
-import { targetArgs } from '../install/pip.js'
-import { pipConfigList } from '../install/pip-config.js'
+import { type InstallerEnv, type Interpreter, targetArgs } from '../install/index.js'
 import type { Inputs } from '../inputs.js'
 import { redactCredentials } from '../requirements/credentials.js'
 import { fingerprint } from '../requirements/tree.js'
@@ -90,11 +88,12 @@ export function computeCacheKey(parts: KeyParts): string {
 export async function cacheKeyFor(
   inputs: Inputs,
   interpreters: Map<Runtime, Interpreter>,
-  installer: string
+  installer: string,
+  env: InstallerEnv
 ): Promise<string> {
   const configs = new Set<string>()
   for (const interpreter of new Set([...interpreters.values()].map(i => i.path))) {
-    for (const line of relevantPipConfig(await pipConfigList(interpreter))) configs.add(line)
+    for (const line of relevantPipConfig(await env.pipConfig(interpreter))) configs.add(line)
   }
   const { requirements, localPaths } = inputs.requirements
   const named = inputs.pipFiles.map(file => ({ name: `pip-args: ${file}`, path: file }))

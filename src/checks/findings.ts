@@ -1,26 +1,10 @@
 /** What the layer checks report: one problem, the file and package at fault, and what to do. */
 import * as core from '@actions/core'
 import { ActionError } from '../errors.js'
+import type { Finding } from '../report/finding.js'
 import { compareStrings, plural } from '../util/format.js'
 
-export type Severity = 'error' | 'warning'
-
-export interface Finding {
-  severity: Severity
-  /**
-   * Stable identifier of the kind of problem: wrong-machine, not-64-bit,
-   * glibc-too-new, wrong-python, foreign-binary, missing-architecture,
-   * unreadable-elf, empty-target, unzipped-too-large, near-unzipped-limit,
-   * zip-too-large, import-failed.
-   */
-  code: string
-  /** The file at fault, relative to the layer root ("python/numpy/..."). */
-  file?: string
-  /** The distribution owning it, "numpy==2.2.6". */
-  package?: string
-  /** What is wrong, where, for which target, and what to do about it. */
-  message: string
-}
+export type { Finding, Severity } from '../report/finding.js'
 
 /** Errors first, then warnings; each by file, then code. */
 export function sortFindings(findings: Finding[]): Finding[] {

@@ -1,19 +1,22 @@
 /**
  * The checks of a staged layer, as phases: its binaries and sizes (verify),
- * the import smoke test, and, once zipped, the zip's size.
+ * the import smoke test, and, once zipped, the zip's size; and that package
+ * code left the staged tree as it was checked (unchanged.ts).
  */
 import * as core from '@actions/core'
 import path from 'node:path'
-import type { Inputs } from '../inputs.js'
 import { bytecodeBytes, type LayerScan, machineCodeFiles } from '../layer/scan.js'
 import type { ZipResult } from '../layer/zip.js'
 import type { RunReport } from '../report/run-report.js'
-import type { Runtime } from '../runtimes.js'
+import type { Architecture, Runtime } from '../runtimes.js'
 import { formatBytes } from '../util/format.js'
-import { packageCodeEnv } from '../sandbox/env.js'
+import { packageCodeEnv } from '../sandbox/index.js'
 import { verifyLayer } from './binaries.js'
 import { enforce, type Finding, sortFindings } from './findings.js'
 import { type Measured, unzippedSizeFindings, zipSizeFindings } from './sizes.js'
+
+export { directUploadProblem, type Measured } from './sizes.js'
+export { assertUnchanged, fingerprintTree } from './unchanged.js'
 import { canRunTarget, smokeTest } from './smoke-test.js'
 
 export interface StagedSite {
@@ -24,86 +27,112 @@ export interface StagedSite {
   python: string
 }
 
+/** What the checks read of the inputs. */
+export interface CheckSettings {
+  runtimes: Runtime[]
+  architectures: Architecture[]
+  verify: boolean
+  smokeTest: 'auto' | 'true' | 'false'
+  publish: boolean
+  /** The zip is uploaded through S3, so the direct-upload limit does not apply. */
+  s3?: unknown
+}
+
+/** The result of the import smoke test: its findings, or why it did not run. */
+export type SmokeOutcome = { findings: Finding[] } | { skipped: string }
+
 /**
- * Verifies the binaries and the unzipped size, then import-tests the layer
- * while `alongside` (the zip) runs: the smoke test only reads the tree
- * (`python -B`), so neither waits for the other. The smoke test's log
- * follows the zip's, and its problems come first. Returns what the zip's
- * size check needs and what `alongside` gave.
+ * Verifies the binaries and the unzipped size (input `verify`); returns
+ * what the zip's size check needs.
  */
-export async function checkLayer<T>(
-  inputs: Inputs,
+export async function verifyStaged(
+  settings: CheckSettings,
   root: string,
   sites: readonly StagedSite[],
   scan: LayerScan,
-  report: RunReport,
-  alongside: () => Promise<T>
-): Promise<{ measured: Measured; alongside: T }> {
+  report: RunReport
+): Promise<Measured> {
   const measured: Measured = {
     unzippedBytes: scan.unzippedBytes,
     packages: [],
     bytecodeBytes: bytecodeBytes(scan)
   }
-  if (inputs.verify) {
-    await report.phase(
-      'Verify',
-      async () => {
-        const verified = await verifyLayer({
-          root,
-          targets: sites.map(s => ({ runtime: s.runtime, dir: s.dir })),
-          architectures: inputs.architectures,
-          scan
-        })
-        measured.packages = verified.packages
-        const findings = sortFindings([...verified.findings, ...unzippedSizeFindings(measured)])
-        report.summary.findings.push(...findings)
-        enforce(findings, 'Verification')
-        core.info(
-          `Checked ${verified.files} files (${formatBytes(verified.unzippedBytes)}): every binary fits ${inputs.runtimes.join(', ')} on ${inputs.architectures.join(', ')}.`
-        )
-      },
-      'Verify the layer'
-    )
-  }
-  const smoke =
-    inputs.smokeTest === 'false'
-      ? undefined
-      : report.background(async () =>
-          report.phase('Smoke test', async () => runSmokeTest(inputs, root, sites, scan))
-        )
-  const [smoked, other] = await Promise.allSettled([smoke, alongside()])
-  if (smoked.status === 'rejected') throw smoked.reason
-  if (smoked.value) {
-    const outcome = smoked.value
-    await core.group('Import smoke test', async () => {
-      if ('skipped' in outcome) {
-        if (inputs.smokeTest === 'true') core.notice(`smoke-test skipped: ${outcome.skipped}`)
-        else core.info(`Import smoke test skipped: ${outcome.skipped}`)
-        return
-      }
-      report.summary.findings.push(...outcome.findings)
-      enforce(outcome.findings, 'The import smoke test')
+  if (!settings.verify) return measured
+  await report.phase(
+    'Verify',
+    async () => {
+      const verified = await verifyLayer({
+        root,
+        targets: sites.map(s => ({ runtime: s.runtime, dir: s.dir })),
+        architectures: settings.architectures,
+        scan
+      })
+      measured.packages = verified.packages
+      const findings = sortFindings([...verified.findings, ...unzippedSizeFindings(measured)])
+      report.summary.findings.push(...findings)
+      enforce(findings, 'Verification')
       core.info(
-        outcome.findings.length === 0
-          ? 'Every top-level module of the layer imports in a clean interpreter.'
-          : 'The layer imports, but for the warnings above.'
+        `Checked ${verified.files} files (${formatBytes(verified.unzippedBytes)}): every binary fits ${settings.runtimes.join(', ')} on ${settings.architectures.join(', ')}.`
       )
-    })
-  }
-  if (other.status === 'rejected') throw other.reason
-  return { measured, alongside: other.value }
+    },
+    'Verify the layer'
+  )
+  return measured
+}
+
+/**
+ * Starts the import smoke test in the background (input `smoke-test`);
+ * undefined when it is off. It only reads the tree (`python -B`), so other
+ * work may run alongside it; its log waits for finishSmokeTest.
+ */
+export function startSmokeTest(
+  settings: CheckSettings,
+  root: string,
+  sites: readonly StagedSite[],
+  scan: LayerScan,
+  report: RunReport
+): Promise<SmokeOutcome> | undefined {
+  if (settings.smokeTest === 'false') return undefined
+  return report.background(async () =>
+    report.phase('Smoke test', async () => runSmokeTest(settings, root, sites, scan))
+  )
+}
+
+/** Logs the smoke test's outcome and fails on what proves the layer broken. */
+export async function finishSmokeTest(
+  settings: CheckSettings,
+  smoked: PromiseSettledResult<SmokeOutcome | undefined>,
+  report: RunReport
+): Promise<void> {
+  if (smoked.status === 'rejected') throw smoked.reason
+  const outcome = smoked.value
+  if (!outcome) return
+  await core.group('Import smoke test', async () => {
+    if ('skipped' in outcome) {
+      if (settings.smokeTest === 'true') core.notice(`smoke-test skipped: ${outcome.skipped}`)
+      else core.info(`Import smoke test skipped: ${outcome.skipped}`)
+      return
+    }
+    report.summary.findings.push(...outcome.findings)
+    enforce(outcome.findings, 'The import smoke test')
+    core.info(
+      outcome.findings.length === 0
+        ? 'Every top-level module of the layer imports in a clean interpreter.'
+        : 'The layer imports, but for the warnings above.'
+    )
+  })
 }
 
 /** Imports every top-level module of each site, or says why the runner cannot. Logs nothing. */
 async function runSmokeTest(
-  inputs: Inputs,
+  settings: CheckSettings,
   root: string,
   sites: readonly StagedSite[],
   scan: LayerScan
 ): Promise<{ findings: Finding[] } | { skipped: string }> {
-  if (!smokeTestRuns(inputs, machineCodeFiles(scan).length > 0)) {
+  if (!smokeTestRuns(settings, machineCodeFiles(scan).length > 0)) {
     return {
-      skipped: `this runner (${process.platform}/${process.arch}) cannot execute ${inputs.architectures.join(', ')} Lambda code. Run the step on a Linux runner of the layer's architecture (e.g. ubuntu-24.04-arm for arm64) to import-test the layer.`
+      skipped: `this runner (${process.platform}/${process.arch}) cannot execute ${settings.architectures.join(', ')} Lambda code. Run the step on a Linux runner of the layer's architecture (e.g. ubuntu-24.04-arm for arm64) to import-test the layer.`
     }
   }
   const findings: Finding[] = []
@@ -114,7 +143,7 @@ async function runSmokeTest(
         siteDir: path.join(root, site.dir),
         runtime: site.runtime,
         env: packageCodeEnv(),
-        strict: inputs.smokeTest === 'true'
+        strict: settings.smokeTest === 'true'
       }))
     )
   }
@@ -123,15 +152,15 @@ async function runSmokeTest(
 
 /** The zip's size against the inline upload limit: an error when publishing, a warning otherwise. */
 export function checkZipSize(
-  inputs: Inputs,
+  settings: CheckSettings,
   zip: ZipResult,
   measured: Measured,
   report: RunReport
 ): void {
-  if (!inputs.verify) return
-  const findings = zipSizeFindings({ ...measured, zipBytes: inputs.s3 ? undefined : zip.bytes })
+  if (!settings.verify) return
+  const findings = zipSizeFindings({ ...measured, zipBytes: settings.s3 ? undefined : zip.bytes })
   report.summary.findings.push(...findings)
-  if (inputs.publish) enforce(findings, 'The size check')
+  if (settings.publish) enforce(findings, 'The size check')
   else for (const f of findings) core.warning(f.message)
 }
 
@@ -142,12 +171,12 @@ export function checkZipSize(
  * on every CPU; its markers were evaluated for Linux).
  */
 export function smokeTestRuns(
-  inputs: Pick<Inputs, 'smokeTest' | 'architectures'>,
+  settings: Pick<CheckSettings, 'smokeTest' | 'architectures'>,
   machineCode: boolean
 ): boolean {
-  if (inputs.smokeTest === 'false') return false
+  if (settings.smokeTest === 'false') return false
   return (
-    inputs.architectures.some(a => canRunTarget(a)) ||
+    settings.architectures.some(a => canRunTarget(a)) ||
     (!machineCode && process.platform === 'linux')
   )
 }

@@ -15,6 +15,7 @@ import {
   moduleNameOfFile,
   readDistributions
 } from '../layer/dist-info.js'
+import { normalizeName } from '../requirements/names.js'
 import type { Runtime } from '../runtimes.js'
 import { run } from '../util/process.js'
 import type { Finding } from './findings.js'
@@ -319,8 +320,6 @@ interface Owners {
   optional: Map<string, Set<string>>
 }
 
-const normalizeProject = (name: string): string => name.toLowerCase().replace(/[-_.]+/g, '-')
-
 /**
  * The projects a distribution's METADATA requires only under an extra
  * (`Requires-Dist: asyncpg; extra == "asyncpg"`): optional, so a module that
@@ -336,7 +335,7 @@ function optionalRequirements(distInfo: string): Set<string> {
   const always = new Set<string>()
   const underExtra = new Set<string>()
   for (const m of text.matchAll(/^Requires-Dist:\s*([A-Za-z0-9][A-Za-z0-9._-]*)([^\n]*)$/gm)) {
-    const name = normalizeProject(m[1])
+    const name = normalizeName(m[1])
     if (/\bextra\s*==/.test(m[2])) underExtra.add(name)
     else always.add(name)
   }
@@ -413,7 +412,7 @@ export function classifyFailure(
     const top = missing.split('.')[0]
     // An optional dependency (an extra) the layer does not have: that part
     // of the package is optional, and the rest may well be all the function uses.
-    if (!layerModules.has(top) && optional.has(normalizeProject(top))) return 'unproven'
+    if (!layerModules.has(top) && optional.has(normalizeName(top))) return 'unproven'
     // What Lambda provides is there at run time; a dependency of the layer
     // that is missing, or part of one of its own packages, is not.
     return RUNTIME_PROVIDED.has(top) && !layerModules.has(top) ? 'unproven' : 'broken'

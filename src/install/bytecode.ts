@@ -5,8 +5,8 @@ import os from 'node:os'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import { ActionError } from '../errors.js'
-import { NATIVE_CRC32, PreviousZip } from '../layer/zip-reader.js'
-import { packageCodeEnv } from '../sandbox/env.js'
+import { NATIVE_CRC32, ZipReader } from '../layer/zip-reader.js'
+import { packageCodeEnv } from '../sandbox/index.js'
 import { run, tail } from '../util/process.js'
 
 /**
@@ -79,7 +79,7 @@ export interface CompileOptions {
    * only with `layerRoot` (zip entries are named by their path under it); a
    * missing or unreadable zip means a full compile.
    */
-  previous?: string
+  earlier?: string
 }
 
 export interface CompileResult {
@@ -90,7 +90,7 @@ export interface CompileResult {
   /** Of those, files that are not valid Python and stay uncompiled. */
   invalid: number
   /**
-   * Set when `previous` was given: of the compiled files, those whose .pyc
+   * Set when `earlier` was given: of the compiled files, those whose .pyc
    * was copied from the previous zip rather than compiled.
    */
   reused?: number
@@ -125,7 +125,7 @@ async function compileall(python: string, args: string[], dir: string): Promise<
 
 /** The previous zip and what its .pyc files must be to serve this interpreter. */
 interface PreviousBytecode {
-  zip: PreviousZip
+  zip: ZipReader
   /** sys.implementation.cache_tag, e.g. cpython-311. */
   tag: string
   /** importlib.util.MAGIC_NUMBER: the first four bytes of every .pyc. */
@@ -150,7 +150,7 @@ async function openPreviousBytecode(
   if (probe.exitCode !== 0 || !/^[\w.-]+$/.test(tag ?? '') || !/^[0-9a-f]{8}$/.test(magic ?? '')) {
     return undefined
   }
-  const zip = await PreviousZip.open(file)
+  const zip = await ZipReader.open(file)
   return zip && { zip, tag, magic: Buffer.from(magic, 'hex') }
 }
 
@@ -327,17 +327,17 @@ export async function compileBytecode(options: CompileOptions): Promise<CompileR
   const skipTests = (options.testSuites ?? 'skip') === 'skip'
   const total: CompileResult = { sources: 0, testSuiteSources: 0, invalid: 0 }
   const previous =
-    options.previous !== undefined && options.layerRoot !== undefined
-      ? await openPreviousBytecode(options.python, options.previous)
+    options.earlier !== undefined && options.layerRoot !== undefined
+      ? await openPreviousBytecode(options.python, options.earlier)
       : undefined
-  if (options.previous !== undefined) {
+  if (options.earlier !== undefined) {
     total.reused = 0
     if (previous === undefined) {
       const why =
         options.layerRoot === undefined
           ? 'no layer root was given to name its entries by'
           : 'it is missing or unreadable'
-      core.info(`compile: no .pyc files reused from ${options.previous}: ${why}.`)
+      core.info(`compile: no .pyc files reused from ${options.earlier}: ${why}.`)
     }
   }
   try {

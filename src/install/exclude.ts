@@ -6,17 +6,13 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
-import {
-  type Distribution,
-  distributionLabel,
-  normalizeName,
-  readDistributions
-} from '../layer/dist-info.js'
+import { type Distribution, distributionLabel, readDistributions } from '../layer/dist-info.js'
 import type { RunReport } from '../report/run-report.js'
 import { formatBytes, plural } from '../util/format.js'
 import { matchesEntry, parseGlob, type PathGlob } from '../util/glob.js'
 import { inTestSuite } from './bytecode.js'
-import type { Site } from './stage.js'
+import type { Site } from './targets.js'
+import { normalizeName } from '../requirements/names.js'
 
 /** What one pattern removed; a file counts for the first pattern that reaches it. */
 export interface PatternCount {

@@ -15,41 +15,14 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
-import { normalizeName, installedDistributions } from '../layer/dist-info.js'
-import { PreviousZip } from '../layer/zip-reader.js'
+import { installedDistributions } from '../layer/dist-info.js'
+import { type ResolvedDist, type SiteResolution } from '../layer/earlier.js'
+import { ZipReader } from '../layer/zip-reader.js'
 import { plural } from '../util/format.js'
 import { run } from '../util/process.js'
-import { pipEnv, pipInstallArgs } from './pip.js'
-import type { InstallOptions } from './install.js'
-
-/** One distribution as pip resolved it: what decides the files it installs. */
-export interface ResolvedDist {
-  /** Normalized project name. */
-  name: string
-  version: string
-  /** The wheel's file name. */
-  file: string
-  /** The wheel's SHA-256 (hex). */
-  sha256: string
-  /** Named by the requirements (pip writes REQUESTED for it), not only a dependency. */
-  requested: boolean
-}
-
-/** A site's resolution: what pip installed there, and which pip. */
-export interface SiteResolution {
-  pip: string
-  dists: ResolvedDist[]
-}
-
-/** The earlier build of one site, as the download cache kept it. */
-export interface EarlierSite {
-  /** The earlier layer zip and its base64 SHA-256 (checked before anything is read). */
-  zip: string
-  sha256: string
-  /** The site folder inside that zip: "python" or "python/lib/python3.X/site-packages". */
-  site: string
-  resolution: SiteResolution
-}
+import { pipInstallArgs } from './pip.js'
+import type { EarlierSite, InstallOptions } from './options.js'
+import { normalizeName } from '../requirements/names.js'
 
 /** pip 22.2 added `--report`. */
 export function pipHasReport(version: string): boolean {
@@ -103,26 +76,6 @@ export function readPipReport(file: string): SiteResolution | undefined {
   return { pip: parsed.pip_version, dists }
 }
 
-/** Whether `value` (read back from the download cache) is a site resolution. */
-export function isSiteResolution(value: unknown): value is SiteResolution {
-  const v = value as Partial<SiteResolution> | null
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof v.pip === 'string' &&
-    Array.isArray(v.dists) &&
-    v.dists.every(
-      d =>
-        typeof d === 'object' &&
-        d !== null &&
-        ['name', 'version', 'file', 'sha256'].every(
-          k => typeof (d as unknown as Record<string, unknown>)[k] === 'string'
-        ) &&
-        typeof d.requested === 'boolean'
-    )
-  )
-}
-
 const identity = (d: ResolvedDist): string =>
   `${d.name}\n${d.version}\n${d.file}\n${d.sha256}\n${d.requested}`
 
@@ -157,7 +110,7 @@ export function recordPaths(text: string): string[] {
  * compiled from its sources come too (by source path).
  */
 function filesInZip(
-  zip: PreviousZip,
+  zip: ZipReader,
   site: string,
   distInfo: string,
   pycs: ReadonlyMap<string, string[]> | undefined
@@ -179,7 +132,7 @@ function filesInZip(
 }
 
 /** The .pyc files of the site in the zip ("pkg/__pycache__/mod.cpython-312.pyc"), by their source's path without ".py". */
-function bytecodeIn(zip: PreviousZip, site: string): Map<string, string[]> {
+function bytecodeIn(zip: ZipReader, site: string): Map<string, string[]> {
   const found = new Map<string, string[]>()
   const prefix = `${site}/`
   for (const name of zip.names()) {
@@ -194,7 +147,7 @@ function bytecodeIn(zip: PreviousZip, site: string): Map<string, string[]> {
 }
 
 /** Each `name-version.dist-info` folder of the site in the zip, by normalized name and version. */
-function distInfosIn(zip: PreviousZip, site: string): Map<string, string> {
+function distInfosIn(zip: ZipReader, site: string): Map<string, string> {
   const found = new Map<string, string>()
   const prefix = `${site}/`
   for (const name of zip.names()) {
@@ -219,7 +172,7 @@ const RESTORE_BATCH = 64
  * a restore spread over the thread pool would take its core from pip.
  */
 async function restoreFiles(
-  zip: PreviousZip,
+  zip: ZipReader,
   site: string,
   files: readonly string[],
   targetDir: string
@@ -303,7 +256,7 @@ async function resolveTarget(
     'Incremental install: pip resolves the requirements (a dry run) to find what changed since the earlier build.'
   )
   const result = await run(options.interpreter.path, args, {
-    env: pipEnv(),
+    env: options.env.pip(),
     cwd: options.cwd,
     confine: { profile: 'install' }
   })
@@ -346,7 +299,7 @@ export async function installIncrementally(
     core.info(`Incremental install not used: ${why}; pip installs everything.`)
     return undefined
   }
-  const zip = await PreviousZip.open(earlier.zip, earlier.sha256)
+  const zip = await ZipReader.open(earlier.zip, earlier.sha256)
   if (!zip) return skip('the earlier zip cannot be read')
   try {
     // Each earlier distribution whose files are all in the zip, owned by it alone.
@@ -415,7 +368,11 @@ export async function installIncrementally(
           targetDir: changedDir,
           pipArgs: [...options.pipArgs, '--no-deps']
         }),
-        { env: pipEnv(), cwd: options.cwd, confine: { profile: 'install', writable: [changedDir] } }
+        {
+          env: options.env.pip(),
+          cwd: options.cwd,
+          confine: { profile: 'install', writable: [changedDir] }
+        }
       )
       if (installed.exitCode !== 0)
         return skip('pip could not install the changed distributions alone')

@@ -7,93 +7,30 @@ import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError, errorMessage } from '../errors.js'
-import { type InstalledPackage, installedDistributions, normalizeName } from '../layer/dist-info.js'
-import { type Architecture, type Runtime, RUNTIMES } from '../runtimes.js'
+import { type InstalledPackage, installedDistributions } from '../layer/dist-info.js'
+import { RUNTIMES } from '../runtimes.js'
 import { logUntrusted, run } from '../util/process.js'
-import type { Interpreter } from './interpreters.js'
+import type { InstallOptions, UvPlan } from './options.js'
 import {
   releaseDifferences,
   uvInstall,
-  type UvOptions,
   uvResolve,
   uvTarget,
   uvTargetAbove,
   type UvTool
 } from './uv.js'
-import {
-  type EarlierSite,
-  installIncrementally,
-  pipHasReport,
-  readPipReport,
-  type SiteResolution
-} from './incremental.js'
+import { installIncrementally, pipHasReport, readPipReport } from './incremental.js'
 import { explainMissing, firstWithoutTargetWheel, resolveMissing } from './no-wheel.js'
 import {
   conflictDependencies,
   hashMismatches,
-  pipEnv,
   pipErrorExcerpt,
   pipInstallArgs,
   requirementName,
   targetLabel,
   unsatisfiedRequirement
 } from './pip.js'
-
-export interface InstallOptions {
-  interpreter: Interpreter
-  runtime: Runtime
-  architecture: Architecture
-  requirements: string
-  pipArgs: string[]
-  /** The part of pip-args that tells pip where packages live, for the action's own index queries. */
-  indexArgs: string[]
-  /** The site folder to install into (created fresh). */
-  targetDir: string
-  /** Scratch folder for wheels built from source distributions. */
-  workDir: string
-  /** Where pip runs (the workspace): relative paths in requirements and pip-args resolve here, as pip does. */
-  cwd: string
-  /** Which source distributions may be built (input build-from-source). */
-  buildFromSource: SourceBuilds
-  /** Every interpreter of the run: auditwheel runs on one of them. */
-  interpreters: readonly Interpreter[]
-  /** Install with uv first; pip takes over where uv cannot install the target. */
-  uv?: UvPlan
-  /** The version of the interpreter's pip ("25.2"). */
-  pipVersion?: string
-  /** The earlier build of this site: pip then installs only what changed (incremental.ts). */
-  earlier?: EarlierSite
-  /**
-   * The layer is compiled, and nothing is excluded: the incremental install
-   * also restores the .pyc of each unchanged source (compile then keeps them).
-   */
-  restoreBytecode?: boolean
-  /** Receives pip's resolution of the target, for the next build's incremental install. */
-  onResolved?: (resolution: SiteResolution) => void
-}
-
-/** How uv installs this run's targets. */
-export interface UvPlan {
-  /** The uv that runs (installed on first use when it is not on PATH). */
-  tool: () => Promise<UvTool>
-  /** "uv 0.13.9": what the cache key and the log name. */
-  label: string
-  options: UvOptions
-  /** `installer` was set to uv by the user (a fallback to pip is then a warning). */
-  explicit: boolean
-  /** The requirements are a lock's exact pins: nothing is resolved. */
-  locked: boolean
-  /** Targets pip installed because uv could not ("python3.11 / x86_64"). */
-  fellBack: string[]
-}
-
-/**
- * `build-from-source`: `false` never builds a source distribution; `pure`
- * builds those that give pure Python (no compiler ever runs); `auto` also
- * compiles, where the runner is Linux on the layer's CPU, and repairs the
- * wheel with auditwheel.
- */
-export type SourceBuilds = 'false' | 'pure' | 'auto'
+import { normalizeName } from '../requirements/names.js'
 
 /** Installs the requirements into options.targetDir and returns what was installed. */
 export async function installRequirements(options: InstallOptions): Promise<InstalledPackage[]> {
@@ -129,7 +66,7 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
     // What pip installed, kept for the next build's incremental install.
     if (withReport) args.push('--report', report)
     const result = await run(interpreter.path, args, {
-      env: pipEnv(),
+      env: options.env.pip(),
       cwd: options.cwd,
       confine: { profile: 'install', writable: [targetDir] }
     })
@@ -224,7 +161,7 @@ async function installWithUv(options: InstallOptions, plan: UvPlan): Promise<boo
   }
   let tool: UvTool
   try {
-    tool = await plan.tool()
+    tool = await plan.tool(options.env)
   } catch (error) {
     // installer: uv says uv or nothing; auto takes pip.
     if (plan.explicit) throw error
@@ -241,7 +178,8 @@ async function installWithUv(options: InstallOptions, plan: UvPlan): Promise<boo
     requirements: options.requirements,
     cwd: options.cwd,
     options: plan.options,
-    noDeps: pinned
+    noDeps: pinned,
+    env: options.env
   }
   const above = target.exact || pinned ? undefined : uvTargetAbove(runtime, architecture)
   const [result, check] = await Promise.all([

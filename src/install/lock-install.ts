@@ -18,40 +18,35 @@ import {
   packagesFor,
   pinnedLine,
   readDataLock,
-  readPylock,
-  type RequirementsKind
+  type LockSource,
+  readPylock
 } from '../requirements/lock.js'
 import { credentialsIn, redactCredentials } from '../requirements/credentials.js'
 import { lambdaEnvironment } from '../requirements/markers.js'
 import type { Architecture, Runtime } from '../runtimes.js'
-import { packageCodeEnv } from '../sandbox/env.js'
+import { packageCodeEnv } from '../sandbox/index.js'
+import { Once } from '../util/once.js'
 import { run } from '../util/process.js'
+import type { InstallerEnv } from './installer-env.js'
 import type { Interpreter } from './interpreters.js'
 import { pipErrorExcerpt, targetLabel } from './pip.js'
 import { repairForTarget } from './auditwheel.js'
-import type { SourceBuilds } from './install.js'
+import type { SourceBuilds } from './options.js'
 import { buildEnv, mayCompile, NO_COMPILER, whereToCompile } from './no-wheel.js'
 import { pinnedUv } from './pinned-uv.js'
 import { UV_VERSION } from './uv.js'
 
-/** A lock named by the `requirements` input, with what to take from it. */
-export interface LockSource {
-  kind: RequirementsKind
-  /** The lock file (absolute). */
-  file: string
-  /** Dependency groups (PEP 735, uv, Pipfile categories) to add to the main dependencies. */
-  groups: string[]
-  /** The project's extras (optional dependencies) to add. */
-  extras: string[]
-}
-
-let reading: Promise<Lock> | undefined
+const reading = new Once<string, Lock>()
 
 /** Reads the lock once per run: data locks directly, uv.lock through `uv export`. */
-export async function readLock(source: LockSource, python: string): Promise<Lock> {
-  reading ??= (async () => {
+export async function readLock(
+  source: LockSource,
+  python: string,
+  env: InstallerEnv
+): Promise<Lock> {
+  return await reading.get(JSON.stringify(source), async () => {
     if (source.kind !== 'uv-lock') return readDataLock(source.file, source.groups)
-    const uv = await pinnedUv(python)
+    const uv = await pinnedUv(python, env)
     const args = [
       'export',
       '--frozen',
@@ -83,12 +78,7 @@ export async function readLock(source: LockSource, python: string): Promise<Lock
       packages: readPylock(exported.stdout, source.file),
       readBy: `uv ${UV_VERSION} (uv export --frozen --format pylock.toml)`
     }
-  })().catch((error: unknown) => {
-    // Not kept: a build staged again on disk (staging.ts) reads it once more.
-    reading = undefined
-    throw error
   })
-  return await reading
 }
 
 /**
@@ -96,16 +86,9 @@ export async function readLock(source: LockSource, python: string): Promise<Lock
  * package whose marker holds there, as `name==version --hash=…`; each local
  * directory built into a wheel and pinned by that wheel's hash.
  */
-export async function lockRequirementsFor(
-  source: LockSource,
-  runtime: Runtime,
-  architecture: Architecture,
-  interpreter: Interpreter,
-  interpreters: readonly Interpreter[],
-  workDir: string,
-  buildFromSource: SourceBuilds = 'auto'
-): Promise<string> {
-  const lock = await readLock(source, interpreters[0]?.path ?? interpreter.path)
+export async function lockRequirementsFor(source: LockSource, target: LocalBuild): Promise<string> {
+  const { runtime, architecture, interpreter, interpreters, workDir } = target
+  const lock = await readLock(source, interpreters[0]?.path ?? interpreter.path, target.env)
   const env = lambdaEnvironment(runtime, architecture, interpreter.version, {
     extras: source.extras,
     dependencyGroups: source.groups
@@ -115,18 +98,7 @@ export async function lockRequirementsFor(
   for (const url of indexes) for (const secret of credentialsIn(url)) core.setSecret(secret)
   const lines: string[] = indexes.map(url => `--extra-index-url ${url}`)
   for (const p of needed) {
-    lines.push(
-      p.directory
-        ? await localWheelLine(p, lock, {
-            interpreter,
-            interpreters,
-            runtime,
-            architecture,
-            workDir,
-            buildFromSource
-          })
-        : pinnedLine(p)
-    )
+    lines.push(p.directory ? await localWheelLine(p, lock, target) : pinnedLine(p))
   }
   const file = path.join(workDir, `lock-${runtime}-${architecture}.txt`)
   fs.writeFileSync(file, `${lines.join('\n')}\n`)
@@ -136,14 +108,18 @@ export async function lockRequirementsFor(
   return file
 }
 
-/** What building a local project needs to know. */
-interface LocalBuild {
-  interpreter: Interpreter
-  interpreters: readonly Interpreter[]
+/** The target a lock is installed for, and what building its local projects needs to know. */
+export interface LocalBuild {
   runtime: Runtime
   architecture: Architecture
+  /** The runtime's interpreter. */
+  interpreter: Interpreter
+  /** Every interpreter of the run: the lock is read, and auditwheel runs, with one of them. */
+  interpreters: readonly Interpreter[]
+  /** Scratch folder: the target's requirements file, local projects' wheels. */
   workDir: string
   buildFromSource: SourceBuilds
+  env: InstallerEnv
 }
 
 /**
@@ -169,7 +145,7 @@ async function localWheelLine(p: LockedPackage, lock: Lock, b: LocalBuild): Prom
     b.interpreter.path,
     ['-m', 'pip', 'wheel', '--no-deps', '--no-cache-dir', '--wheel-dir', out, project],
     {
-      env: buildEnv(compile),
+      env: buildEnv(b.env, compile),
       cwd: path.dirname(lock.file),
       confine: { profile: 'install', readable: [project], writable: [out] }
     }

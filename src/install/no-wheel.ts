@@ -9,7 +9,6 @@ import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
-import { normalizeName } from '../layer/dist-info.js'
 import {
   type Architecture,
   ARCHITECTURES,
@@ -21,8 +20,10 @@ import { compareVersions } from '../util/format.js'
 import { run, type RunResult } from '../util/process.js'
 import { AUDITWHEEL_VERSION, repairForTarget } from './auditwheel.js'
 import { escapingArchiveLinks } from './sdist-links.js'
-import type { InstallOptions, SourceBuilds } from './install.js'
-import { pipEnv, requirementName, targetArgs, targetLabel, unsatisfiedRequirement } from './pip.js'
+import type { InstallerEnv } from './installer-env.js'
+import type { InstallOptions, SourceBuilds } from './options.js'
+import { requirementName, targetArgs, targetLabel, unsatisfiedRequirement } from './pip.js'
+import { normalizeName } from '../requirements/names.js'
 
 /**
  * The compiler a build gets where none may run: a command that does not
@@ -49,8 +50,8 @@ export function mayCompile(builds: SourceBuilds, architecture: Architecture): bo
 }
 
 /** pip's environment for a source build: with the compiler, or one where any compile fails at once. */
-export function buildEnv(compile: boolean): NodeJS.ProcessEnv {
-  return compile ? pipEnv() : { ...pipEnv(), ...NO_COMPILER_ENV }
+export function buildEnv(env: InstallerEnv, compile: boolean): NodeJS.ProcessEnv {
+  return compile ? env.pip() : { ...env.pip(), ...NO_COMPILER_ENV }
 }
 
 /** Where machine code for the target can be built, for a message. */
@@ -83,11 +84,15 @@ async function buildFromSource(
     `No wheel of ${requirement} fits ${label}; building its source distribution (${compile ? 'compiling allowed, then repaired by auditwheel' : 'pure Python only: no compiler'}).`
   )
   const pipArgs = sourceBuildArgs(name, options.pipArgs, options.indexArgs)
-  const env = buildEnv(compile)
+  const env = buildEnv(options.env, compile)
   let built = await run(
     interpreter.path,
     ['-m', 'pip', 'download', ...pipArgs, '--dest', sources, requirement],
-    { env: pipEnv(), cwd: options.cwd, confine: { profile: 'install', writable: [sources] } }
+    {
+      env: options.env.pip(),
+      cwd: options.cwd,
+      confine: { profile: 'install', writable: [sources] }
+    }
   )
   if (built.exitCode === 0) {
     // Checked before it is built: the build would copy what its links point at.
@@ -238,7 +243,7 @@ const DRY_RUN = ['install', '--dry-run', '--ignore-installed', '--no-deps', '--q
 /** A silent pip run that only asks the index something. */
 async function pipProbe(options: InstallOptions, args: string[]): Promise<RunResult> {
   return await run(options.interpreter.path, ['-m', 'pip', ...args], {
-    env: pipEnv(),
+    env: options.env.pip(),
     cwd: options.cwd,
     confine: { profile: 'install' },
     silent: true

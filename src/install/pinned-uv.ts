@@ -15,9 +15,11 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
+import { Once } from '../util/once.js'
 import { run } from '../util/process.js'
 import { runnerTemp } from '../util/runner-temp.js'
-import { pipErrorExcerpt, toolPipEnv } from './pip.js'
+import type { InstallerEnv } from './installer-env.js'
+import { pipErrorExcerpt } from './pip.js'
 import { readPipConfig, UV_VERSION, type UvTool } from './uv.js'
 
 /** A wheel of uv on PyPI, pinned by its SHA-256 (hex). */
@@ -59,20 +61,14 @@ export function pinnedUvRuns(): boolean {
   return runnerMachine() !== undefined
 }
 
-let downloadCacheTools: string | undefined
-
 /**
- * Keep the wheel in `dir`, inside the download cache (restored and saved
- * with it, whoever manages the installers' caches).
+ * Where kept wheels are looked for and kept: the download cache's tools
+ * folder (restored and saved with it, whoever manages the installers'
+ * caches), the tool cache.
  */
-export function keepUvIn(dir: string | undefined): void {
-  downloadCacheTools = dir
-}
-
-/** Where kept wheels are looked for and kept: the download cache's tools folder, the tool cache. */
-function keptWheelDirs(machine: keyof typeof UV_WHEELS): string[] {
+function keptWheelDirs(machine: keyof typeof UV_WHEELS, env: InstallerEnv): string[] {
   const dirs: string[] = []
-  if (downloadCacheTools) dirs.push(downloadCacheTools)
+  if (env.keptTools) dirs.push(env.keptTools)
   const toolCache = process.env.RUNNER_TOOL_CACHE
   if (toolCache) dirs.push(path.join(toolCache, 'lambda-python-layer-uv', UV_VERSION, machine))
   return dirs
@@ -118,10 +114,14 @@ function keep(bytes: Buffer, wheel: PinnedWheel, dir: string): void {
  * page (0.7 s instead of 1.7 s); with another index (a mirror, CodeArtifact)
  * pip finds it there.
  */
-async function downloadWheel(python: string, wheel: PinnedWheel): Promise<Buffer> {
+async function downloadWheel(
+  python: string,
+  wheel: PinnedWheel,
+  installerEnv: InstallerEnv
+): Promise<Buffer> {
   const dest = fs.mkdtempSync(runnerTemp('lambda-python-layer-uv-'))
-  const config = await readPipConfig(python)
-  const env: NodeJS.ProcessEnv = toolPipEnv()
+  const config = await readPipConfig(python, installerEnv)
+  const env: NodeJS.ProcessEnv = installerEnv.tools()
   const pypi = !config.has('index-url') && !config.has('no-index') && !env.PIP_INDEX_URL
   const pins = path.join(dest, 'pins.txt')
   const requirement = pypi ? `uv @ ${wheel.url}/${wheel.file}` : `uv==${UV_VERSION}`
@@ -172,7 +172,8 @@ function unpack(bytes: Buffer, wheel: PinnedWheel, exe: string): void {
 /** Where the executable goes, once per run. */
 const EXE = (): string => runnerTemp('lambda-python-layer-tools', `uv-${UV_VERSION}`, 'uv')
 
-let unpacked: Promise<Buffer> | undefined
+/** The wheel, read or downloaded, and unpacked: once per run. */
+const unpacked = new Once<string, Buffer>()
 /** The folders that hold the wheel already (the one it was read from, those it was written to). */
 const keptIn = new Set<string>()
 
@@ -182,7 +183,7 @@ const keptIn = new Set<string>()
  * later run looks (the download cache only exists once it is restored, so
  * each call keeps it there too).
  */
-export async function pinnedUv(python: string): Promise<UvTool> {
+export async function pinnedUv(python: string, env: InstallerEnv): Promise<UvTool> {
   const machine = runnerMachine()
   if (!machine) {
     throw new ActionError(
@@ -190,25 +191,20 @@ export async function pinnedUv(python: string): Promise<UvTool> {
     )
   }
   const pinned = UV_WHEELS[machine]
-  unpacked ??= (async () => {
+  const wheel = await unpacked.get(EXE(), async () => {
     let wheel: Buffer | undefined
-    for (const dir of keptWheelDirs(machine)) {
+    for (const dir of keptWheelDirs(machine, env)) {
       wheel = keptWheel(dir, pinned)
       if (wheel) {
         keptIn.add(dir)
         break
       }
     }
-    wheel ??= await downloadWheel(python, pinned)
+    wheel ??= await downloadWheel(python, pinned, env)
     unpack(wheel, pinned, EXE())
     return wheel
-  })().catch((error: unknown) => {
-    // Not kept: a build staged again on disk (staging.ts) asks once more.
-    unpacked = undefined
-    throw error
   })
-  const wheel = await unpacked
-  for (const dir of keptWheelDirs(machine)) {
+  for (const dir of keptWheelDirs(machine, env)) {
     if (keptIn.has(dir)) continue
     keep(wheel, pinned, dir)
     keptIn.add(dir)

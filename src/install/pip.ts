@@ -1,9 +1,8 @@
 /**
  * pip's command lines and output, as pure functions: the options that select
- * wheels for the Lambda target, pip's environment, and what to quote from a
- * failed run.
+ * wheels for the Lambda target, and what to quote from a failed run. pip's
+ * environment is the run's InstallerEnv (installer-env.ts).
  */
-import fs from 'node:fs'
 import path from 'node:path'
 import {
   type Architecture,
@@ -12,7 +11,7 @@ import {
   type Runtime,
   RUNTIMES
 } from '../runtimes.js'
-import { packageCodeEnv } from '../sandbox/env.js'
+import { normalizeName } from '../requirements/names.js'
 
 /** The pip arguments that select wheels for the Lambda target. */
 export function targetArgs(runtime: Runtime, architecture: Architecture): string[] {
@@ -55,120 +54,6 @@ export function pipInstallArgs(options: {
   ]
 }
 
-/** An index the action was given (codeartifact), for pip and uv alike. */
-let givenIndex: string | undefined
-
-/** Makes `url` the index every install of this run uses (pip's index-url, uv's default index). */
-export function useIndex(url: string | undefined): void {
-  givenIndex = url
-}
-
-/** The folder of the installers' caches the action keeps between runs (see cache/downloads.ts). */
-let downloadCache: string | undefined
-
-/** Makes pip and uv cache their downloads and built wheels under `dir`. */
-export function useDownloadCache(dir: string | undefined): void {
-  downloadCache = dir
-}
-
-/**
- * The installers' caches are the action's own (the download cache): uv's is
- * pruned of every unpacked wheel before it is kept (pruneUvCache), so
- * nothing the layer's files could share outlives the run.
- */
-export function ownsInstallerCaches(): boolean {
-  return downloadCache !== undefined
-}
-
-/** Where pip's and uv's caches go inside the folder the action keeps. */
-export function installerCaches(dir: string): { pip: string; uv: string } {
-  return { pip: path.join(dir, 'pip'), uv: path.join(dir, 'uv') }
-}
-
-/** Where the installers work during a build staged in memory (staging.ts). */
-let scratch: { tmp: string; uvCache?: string } | undefined
-
-/**
- * Points the installers' scratch at `dir`, a build's staging folder in
- * memory: their temporary files (TMPDIR: `pip install --target` installs
- * into one, then moves it into the target), and uv's cache, copied there
- * from the one the action keeps, so that uv links the layer's files within
- * one file system. undefined: back to the defaults (staging on disk).
- */
-export function useScratch(dir: string | undefined): void {
-  scratch = undefined
-  if (!dir) return
-  const tmp = path.join(dir, 'tmp')
-  fs.mkdirSync(tmp, { recursive: true })
-  scratch = { tmp }
-  if (!downloadCache) return
-  const kept = installerCaches(downloadCache).uv
-  const uvCache = path.join(dir, 'uv-cache')
-  fs.rmSync(uvCache, { recursive: true, force: true })
-  if (fs.existsSync(kept)) fs.cpSync(kept, uvCache, { recursive: true, verbatimSymlinks: true })
-  scratch.uvCache = uvCache
-}
-
-/** uv's cache as this build uses it, when the action keeps it. */
-export function workingUvCache(): string | undefined {
-  if (!downloadCache) return undefined
-  return scratch?.uvCache ?? installerCaches(downloadCache).uv
-}
-
-/** Copies uv's cache from memory back to the folder the action keeps (once it is pruned). */
-export function keepWorkingUvCache(): void {
-  if (!downloadCache || !scratch?.uvCache) return
-  const kept = installerCaches(downloadCache).uv
-  fs.rmSync(kept, { recursive: true, force: true })
-  if (fs.existsSync(scratch.uvCache)) {
-    fs.cpSync(scratch.uvCache, kept, { recursive: true, verbatimSymlinks: true })
-  }
-}
-
-/**
- * The environment that hands the given index to pip (and, through pip's
- * configuration, to uv), and the caches the action keeps.
- */
-export function indexEnv(): Record<string, string> {
-  const uvCache = workingUvCache()
-  return {
-    ...(givenIndex ? { PIP_INDEX_URL: givenIndex } : {}),
-    ...(downloadCache ? { PIP_CACHE_DIR: installerCaches(downloadCache).pip } : {}),
-    ...(uvCache ? { UV_CACHE_DIR: uvCache } : {}),
-    ...(scratch ? { TMPDIR: scratch.tmp } : {})
-  }
-}
-
-/**
- * pip's environment: the job's, without its credentials (pip runs build
- * backends, which are package code), plus switches that keep pip quiet and
- * non-interactive, and the index the action was given.
- */
-export function pipEnv(): NodeJS.ProcessEnv {
-  return {
-    ...packageCodeEnv(),
-    ...indexEnv(),
-    PIP_NO_INPUT: '1',
-    PIP_DISABLE_PIP_VERSION_CHECK: '1',
-    PIP_ROOT_USER_ACTION: 'ignore',
-    PYTHONDONTWRITEBYTECODE: '1'
-  }
-}
-
-/**
- * pip's environment for installing the action's own tools (uv, auditwheel):
- * outside the layer's scratch, and without the user's constraints, which
- * are about the layer's packages.
- */
-export function toolPipEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...pipEnv(), PIP_CONSTRAINT: '', PIP_REQUIREMENT: '' }
-  if (scratch) {
-    if (process.env.TMPDIR === undefined) delete env.TMPDIR
-    else env.TMPDIR = process.env.TMPDIR
-  }
-  return env
-}
-
 /** The requirement pip could not satisfy, from its output. */
 export function unsatisfiedRequirement(output: string): string | undefined {
   const matches = [...output.matchAll(/No matching distribution found for (\S+)/g)]
@@ -188,9 +73,7 @@ export function conflictDependencies(output: string): string[] {
   for (const m of output.slice(at).matchAll(/^\s+\S+ \S+ depends on (.+)$/gm)) {
     // pip joins a specifier set with " and ": "urllib3<3 and >=1.21.1".
     const requirement = m[1].split(';')[0].trim().replace(/ and /g, ',')
-    const name = requirementName(requirement)
-      .toLowerCase()
-      .replace(/[-_.]+/g, '-')
+    const name = normalizeName(requirementName(requirement))
     if (seen.has(name)) continue
     seen.add(name)
     found.push(requirement)

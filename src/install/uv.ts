@@ -9,13 +9,12 @@ import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
-import { normalizeName } from '../layer/dist-info.js'
 import type { ParsedOption } from '../requirements/pip-args.js'
 import { type Architecture, ARCHITECTURES, RUNTIMES, type Runtime } from '../runtimes.js'
-import { packageCodeEnv } from '../sandbox/env.js'
+import { packageCodeEnv } from '../sandbox/index.js'
 import { run } from '../util/process.js'
-import { indexEnv, ownsInstallerCaches } from './pip.js'
-import { pipConfigList } from './pip-config.js'
+import type { InstallerEnv } from './installer-env.js'
+import { normalizeName } from '../requirements/names.js'
 
 /** The uv the action installs when none is on PATH (or the one there is too old). */
 export const UV_VERSION = '0.13.9'
@@ -136,8 +135,11 @@ export function parsePipConfigList(text: string): Map<string, string> {
 }
 
 /** pip's configuration as the interpreter's pip reads it in the job's environment. */
-export async function readPipConfig(python: string): Promise<Map<string, string>> {
-  return parsePipConfigList(await pipConfigList(python))
+export async function readPipConfig(
+  python: string,
+  env: InstallerEnv
+): Promise<Map<string, string>> {
+  return parsePipConfigList(await env.pipConfig(python))
 }
 
 /** pip options that do not change what is installed, or that the action sets itself. */
@@ -304,6 +306,8 @@ export interface UvInstallOptions {
   options: UvOptions
   /** Install exactly the listed pins (a lock): nothing is resolved. */
   noDeps: boolean
+  /** The installers' environment: index, caches, scratch. */
+  env: InstallerEnv
 }
 
 /** The command line of one uv install for a Lambda target (`platform`: another uv target). */
@@ -329,7 +333,7 @@ export function uvInstallArgs(
     // place (every rewrite removes the file first), and the unpacked wheels
     // are pruned before the cache is kept. A cache the user keeps gets copies.
     '--link-mode',
-    ownsInstallerCaches() ? 'hardlink' : 'copy',
+    o.env.ownsCaches ? 'hardlink' : 'copy',
     '--no-progress',
     // pip takes the best match across all indexes; uv stops at the first one that
     // has the project unless told otherwise.
@@ -346,7 +350,7 @@ export function uvInstallArgs(
 function uvEnv(o: UvInstallOptions): NodeJS.ProcessEnv {
   return {
     ...packageCodeEnv(),
-    ...indexEnv(),
+    ...o.env.indexEnv(),
     ...o.options.env,
     UV_NO_PROGRESS: '1',
     // The layer is compiled by the action, for the runtime's interpreter.

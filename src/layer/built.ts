@@ -1,8 +1,9 @@
 /** The finished layer, built now or restored from the cache: what publishing and reporting need. */
-import type { SiteResolution } from '../install/incremental.js'
+import type { SiteResolution } from './earlier.js'
 import type { Runtime } from '../runtimes.js'
-import { type InstalledPackage, normalizeName } from './dist-info.js'
+import { type InstalledPackage } from './dist-info.js'
 import type { ZipResult } from './zip.js'
+import { normalizeName } from '../requirements/names.js'
 
 /** One site folder of the layer: which runtime reads it, with which packages. */
 export interface SiteRecord {

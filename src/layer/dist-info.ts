@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { normalizeName } from '../requirements/names.js'
 
 export interface Distribution {
   /** Project name as published, e.g. "PyYAML". */
@@ -22,11 +23,6 @@ export interface Distribution {
 export type InstalledPackage = Pick<Distribution, 'name' | 'version'> & {
   /** Set when no wheel fitted and the action built it from its source distribution: how. */
   builtFromSource?: string
-}
-
-/** PEP 503 normalized project name: "Typing_Extensions" → "typing-extensions". */
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, '-')
 }
 
 /** "numpy==2.2.6", the way findings and logs name a distribution. */

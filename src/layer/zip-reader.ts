@@ -194,7 +194,7 @@ async function hashOf(handle: FileHandle, size: number): Promise<string> {
 }
 
 /** An earlier layer zip, open for reading entries back. */
-export class PreviousZip {
+export class ZipReader {
   private constructor(
     private readonly handle: FileHandle,
     private readonly entries: Map<string, PreviousEntry>
@@ -205,7 +205,7 @@ export class PreviousZip {
    * missing, not a zip this writer wrote, or not the zip whose base64
    * SHA-256 is `sha256` (when given).
    */
-  static async open(file: string, sha256?: string): Promise<PreviousZip | undefined> {
+  static async open(file: string, sha256?: string): Promise<ZipReader | undefined> {
     let handle: FileHandle
     try {
       handle = await open(file, 'r')
@@ -222,7 +222,7 @@ export class PreviousZip {
       if (dir !== undefined) {
         const cd = await readAt(handle, dir.offset, dir.size)
         const entries = cd.length === dir.size ? parseDirectory(cd, dir) : undefined
-        if (entries !== undefined) return new PreviousZip(handle, entries)
+        if (entries !== undefined) return new ZipReader(handle, entries)
       }
     } catch {
       // Unreadable: no reuse.

@@ -35,7 +35,7 @@ import zlib from 'node:zlib'
 import { Limiter } from '../util/concurrency.js'
 import { threadPoolSize } from '../util/thread-pool.js'
 import { type LayerEntry, type LayerTree, walkLayer } from './scan.js'
-import { NATIVE_CRC32, PreviousZip } from './zip-reader.js'
+import { NATIVE_CRC32, ZipReader } from './zip-reader.js'
 import { DEFLATED, dosDateTime, STORED, ZipWriter, type ZipRecord } from './zip-writer.js'
 
 export const FIXED_TIME = new Date(1980, 0, 1, 0, 0, 0)
@@ -75,16 +75,18 @@ export interface ZipOptions {
    * copied rather than deflated again. A missing or unreadable file means
    * no reuse; it may be `outFile` itself.
    */
-  previous?: string
-  /**
-   * The base64 SHA-256 the previous zip must have (its CodeSha256), to catch
-   * a damaged or different file before its bytes are copied; any other means
-   * no reuse.
-   */
-  previousSha256?: string
+  earlier?: {
+    path: string
+    /**
+     * The base64 SHA-256 it must have (its CodeSha256), to catch a damaged
+     * or different file before its bytes are copied; any other means no
+     * reuse.
+     */
+    sha256?: string
+  }
 }
 
-/** What a zip built with `previous` took from it. */
+/** What a zip built with `earlier` took from it. */
 export interface ZipReuse {
   /** Whether the previous zip could be read (false: missing, damaged, or no native CRC-32 in this Node). */
   readable: boolean
@@ -103,7 +105,7 @@ export interface ZipResult {
   /** Sum of the file sizes in the zip. */
   unzippedBytes: number
   files: number
-  /** Set when `previous` was given. */
+  /** Set when `earlier` was given. */
   reused?: ZipReuse
 }
 
@@ -211,7 +213,7 @@ async function readData(item: LayerEntry): Promise<Buffer> {
 
 /** The previous zip's deflated bytes for `data`, when it holds an entry of that name, size and CRC-32. */
 async function previousDeflated(
-  previous: PreviousZip,
+  previous: ZipReader,
   key: string,
   data: Buffer,
   crc: number
@@ -223,7 +225,7 @@ async function previousDeflated(
   return await previous.raw(entry)
 }
 
-async function prepare(entry: PlannedEntry, previous?: PreviousZip): Promise<PreparedEntry> {
+async function prepare(entry: PlannedEntry, previous?: ZipReader): Promise<PreparedEntry> {
   const data = await readData(entry.item)
   const { name, attr } = entry
   if (entry.directory || data.length === 0) {
@@ -255,9 +257,9 @@ function sameFile(a: string, b: string): boolean {
 }
 
 /** The previous zip, open; undefined when there is none to read or no native CRC-32 to match it with. */
-async function openPrevious(options: ZipOptions): Promise<PreviousZip | undefined> {
-  if (options.previous === undefined || !NATIVE_CRC32) return undefined
-  return await PreviousZip.open(options.previous, options.previousSha256)
+async function openPrevious(options: ZipOptions): Promise<ZipReader | undefined> {
+  if (options.earlier === undefined || !NATIVE_CRC32) return undefined
+  return await ZipReader.open(options.earlier.path, options.earlier.sha256)
 }
 
 /** Zips a listed layer tree (see scan.ts) to `outFile`. */
@@ -272,7 +274,9 @@ export async function zipLayer(
   const previous = await openPrevious(options)
   // Rewriting the previous zip in place: write beside it, replace it at the end.
   const replacing =
-    previous !== undefined && options.previous !== undefined && sameFile(options.previous, outFile)
+    previous !== undefined &&
+    options.earlier !== undefined &&
+    sameFile(options.earlier.path, outFile)
   const target = replacing ? `${outFile}.${process.pid}.partial` : outFile
   let writer: ZipWriter
   try {
@@ -330,7 +334,7 @@ export async function zipLayer(
       sha256: written.sha256,
       unzippedBytes,
       files,
-      ...(options.previous !== undefined ? { reused } : {})
+      ...(options.earlier !== undefined ? { reused } : {})
     }
   } catch (error) {
     await writer.abort().catch(() => undefined)

@@ -6,6 +6,7 @@
 import * as core from '@actions/core'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { describeFailure, errorMessage } from '../errors.js'
+import { type BuiltLayer, packageList } from '../layer/built.js'
 import { cancellation, CancelledError } from '../util/cancel.js'
 import { type SummaryData, writeSummary } from './summary.js'
 
@@ -66,6 +67,33 @@ export class RunReport {
 
   output(name: string, value: string): void {
     this.outputs.set(name, value)
+  }
+
+  /** Records the layer, built now or restored, in the outputs and the summary. */
+  layer(layer: BuiltLayer): void {
+    const { zip } = layer
+    core.info(
+      `Layer zip: ${zip.path}, ${zip.bytes} bytes (${zip.unzippedBytes} unzipped, ${zip.files} files), CodeSha256 ${zip.sha256}`
+    )
+    this.summary.zip = zip
+    this.summary.packages = layer.sites.map(s => ({
+      runtime: s.runtime,
+      packages: s.packages.map(p => `${p.name}==${p.version}`)
+    }))
+    this.summary.builtFromSource = [
+      ...new Set(
+        layer.sites.flatMap(s =>
+          s.packages.flatMap(p =>
+            p.builtFromSource ? [`${p.name}==${p.version} (${p.builtFromSource})`] : []
+          )
+        )
+      )
+    ]
+    this.output('zip-path', zip.path)
+    this.output('code-sha256', zip.sha256)
+    this.output('code-size', String(zip.bytes))
+    this.output('unzipped-size', String(zip.unzippedBytes))
+    this.output('packages', JSON.stringify(packageList(layer)))
   }
 
   /** Records why the run failed: a user's error as its message, a bug with its stack too. */

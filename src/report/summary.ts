@@ -1,6 +1,6 @@
 /** The job summary: what was built, published and attached, and how long each phase took. */
 import * as core from '@actions/core'
-import type { Finding } from '../checks/findings.js'
+import type { Finding } from './finding.js'
 import { formatBytes } from '../util/format.js'
 
 export interface SummaryData {

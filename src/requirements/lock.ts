@@ -339,3 +339,14 @@ export function readDataLock(file: string, groups: readonly string[]): Lock {
   }
   throw new Error(`not a data lock: ${file}`)
 }
+
+/** A lock named by the `requirements` input, with what to take from it. */
+export interface LockSource {
+  kind: RequirementsKind
+  /** The lock file (absolute). */
+  file: string
+  /** Dependency groups (PEP 735, uv, Pipfile categories) to add to the main dependencies. */
+  groups: string[]
+  /** The project's extras (optional dependencies) to add. */
+  extras: string[]
+}

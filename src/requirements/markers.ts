@@ -6,6 +6,7 @@
  */
 import { ActionError } from '../errors.js'
 import { ARCHITECTURES, type Architecture, RUNTIMES, type Runtime } from '../runtimes.js'
+import { normalizeName } from './names.js'
 
 /** The marker variables of one target, plus the extras and dependency groups asked for. */
 export interface MarkerEnvironment {
@@ -200,11 +201,6 @@ function compare(left: string, op: string, right: string): boolean {
   return false
 }
 
-/** Normalized name of an extra or group (PEP 685, PEP 735). */
-function normalize(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, '-')
-}
-
 /** Parentheses nested deeper are refused (the parser recurses once per level). */
 const MAX_NESTING = 100
 
@@ -258,8 +254,8 @@ export function evaluateMarker(marker: string, env: MarkerEnvironment): boolean 
       [right, left]
     ] as const) {
       if (side.var && side.var in sets) {
-        const asked = sets[side.var].map(normalize)
-        const wanted = normalize(other.value)
+        const asked = sets[side.var].map(normalizeName)
+        const wanted = normalizeName(other.value)
         if (side.var === 'extra') {
           if (op === '==') return asked.includes(wanted)
           if (op === '!=') return !asked.includes(wanted)

@@ -9,11 +9,11 @@ import * as core from '@actions/core'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { LockSource } from '../install/lock-install.js'
 import { ActionError } from '../errors.js'
-import { kindOf, readDataLock, type RequirementsKind, tomlData } from './lock.js'
+import { kindOf, type LockSource, readDataLock, type RequirementsKind, tomlData } from './lock.js'
 import { fingerprint, type RequirementsTree } from './tree.js'
 import { runnerTemp } from '../util/runner-temp.js'
+import { normalizeName } from './names.js'
 
 export interface ProjectInput {
   /** The requirements file pip reads (for a pyproject without a lock: one written from it). */
@@ -34,8 +34,6 @@ function readToml(file: string): Record<string, unknown> {
   return tomlData(fs.readFileSync(file, 'utf8'), file)
 }
 
-const normalize = (name: string): string => name.toLowerCase().replace(/[-_.]+/g, '-')
-
 /**
  * A dependency group of pyproject.toml (PEP 735), with its
  * `{include-group = "…"}` entries expanded.
@@ -45,13 +43,13 @@ function groupRequirements(
   name: string,
   seen: string[] = []
 ): string[] {
-  const key = Object.keys(groups).find(k => normalize(k) === normalize(name))
+  const key = Object.keys(groups).find(k => normalizeName(k) === normalizeName(name))
   if (key === undefined) {
     fail(
       `pyproject.toml has no dependency group "${name}" (input \`groups\`); it has ${Object.keys(groups).join(', ') || 'none'}.`
     )
   }
-  if (seen.includes(normalize(name))) {
+  if (seen.includes(normalizeName(name))) {
     fail(
       `pyproject.toml's dependency groups include each other in a loop (${[...seen, name].join(' → ')}).`
     )
@@ -62,7 +60,7 @@ function groupRequirements(
     if (typeof entry === 'string') return [entry]
     const include = (entry as { 'include-group'?: unknown })?.['include-group']
     if (typeof include === 'string') {
-      return groupRequirements(groups, include, [...seen, normalize(name)])
+      return groupRequirements(groups, include, [...seen, normalizeName(name)])
     }
     return fail(
       `pyproject.toml's dependency group "${key}" has an entry that is neither a requirement nor an include-group.`
@@ -79,7 +77,7 @@ function projectRequirements(file: string, groups: string[], extras: string[]): 
   const optional = (project['optional-dependencies'] ?? {}) as Record<string, string[]>
   const lines = [...dependencies]
   for (const extra of extras) {
-    const key = Object.keys(optional).find(k => normalize(k) === normalize(extra))
+    const key = Object.keys(optional).find(k => normalizeName(k) === normalizeName(extra))
     if (key === undefined) {
       fail(
         `pyproject.toml has no optional dependencies "${extra}" (input \`extras\`); it has ${Object.keys(optional).join(', ') || 'none'}.`
@@ -90,9 +88,9 @@ function projectRequirements(file: string, groups: string[], extras: string[]): 
   const declared = (data['dependency-groups'] ?? {}) as Record<string, unknown>
   for (const group of groups) lines.push(...groupRequirements(declared, group))
   // A requirement on the project itself (an extra pulling another): the layer carries dependencies only.
-  const self = typeof project.name === 'string' ? normalize(project.name) : undefined
+  const self = typeof project.name === 'string' ? normalizeName(project.name) : undefined
   return lines.filter(
-    l => !self || normalize(/^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(l)?.[0] ?? '') !== self
+    l => !self || normalizeName(/^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(l)?.[0] ?? '') !== self
   )
 }
 
@@ -120,7 +118,7 @@ function lockTree(
     if (kind === 'poetry-lock') {
       // Extras: those the lock declares.
       const declared = Object.keys((readToml(file).extras ?? {}) as Record<string, unknown>)
-      const unknown = extras.filter(e => !declared.map(normalize).includes(normalize(e)))
+      const unknown = extras.filter(e => !declared.map(normalizeName).includes(normalizeName(e)))
       if (unknown.length > 0) {
         fail(
           `poetry.lock has no extras ${unknown.join(', ')} (input \`extras\`); it has ${declared.join(', ') || 'none'}.`
@@ -139,8 +137,8 @@ function lockTree(
         ['extras', 'extras', extras],
         ['groups', 'dependency-groups', groups]
       ] as const) {
-        const declared = ((data[key] ?? []) as string[]).map(normalize)
-        const unknown = asked.filter(a => !declared.includes(normalize(a)))
+        const declared = ((data[key] ?? []) as string[]).map(normalizeName)
+        const unknown = asked.filter(a => !declared.includes(normalizeName(a)))
         if (unknown.length > 0) {
           fail(
             `${path.basename(file)} has no ${key} ${unknown.join(', ')} (input \`${input}\`); it has ${declared.join(', ') || 'none'}.`

@@ -31,6 +31,8 @@ import { type EnvProfile, programEnv } from './env.js'
 import { LAUNCHER, TOOLS } from './launcher.js'
 import { holds, planView, SANDBOX_HOME, serializePlan } from './view.js'
 
+export { codeEnv, type EnvProfile, packageCodeEnv } from './env.js'
+
 export type SandboxMode = 'auto' | 'required' | 'off'
 
 export type Isolation = 'privileged' | 'user-namespace' | 'sudo' | 'none'

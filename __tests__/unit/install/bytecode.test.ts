@@ -292,7 +292,7 @@ withPython('compileBytecode with a previous zip', () => {
         python: py,
         dirs: [path.join(incremental, 'python')],
         layerRoot: incremental,
-        previous
+        earlier: previous
       })
       const fresh = await compileBytecode({
         python: py,
@@ -322,7 +322,7 @@ withPython('compileBytecode with a previous zip', () => {
       python: py,
       dirs: [path.join(root, 'python')],
       layerRoot: root,
-      previous: path.join(root, 'no-such.zip')
+      earlier: path.join(root, 'no-such.zip')
     })
     expect(result).toEqual({ sources: 2, testSuiteSources: 1, invalid: 0, reused: 0 })
     const tag = `cpython-${pythonMinor(py).replace('.', '')}`
@@ -343,7 +343,7 @@ withPython('compileBytecode with a previous zip', () => {
       python: python ?? 'python3',
       dirs: [path.join(root, 'python')],
       layerRoot: root,
-      previous
+      earlier: previous
     })
     expect(result.reused).toBe(0)
   })

@@ -2,12 +2,8 @@ import { afterAll, describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {
-  isSiteResolution,
-  pipHasReport,
-  readPipReport,
-  recordPaths
-} from '../../../src/install/incremental.js'
+import { pipHasReport, readPipReport, recordPaths } from '../../../src/install/incremental.js'
+import { isSiteResolution } from '../../../src/layer/earlier.js'
 import { previousZipIn } from '../../../src/cache/downloads.js'
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'incremental-unit-'))

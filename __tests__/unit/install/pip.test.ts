@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { installedDistributions, normalizeName } from '../../../src/layer/dist-info.js'
+import { installedDistributions } from '../../../src/layer/dist-info.js'
 import {
   pipErrorExcerpt,
   pipInstallArgs,
@@ -10,6 +10,7 @@ import {
   unsatisfiedRequirement
 } from '../../../src/install/pip.js'
 import type { Architecture, Runtime } from '../../../src/runtimes.js'
+import { normalizeName } from '../../../src/requirements/names.js'
 
 function platforms(args: string[]): string[] {
   return args.flatMap((a, i) => (a === '--platform' ? [args[i + 1]] : []))

@@ -15,7 +15,7 @@ import {
   UV_VERSION
 } from '../../../src/install/uv.js'
 import { parsePipOptions } from '../../../src/requirements/pip-args.js'
-import { useDownloadCache } from '../../../src/install/pip.js'
+import { InstallerEnv } from '../../../src/install/installer-env.js'
 
 describe('uvTarget', () => {
   it('gives Amazon Linux 2023 runtimes their own glibc', () => {
@@ -201,7 +201,8 @@ describe('uvInstallArgs', () => {
       targetDir: '/w/layer/python',
       cwd: '/ws',
       options: { args: [], env: {}, unsupported: [], severalSources: false },
-      noDeps: true
+      noDeps: true,
+      env: InstallerEnv.create()
     })
     expect(args.join(' ')).toBe(
       'pip install --target /w/layer/python --python /py/bin/python3.12 --python-version 3.12 --python-platform aarch64-manylinux_2_34 --only-binary :all: --link-mode copy --no-progress --no-deps --requirement /w/lock.txt'
@@ -209,22 +210,18 @@ describe('uvInstallArgs', () => {
   })
 
   it("links out of the cache when the cache is the action's own (pruned before it is kept)", () => {
-    useDownloadCache('/rt/downloads')
-    try {
-      const args = uvInstallArgs({
-        python: '/py/bin/python3.12',
-        runtime: 'python3.12',
-        architecture: 'x86_64',
-        requirements: '/w/r.txt',
-        targetDir: '/w/layer/python',
-        cwd: '/ws',
-        options: { args: [], env: {}, unsupported: [], severalSources: false },
-        noDeps: false
-      })
-      expect(args[args.indexOf('--link-mode') + 1]).toBe('hardlink')
-    } finally {
-      useDownloadCache(undefined)
-    }
+    const args = uvInstallArgs({
+      python: '/py/bin/python3.12',
+      runtime: 'python3.12',
+      architecture: 'x86_64',
+      requirements: '/w/r.txt',
+      targetDir: '/w/layer/python',
+      cwd: '/ws',
+      options: { args: [], env: {}, unsupported: [], severalSources: false },
+      noDeps: false,
+      env: InstallerEnv.create().withCaches('/rt/downloads', false)
+    })
+    expect(args[args.indexOf('--link-mode') + 1]).toBe('hardlink')
   })
 })
 
@@ -262,7 +259,8 @@ describe('uvInstall', () => {
       targetDir,
       cwd: work,
       options: { args: [], env: {}, unsupported: [], severalSources: false },
-      noDeps: false
+      noDeps: false,
+      env: InstallerEnv.create()
     })
 
   it("leaves uv's lock file out of the target, and a package's own .lock in it", async () => {

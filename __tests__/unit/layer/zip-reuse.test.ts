@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { type LayerEntry, type LayerTree, walkLayer } from '../../../src/layer/scan.js'
 import { zipLayer } from '../../../src/layer/zip.js'
-import { PreviousZip } from '../../../src/layer/zip-reader.js'
+import { ZipReader } from '../../../src/layer/zip-reader.js'
 import { SeededRandom, writeGeneratedTree } from '../../helpers/zip-trees.js'
 
 const temps: string[] = []
@@ -81,7 +81,7 @@ describe('zipLayer with a previous zip', () => {
     const tree = walkLayer(root)
     const full = await zipLayer(tree, outFile())
     const out = outFile()
-    const reusing = await zipLayer(tree, out, undefined, { previous })
+    const reusing = await zipLayer(tree, out, undefined, { earlier: { path: previous } })
 
     expect(sha256(out)).toBe(sha256(full.path))
     expect(reusing.sha256).toBe(full.sha256)
@@ -103,7 +103,7 @@ describe('zipLayer with a previous zip', () => {
       tree,
       outFile(),
       { jobs: 1, windowBytes: 1, windowEntries: 1 },
-      { previous }
+      { earlier: { path: previous } }
     )
     expect(narrow.sha256).toBe(full.sha256)
     expect(narrow.reused?.entries).toBeGreaterThan(0)
@@ -113,7 +113,7 @@ describe('zipLayer with a previous zip', () => {
     const { root, previous, unchanged } = await changedTree(13)
     const tree = walkLayer(root)
     const full = await zipLayer(tree, outFile())
-    const result = await zipLayer(tree, previous, undefined, { previous })
+    const result = await zipLayer(tree, previous, undefined, { earlier: { path: previous } })
     expect(sha256(previous)).toBe(full.sha256)
     expect(result.reused?.entries).toBe(unchanged.length)
     expect(fs.readdirSync(path.dirname(previous))).toEqual(['layer.zip'])
@@ -138,14 +138,14 @@ describe('zipLayer with a previous zip', () => {
     damage(previous)
     const tree = walkLayer(root)
     const full = await zipLayer(tree, outFile())
-    const result = await zipLayer(tree, outFile(), undefined, { previous })
+    const result = await zipLayer(tree, outFile(), undefined, { earlier: { path: previous } })
     expect(result.sha256).toBe(full.sha256)
     expect(result.reused).toEqual({ readable: false, entries: 0, bytes: 0 })
   })
 
   it('deflates again an entry whose local header disagrees with the central one', async () => {
     const { root, previous, unchanged } = await changedTree(21)
-    const zip = await PreviousZip.open(previous)
+    const zip = await ZipReader.open(previous)
     const victim = unchanged.find(e => e.size > 10_000) as LayerEntry
     const entry = zip?.get(victim.name)
     await zip?.close()
@@ -157,7 +157,7 @@ describe('zipLayer with a previous zip', () => {
 
     const tree = walkLayer(root)
     const full = await zipLayer(tree, outFile())
-    const result = await zipLayer(tree, outFile(), undefined, { previous })
+    const result = await zipLayer(tree, outFile(), undefined, { earlier: { path: previous } })
     expect(result.sha256).toBe(full.sha256)
     expect(result.reused?.entries).toBe(unchanged.length - 1)
   })
@@ -172,16 +172,14 @@ describe('zipLayer with a previous zip', () => {
     const tree = walkLayer(root)
     const full = await zipLayer(tree, outFile())
     const checked = await zipLayer(tree, outFile(), undefined, {
-      previous,
-      previousSha256: expected
+      earlier: { path: previous, sha256: expected }
     })
     expect(checked.sha256).toBe(full.sha256)
     expect(checked.reused).toEqual({ readable: false, entries: 0, bytes: 0 })
 
     fs.writeFileSync(previous, fs.readFileSync(previous).fill(bytes[1000] ^ 0x5a, 1000, 1001))
     const intact = await zipLayer(tree, outFile(), undefined, {
-      previous,
-      previousSha256: expected
+      earlier: { path: previous, sha256: expected }
     })
     expect(intact.sha256).toBe(full.sha256)
     expect(intact.reused?.entries).toBeGreaterThan(0)
@@ -206,21 +204,21 @@ describe('zipLayer with a previous zip', () => {
     const first = await zipLayer(tree, previous)
     fs.writeFileSync(path.join(root, 'b.py'), random.text(20_000))
     const full = await zipLayer(tree, outFile())
-    const result = await zipLayer(tree, outFile(), undefined, { previous })
+    const result = await zipLayer(tree, outFile(), undefined, { earlier: { path: previous } })
     expect(full.sha256).not.toBe(first.sha256)
     expect(result.sha256).toBe(full.sha256)
     expect(result.reused).toEqual({ readable: true, entries: 2, bytes: 40_000 })
   })
 })
 
-describe('PreviousZip', () => {
+describe('ZipReader', () => {
   it('reads back every entry of a zip the writer wrote', async () => {
     const root = tempDir('zip-reuse-read-')
     writeGeneratedTree(root, { bytes: 2 * 1024 * 1024, seed: 3 })
     const tree = walkLayer(root)
     const file = outFile()
     await zipLayer(tree, file)
-    const zip = await PreviousZip.open(file)
+    const zip = await ZipReader.open(file)
     expect(zip?.size).toBe(tree.entries.length)
     for (const entry of tree.entries.filter(e => !e.directory)) {
       const stored = zip?.get(entry.name)

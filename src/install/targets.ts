@@ -14,11 +14,14 @@ import { machineCodeFiles, scanLayer } from '../layer/scan.js'
 import { type Architecture, type Runtime, RUNTIMES } from '../runtimes.js'
 import { plural } from '../util/format.js'
 import { type Interpreter, pipVersion } from './interpreters.js'
-import { installRequirements, type SourceBuilds, type UvPlan } from './install.js'
-import { type LockSource, lockRequirementsFor } from './lock-install.js'
-import type { SiteResolution } from './incremental.js'
+import type { LockSource } from '../requirements/lock.js'
+import { installRequirements } from './install.js'
+import type { InstallerEnv } from './installer-env.js'
+import { lockRequirementsFor } from './lock-install.js'
+import type { SourceBuilds, UvPlan } from './options.js'
+import type { EarlierZip, SiteResolution } from '../layer/earlier.js'
 
-export interface BuildOptions {
+export interface StageOptions {
   runtimes: Runtime[]
   architectures: Architecture[]
   requirements: string
@@ -32,21 +35,16 @@ export interface BuildOptions {
   /** The interpreter of each runtime. */
   interpreters: Map<Runtime, Interpreter>
   buildFromSource: SourceBuilds
+  /** The installers' environment: index, caches, scratch. */
+  env: InstallerEnv
   /** A lock file given as `requirements`: each target installs its packages exactly. */
   lock?: LockSource
   /** uv installs (pip takes over where it cannot); pip alone when undefined. */
   uv?: UvPlan
   /** The earlier build: its zip and what pip installed in each site (by site folder). */
-  earlier?: EarlierBuild
+  earlier?: EarlierZip
   /** The incremental install may restore .pyc files (the layer is compiled, nothing excluded). */
   restoreBytecode?: boolean
-}
-
-/** An earlier build, for the incremental install: its zip and each site's resolution. */
-export interface EarlierBuild {
-  zip: string
-  sha256: string
-  resolutions: Record<string, SiteResolution>
 }
 
 export interface Site {
@@ -57,7 +55,7 @@ export interface Site {
   packages: InstalledPackage[]
 }
 
-export interface BuildResult {
+export interface StagedTree {
   /** The folder that holds python/: what goes into the zip. */
   root: string
   sites: Site[]
@@ -102,7 +100,7 @@ function byTopLevel(files: string[], sites: Site[]): string {
 }
 
 /** Installs the requirements into a staged layer tree for every runtime (and architecture). */
-export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
+export async function stageLayer(options: StageOptions): Promise<StagedTree> {
   const { runtimes, architectures, workDir, interpreters } = options
   const pips = new Map<Runtime, string>()
   for (const [runtime, interpreter] of interpreters) {
@@ -113,7 +111,7 @@ export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
     )
   }
 
-  const results = new Map<Architecture, BuildResult>()
+  const results = new Map<Architecture, StagedTree>()
   for (const architecture of architectures) {
     const root = path.join(workDir, 'layer', architecture)
     fs.rmSync(root, { recursive: true, force: true })
@@ -130,18 +128,19 @@ export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
         async () =>
           await installRequirements({
             interpreter,
+            env: options.env,
             runtime,
             architecture,
             requirements: options.lock
-              ? await lockRequirementsFor(
-                  options.lock,
+              ? await lockRequirementsFor(options.lock, {
                   runtime,
                   architecture,
                   interpreter,
-                  [...interpreters.values()],
+                  interpreters: [...interpreters.values()],
                   workDir,
-                  options.buildFromSource
-                )
+                  buildFromSource: options.buildFromSource,
+                  env: options.env
+                })
               : options.requirements,
             // A lock is the resolution: nothing more is resolved.
             pipArgs: options.lock ? [...options.pipArgs, '--no-deps'] : options.pipArgs,
@@ -157,7 +156,7 @@ export async function stageLayer(options: BuildOptions): Promise<BuildResult> {
             ...(options.earlier && earlier
               ? {
                   earlier: {
-                    zip: options.earlier.zip,
+                    zip: options.earlier.path,
                     sha256: options.earlier.sha256,
                     site: dir,
                     resolution: earlier

@@ -1,0 +1,113 @@
+/**
+ * Before the cache: the sandbox every program starts in; the interpreters
+ * (and pip's configuration of each) found while the AWS preflight runs; the
+ * index the installs use (codeartifact); and the installer.
+ */
+import * as core from '@actions/core'
+import {
+  codeArtifactIndex,
+  createCodeArtifactClient,
+  type Deployment,
+  preflight
+} from './aws/index.js'
+import type { Inputs } from './inputs.js'
+import {
+  chooseInstaller,
+  findInterpreters,
+  InstallerEnv,
+  type Interpreter,
+  type UvPlan
+} from './install/index.js'
+import type { RunReport } from './report/run-report.js'
+import type { Runtime } from './runtimes.js'
+import { programHome, type Sandbox } from './sandbox/index.js'
+import { openSandbox, useSandbox } from './util/process.js'
+
+export interface Prepared {
+  /** What the preflight established; undefined when nothing is published. */
+  deployment: Deployment | undefined
+  interpreters: Map<Runtime, Interpreter>
+  /** The installers' environment of the run. */
+  env: InstallerEnv
+  /** How uv installs; undefined: pip. */
+  uv: UvPlan | undefined
+}
+
+/**
+ * Opens the sandbox every program of the run starts in (input `sandbox`),
+ * before any package code or interpreter runs; says how package code runs.
+ */
+export async function sandboxPackageCode(inputs: Inputs, report: RunReport): Promise<Sandbox> {
+  const sandbox = await openSandbox({
+    mode: inputs.sandbox,
+    workspace: inputs.workspace,
+    installTimeoutMs: inputs.buildTimeoutMs
+  })
+  useSandbox(sandbox)
+  report.summary.sandbox = sandbox.label
+  if (sandbox.isolated) {
+    core.info(`Sandbox: package code runs ${sandbox.label}.`)
+  } else if (inputs.sandbox === 'off') {
+    core.warning(
+      'sandbox: off: package code (builds, imports) runs without isolation, and can read what the job can read through /proc.'
+    )
+  } else {
+    report.warn(
+      `Package code runs without isolation: ${sandbox.reason}. It gets an allow-listed environment and a fresh HOME, but can read what this job can read (through /proc as well). Set sandbox: required to fail instead, or see docs/security.md for what each runner allows.`
+    )
+  }
+  return sandbox
+}
+
+/** Everything decided before the cache is read, the slow parts side by side. */
+export async function prepare(
+  inputs: Inputs,
+  sandbox: Sandbox,
+  report: RunReport
+): Promise<Prepared> {
+  // Without codeartifact the index is known now, and pip's configuration
+  // (a pip start, 0.4 s) is read while the preflight runs.
+  const early = inputs.codeartifact ? undefined : InstallerEnv.create()
+  const finding = report.background(async () => {
+    const found = await report.phase('Find interpreters', async () =>
+      findInterpreters(inputs.runtimes, inputs.pythonVersion)
+    )
+    for (const interpreter of found.values()) {
+      const home = programHome(interpreter.path)
+      if (home) sandbox.allowRead(home)
+    }
+    if (early) {
+      await Promise.all([...found.values()].map(async i => early.pipConfig(i.path).catch(() => '')))
+    }
+    return found
+  })
+  const [preflighted, found] = await Promise.allSettled([preflight(inputs, report), finding])
+  // The preflight's problem first: it is what the user reads about AWS.
+  if (preflighted.status === 'rejected') throw preflighted.reason
+  if (found.status === 'rejected') throw found.reason
+  const interpreters = found.value
+  const env = early ?? InstallerEnv.create(await codeArtifactUrl(inputs, report))
+  const uv = await chooseInstaller(inputs, interpreters, env)
+  report.summary.installer = uv?.label ?? 'pip'
+  return { deployment: preflighted.value, interpreters, env, uv }
+}
+
+/**
+ * With `codeartifact`, fetches a token and returns the repository's index
+ * URL, for every install (pip's PIP_INDEX_URL; uv's UV_INDEX_URL), never on
+ * a command line. The token is masked; the cache key sees the URL without it.
+ */
+async function codeArtifactUrl(inputs: Inputs, report: RunReport): Promise<string | undefined> {
+  const repo = inputs.codeartifact
+  if (!repo || !inputs.region) return undefined
+  const region = inputs.region
+  const index = await report.phase('CodeArtifact', async () =>
+    codeArtifactIndex(
+      createCodeArtifactClient(region, { callTimeoutMs: inputs.awsTimeoutMs }),
+      repo,
+      { callTimeoutMs: inputs.awsTimeoutMs }
+    )
+  )
+  report.summary.index = index.publicUrl
+  return index.url
+}
