@@ -12,6 +12,7 @@ import { awsEnv, unique, versionCount } from '../helpers/aws.js'
 import { entries } from '../helpers/layer.js'
 import { makeToolCache } from '../helpers/toolcache.js'
 import { compileNewGlibcObject, makeWheel } from '../helpers/wheel.js'
+import { buildElf } from '../helpers/elf-fixtures.js'
 
 const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
 makeToolCache(toolCache, ['3.11', '3.12'])
@@ -57,6 +58,90 @@ describe('a shared object that needs a newer glibc than the runtime', () => {
   it('publishes nothing', async () => {
     expect(result.log).not.toMatch(/Published arn:/)
     expect(await versionCount(layer)).toBe(0)
+  })
+})
+
+describe("libraries the Lambda OS lacks: proven from the files, not from this runner's libraries", () => {
+  const layer = unique('opencv')
+  let opencv: ActionRun
+  let headless: ActionRun
+
+  beforeAll(async () => {
+    // The real wheels: opencv-python's Qt needs libGL.so.1 and X11, which
+    // every Ubuntu runner has and no Lambda OS does.
+    opencv = await runAction(
+      { 'layer-name': layer, runtimes: 'python3.12' },
+      { workspace: workspace('opencv-python==4.10.0.84\nnumpy==2.1.3\n'), toolCache, env: awsEnv() }
+    )
+    headless = await runAction(
+      { 'layer-name': 'opencv-headless', runtimes: 'python3.12', publish: 'false' },
+      { workspace: workspace('opencv-python-headless==4.10.0.84\nnumpy==2.1.3\n'), toolCache }
+    )
+  })
+
+  it('refuses opencv-python before publishing, naming libGL.so.1 and opencv-python-headless', async () => {
+    expect(opencv.exitCode).toBe(1)
+    const error = opencv.errors.join('\n')
+    expect(error).toContain('opencv-python==4.10.0.84')
+    expect(error).toContain('libGL.so.1')
+    expect(error).toMatch(/python3\.12 on x86_64 Lambda \(Amazon Linux 2023\) does not have/)
+    expect(error).toContain('Use opencv-python-headless')
+    expect(await versionCount(layer)).toBe(0)
+  })
+
+  it('builds opencv-python-headless', () => {
+    expect(headless.errors).toEqual([])
+    expect(headless.exitCode).toBe(0)
+  })
+})
+
+describe('a library that needs a newer libstdc++ than Amazon Linux 2 has', () => {
+  const runs: Record<string, ActionRun> = {}
+
+  beforeAll(async () => {
+    const ws = workspace('cxxthing==1.0\n')
+    // An extension module of the package (its __init__ does not import it, so the
+    // import test on this runner, which has a newer libstdc++, leaves it alone).
+    makeWheel(path.join(ws, 'wheels'), {
+      name: 'cxxthing',
+      version: '1.0',
+      tag: 'py3-none-manylinux_2_17_x86_64',
+      files: {
+        'cxxthing/__init__.py': '',
+        'cxxthing/_native.abi3.so': buildElf({
+          needs: [
+            { file: 'libc.so.6', versions: ['GLIBC_2.17'] },
+            { file: 'libstdc++.so.6', versions: ['GLIBCXX_3.4', 'GLIBCXX_3.4.26'] }
+          ]
+        })
+      }
+    })
+    for (const runtime of ['python3.11', 'python3.12']) {
+      runs[runtime] = await runAction(
+        {
+          'layer-name': 'cxx',
+          runtimes: runtime,
+          publish: 'false',
+          'pip-args': `--find-links ${path.join(ws, 'wheels')}`
+        },
+        { workspace: ws, toolCache }
+      )
+    }
+  })
+
+  it('fails for python3.11 (GCC 7: GLIBCXX_3.4.24), naming the version, the library and python3.12', () => {
+    expect(runs['python3.11'].exitCode).toBe(1)
+    const error = runs['python3.11'].errors.join('\n')
+    expect(error).toContain(
+      'python/cxxthing/_native.abi3.so (cxxthing==1.0) needs GLIBCXX_3.4.26 of libstdc++.so.6'
+    )
+    expect(error).toContain('has up to GLIBCXX_3.4.24')
+    expect(error).toContain('Use python3.12 or newer (Amazon Linux 2023)')
+  })
+
+  it('passes for python3.12 (GCC 11: GLIBCXX_3.4.29)', () => {
+    expect(runs['python3.12'].errors).toEqual([])
+    expect(runs['python3.12'].exitCode).toBe(0)
   })
 })
 

@@ -21,6 +21,12 @@ export interface ElfFixtureOptions {
   needs?: VersionNeed[]
   /** false: drop the section header table (like sstrip), keep the dynamic segment. */
   sectionHeaders?: boolean
+  /** DT_NEEDED entries; the libraries of `needs` by default, as a linker writes them. */
+  needed?: string[]
+  /** DT_SONAME. */
+  soname?: string
+  /** DT_RUNPATH, e.g. "$ORIGIN/../pkg.libs". */
+  runpath?: string
 }
 
 export const EM_386 = 3
@@ -136,6 +142,13 @@ export function buildElf(options: ElfFixtureOptions = {}): Buffer {
 
   // --- string tables
   const dynstr = new StringTable()
+  const needed = options.needed ?? [...new Set(needs.map(n => n.file))]
+  const named: Array<[number, string]> = [
+    ...needed.map((n): [number, string] => [1, n]), // DT_NEEDED
+    ...(options.soname !== undefined ? [[14, options.soname] as [number, string]] : []), // DT_SONAME
+    ...(options.runpath !== undefined ? [[29, options.runpath] as [number, string]] : []) // DT_RUNPATH
+  ]
+  for (const [, value] of named) dynstr.add(value)
   for (const need of needs) {
     dynstr.add(need.file)
     for (const v of need.versions) dynstr.add(v)
@@ -173,6 +186,7 @@ export function buildElf(options: ElfFixtureOptions = {}): Buffer {
   at = Math.ceil(at / 8) * 8
   const dynamicOff = at
   const dynamicEntries: Array<[number, number]> = [
+    ...named.map(([tag, value]): [number, number] => [tag, dynstr.add(value)]),
     [5, BASE + dynstrOff], // DT_STRTAB
     [10, dynstrBuf.length] // DT_STRSZ
   ]

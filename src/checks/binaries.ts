@@ -18,6 +18,14 @@ import {
 } from '../runtimes.js'
 import { compareStrings, compareVersions } from '../util/format.js'
 import { sortFindings, type Finding } from './findings.js'
+import {
+  LayerLibraries,
+  linkProblems,
+  loadedOnImport,
+  missingAdvice,
+  splitVersion
+} from './links.js'
+import { targetLibraries } from '../lambda-os.js'
 import type { PackageSize } from './sizes.js'
 
 export type { Finding, Severity } from './findings.js'
@@ -110,6 +118,18 @@ export async function verifyLayer(options: VerifyOptions): Promise<VerifyReport>
   }
 
   const layerFiles = new Set(files.map(f => f.rel))
+  const libraries = new LayerLibraries(files)
+  // The extension modules importing a package loads, and the layer's libraries they load.
+  const modules = new Set<string>()
+  const onImport = new Set<string>()
+  for (const file of files) {
+    const dir = targetDirOf(file.rel, runtimesByDir)
+    const inSite = dir ? file.rel.slice(dir.length + 1) : file.rel
+    if (!file.elf || !loadedOnImport(inSite)) continue
+    modules.add(file.rel)
+    onImport.add(file.rel)
+    for (const loaded of libraries.loadedBy(file.elf)) onImport.add(loaded.file.rel)
+  }
   for (const file of files) {
     unzippedBytes += file.size
     const owner = owners.ownerOf(path.join(root, ...file.rel.split('/')))
@@ -128,7 +148,10 @@ export async function verifyLayer(options: VerifyOptions): Promise<VerifyReport>
       package: owner?.label,
       runtimes,
       architectures,
-      layerFiles
+      layerFiles,
+      libraries,
+      module: modules.has(file.rel),
+      onImport: onImport.has(file.rel)
     }
 
     const { format, elf } = file
@@ -193,6 +216,12 @@ interface FileContext {
   architectures: Architecture[]
   /** Every file of the layer (relative paths): a module's variant for the target may sit beside this one. */
   layerFiles?: ReadonlySet<string>
+  /** The libraries the layer carries (links.ts). */
+  libraries?: LayerLibraries
+  /** An extension module that importing its package loads (links.ts, loadedOnImport). */
+  module?: boolean
+  /** Loaded when a package is imported: such a module, or a library of the layer it loads. */
+  onImport?: boolean
 }
 
 /** Extension-module suffixes with an interpreter version: cpython-312-x86_64-linux-gnu, pypy39-pp73-... */
@@ -373,19 +402,124 @@ function checkElf(
     })
   }
 
-  if (issues.length === 0 && info.incomplete) {
+  const loaded = ctx.runtimes.filter(r => !wrongPython.includes(r))
+  issues.push(...linkIssues(ctx, info, targetArch, loaded))
+
+  if (issues.length === 0 && (info.incomplete || info.linksIncomplete)) {
+    const unread = info.incomplete ? 'its glibc version needs' : 'the libraries it needs'
     issues.push({
       ...base,
       severity: 'warning',
       code: 'unreadable-elf',
       problem:
-        `${describeFile(ctx)} looks truncated or corrupt: its glibc version needs could not ` +
+        `${describeFile(ctx)} looks truncated or corrupt: ${unread} could not ` +
         'be read, so whether it loads on Lambda is unknown',
       advice: `Reinstall ${who}; if the file stays like this, report it to its maintainers`,
       group: `unreadable-elf\0${ctx.file}`
     })
   }
   return { issues, machine: info.machine }
+}
+
+/**
+ * The libraries `runtimes` on `architecture` lack, and the symbol versions
+ * their libraries do not define (links.ts), as issues.
+ */
+function linkIssues(
+  ctx: FileContext,
+  info: ElfInfo,
+  architecture: Architecture,
+  runtimes: readonly Runtime[]
+): Issue[] {
+  if (runtimes.length === 0 || !ctx.libraries) return []
+  // An extension module loaded on import answers for the libraries it loads;
+  // a library it loads is reported through it; anything else (a module or a
+  // plugin loaded on demand, a program) only warns.
+  const problems = linkProblems(info, architecture, runtimes, ctx.libraries, ctx.module === true)
+  const pkg = ctx.package
+  const name = pkg?.split('==')[0]
+  const top = ctx.file
+    .split('/')
+    .find(p => !['python', 'lib', 'site-packages'].includes(p) && !/^python3\.\d+$/.test(p))
+  const base = { file: ctx.file, package: pkg }
+  const severity: Issue['severity'] = ctx.onImport ? 'error' : 'warning'
+  const when = ctx.module
+    ? `importing ${top?.replace(/\..*$/, '') ?? 'it'} fails with`
+    : ctx.onImport
+      ? 'loading it fails with'
+      : /\.so(\.|$)/.test(ctx.file)
+        ? 'loading it (on import or on demand, as its package decides) fails with'
+        : 'running it fails with'
+  const issues: Issue[] = []
+  const missing = ctx.onImport && !ctx.module ? [] : problems.filter(p => p.version === undefined)
+  for (const os of new Set(missing.map(p => p.os))) {
+    const here = missing.filter(p => p.os === os)
+    const libs = here.map(p => p.library)
+    const through = [
+      ...new Set(here.flatMap(p => (p.neededBy ? [path.posix.basename(p.neededBy)] : [])))
+    ]
+    const where = describeTargets(here[0].runtimes, architecture, os)
+    issues.push({
+      ...base,
+      severity,
+      code: 'missing-library',
+      problem:
+        `${describeFile(ctx)} needs ${listLibraries(libs)}${through.length ? ` (through ${listLibraries(through)})` : ''}, which ${where} does not have and the ` +
+        `layer does not carry; ${when} "${libs[0]}: cannot open shared object file"`,
+      advice: missingAdvice(libs[0], name),
+      rank: libs.length,
+      group: `missing-library\0${severity}\0${pkg ?? ctx.file}\0${os}`
+    })
+  }
+  for (const problem of problems) {
+    if (problem.version === undefined) continue
+    const needed = splitVersion(problem.version)
+    const fits = (Object.keys(RUNTIMES) as Runtime[]).find(r => {
+      const highest = targetLibraries(r, architecture).versions(problem.library)?.[
+        needed?.[0] ?? ''
+      ]
+      return (
+        needed !== undefined &&
+        highest !== undefined &&
+        compareVersions(needed[1], highest.split('.').map(Number)) <= 0
+      )
+    })
+    const pin = name
+      ? `pin an older ${name} (one built for manylinux2014 or manylinux_2_26)`
+      : 'use an older build of it (manylinux2014 or manylinux_2_26)'
+    issues.push({
+      ...base,
+      severity,
+      code: 'symbol-version-too-new',
+      problem:
+        `${describeFile(ctx)} needs ${problem.version} of ${problem.library}, but ` +
+        `${describeTargets(problem.runtimes, architecture, problem.os)} has up to ${problem.has}; ` +
+        `${when} "version \`${problem.version}' not found"`,
+      advice:
+        fits === undefined
+          ? `No Lambda Python runtime has it yet: ${pin}`
+          : `Use ${fits} or newer (${RUNTIMES[fits].os}), or ${pin}`,
+      rank: (needed?.[1] ?? []).reduce((sum, n) => sum * 1000 + n, 0),
+      group: `symbol-version-too-new\0${severity}\0${pkg ?? ctx.file}\0${problem.library}\0${problem.runtimes.join(',')}`
+    })
+  }
+  return issues
+}
+
+/** "python3.9, python3.11 on x86_64 Lambda (Amazon Linux 2)". */
+function describeTargets(
+  runtimes: readonly Runtime[],
+  architecture: Architecture,
+  os: string
+): string {
+  return `${runtimes.join(', ')} on ${architecture} Lambda (${os})`
+}
+
+/** "libGL.so.1", "libGL.so.1 and libX11.so.6", "libGL.so.1, libSM.so.6 and libX11.so.6". */
+function listLibraries(libs: readonly string[]): string {
+  return libs.length === 1
+    ? libs[0]
+    : `${libs.slice(0, -1).join(', ')} and ${libs[libs.length - 1]}`
 }
 
 /** "cpython-312-x86_64-linux-gnu" → "CPython 3.12 (x86_64-linux-gnu)". */

@@ -1,6 +1,7 @@
 /**
- * A small, defensive ELF reader: enough to tell which machine a binary is for
- * and the newest glibc symbol version it needs, without binutils.
+ * A small, defensive ELF reader: enough to tell which machine a binary is for,
+ * which libraries the dynamic loader must find for it (and where it looks),
+ * and the symbol versions it needs of each, without binutils.
  *
  * Everything is bounds-checked: truncated or garbage input never throws, it
  * yields what could be read (`incomplete: true`) or null.
@@ -21,19 +22,33 @@ export interface ElfInfo {
   glibcMax: [number, number] | null
   /** Every version name the binary needs (GLIBC_2.17, GLIBCXX_3.4.21, ...), sorted, unique. */
   versionNames: string[]
+  /** The version names needed of each library (vn_file): { "libstdc++.so.6": ["GLIBCXX_3.4.21"] }. */
+  versionsByLibrary: Record<string, string[]>
+  /** DT_NEEDED: the libraries the loader must find, in the file's order. */
+  needed: string[]
+  /** DT_SONAME, when the file has one. */
+  soname?: string
+  /** DT_RUNPATH, else DT_RPATH, split on ':', as written ($ORIGIN not expanded). */
+  runpath: string[]
   /**
    * True when the version needs could not be read completely (file cut short,
    * offsets pointing outside the file): glibcMax may then understate the need.
    */
   incomplete: boolean
+  /** True when the dynamic segment could not be read: needed, soname and runpath may be short. */
+  linksIncomplete: boolean
 }
 
 const SHT_GNU_VERNEED = 0x6ffffffe
 const PT_LOAD = 1
 const PT_DYNAMIC = 2
 const DT_NULL = 0
+const DT_NEEDED = 1
 const DT_STRTAB = 5
 const DT_STRSZ = 10
+const DT_SONAME = 14
+const DT_RPATH = 15
+const DT_RUNPATH = 29
 const DT_VERNEED = 0x6ffffffe
 const DT_VERNEEDNUM = 0x6fffffff
 
@@ -105,8 +120,21 @@ interface Region {
   size: number
 }
 
+/** The version names a binary needs of one library. */
+interface Need {
+  file: string
+  names: string[]
+}
+
 /** Outcome of one way of finding the version needs. */
-type Lookup = { names: string[] } | 'absent' | 'unreadable'
+type Lookup = { needs: Need[] } | 'absent' | 'unreadable'
+
+/** What the dynamic segment names: the libraries needed, the soname, the search path. */
+interface DynamicNames {
+  needed: string[]
+  soname?: string
+  runpath: string[]
+}
 
 /** Reads the ELF header and version needs of `buf`; null when it is not ELF. */
 export function readElf(buf: Buffer): ElfInfo | null {
@@ -121,14 +149,34 @@ export function readElf(buf: Buffer): ElfInfo | null {
   // No (readable) section headers, e.g. a cut-short file or a binary stripped
   // of them: the dynamic segment still tells the loader where the needs are.
   if (lookup === 'unreadable') lookup = guarded(() => needsFromDynamic(r))
-  const names = typeof lookup === 'object' ? [...new Set(lookup.names)].sort() : []
+  const needs = typeof lookup === 'object' ? lookup.needs : []
+  const names = [...new Set(needs.flatMap(n => n.names))].sort()
+  const versionsByLibrary: Record<string, string[]> = {}
+  for (const need of needs) {
+    versionsByLibrary[need.file] = [
+      ...new Set([...(versionsByLibrary[need.file] ?? []), ...need.names])
+    ].sort()
+  }
+  let dynamic: DynamicNames | 'unreadable' | 'absent'
+  try {
+    dynamic = dynamicNames(r)
+  } catch (error) {
+    if (!(error instanceof OutOfBounds)) throw error
+    dynamic = 'unreadable'
+  }
+  const dyn = typeof dynamic === 'object' ? dynamic : { needed: [], runpath: [] }
   return {
     elfClass,
     littleEndian,
     machine,
     glibcMax: highestGlibc(names),
     versionNames: names,
-    incomplete: lookup === 'unreadable'
+    versionsByLibrary,
+    needed: dyn.needed,
+    ...(dyn.soname !== undefined ? { soname: dyn.soname } : {}),
+    runpath: dyn.runpath,
+    incomplete: lookup === 'unreadable',
+    linksIncomplete: dynamic === 'unreadable'
   }
 }
 
@@ -177,18 +225,25 @@ function needsFromSections(r: Reader): Lookup {
     if (verneed.type !== SHT_GNU_VERNEED) continue
     if (verneed.link >= shnum) return 'unreadable'
     const strtab = section(verneed.link)
-    return { names: walkVerneed(r, verneed, verneed.info, strtab) }
+    return { needs: walkVerneed(r, verneed, verneed.info, strtab) }
   }
   return 'absent'
 }
 
-function needsFromDynamic(r: Reader): Lookup {
+/** The dynamic segment: where it is, and how to turn its addresses into file offsets. */
+interface Dynamic {
+  entries: Array<{ tag: number; value: number }>
+  toOffset: (vaddr: number) => number
+}
+
+/** Reads the dynamic segment (PT_DYNAMIC) through the program headers; 'absent' without one. */
+function readDynamic(r: Reader): Dynamic | 'absent' {
   const is64 = r.is64
   const phoff = r.word(is64 ? 0x20 : 0x1c)
   const phentsize = r.u16(is64 ? 0x36 : 0x2a)
   const phnum = r.u16(is64 ? 0x38 : 0x2c)
   if (phoff === 0 || phnum === 0) return 'absent'
-  if (phentsize < (is64 ? 56 : 32)) return 'unreadable'
+  if (phentsize < (is64 ? 56 : 32)) throw new OutOfBounds()
 
   const loads: Array<{ vaddr: number } & Region> = []
   let dynamic: Region | null = null
@@ -208,39 +263,74 @@ function needsFromDynamic(r: Reader): Lookup {
     if (load === undefined) throw new OutOfBounds()
     return vaddr - load.vaddr + load.offset
   }
-
   const entrySize = is64 ? 16 : 8
-  let strtab: number | undefined
-  let strsz: number | undefined
-  let verneed: number | undefined
-  let verneednum = 0
+  const entries: Array<{ tag: number; value: number }> = []
   for (let at = dynamic.offset; at + entrySize <= dynamic.offset + dynamic.size; at += entrySize) {
     const tag = r.word(at)
-    const value = r.word(at + entrySize / 2)
     if (tag === DT_NULL) break
-    if (tag === DT_STRTAB) strtab = value
-    else if (tag === DT_STRSZ) strsz = value
-    else if (tag === DT_VERNEED) verneed = value
-    else if (tag === DT_VERNEEDNUM) verneednum = value
+    entries.push({ tag, value: r.word(at + entrySize / 2) })
   }
+  return { entries, toOffset }
+}
+
+/** The string table the dynamic segment names. */
+function dynamicStrings(r: Reader, dynamic: Dynamic): Region | undefined {
+  const strtab = dynamic.entries.find(e => e.tag === DT_STRTAB)?.value
+  if (strtab === undefined) return undefined
+  const strsz = dynamic.entries.find(e => e.tag === DT_STRSZ)?.value
+  const offset = dynamic.toOffset(strtab)
+  return { offset, size: strsz ?? r.buf.length - offset }
+}
+
+/** DT_NEEDED, DT_SONAME and DT_RUNPATH (else DT_RPATH) of the dynamic segment. */
+function dynamicNames(r: Reader): DynamicNames | 'absent' {
+  const dynamic = readDynamic(r)
+  if (dynamic === 'absent') return 'absent'
+  const strings = dynamicStrings(r, dynamic)
+  if (strings === undefined) {
+    if (dynamic.entries.some(e => [DT_NEEDED, DT_SONAME, DT_RPATH, DT_RUNPATH].includes(e.tag))) {
+      throw new OutOfBounds()
+    }
+    return { needed: [], runpath: [] }
+  }
+  const text = (value: number): string =>
+    r.cstring(strings.offset + value, strings.offset + strings.size)
+  const of = (tag: number): string[] =>
+    dynamic.entries.filter(e => e.tag === tag).map(e => text(e.value))
+  const runpath = of(DT_RUNPATH)
+  const soname = of(DT_SONAME)[0]
+  return {
+    needed: of(DT_NEEDED),
+    ...(soname !== undefined ? { soname } : {}),
+    runpath: (runpath.length > 0 ? runpath : of(DT_RPATH))
+      .flatMap(p => p.split(':'))
+      .filter(Boolean)
+  }
+}
+
+function needsFromDynamic(r: Reader): Lookup {
+  const dynamic = readDynamic(r)
+  if (dynamic === 'absent') return 'absent'
+  const verneed = dynamic.entries.find(e => e.tag === DT_VERNEED)?.value
+  const verneednum = dynamic.entries.find(e => e.tag === DT_VERNEEDNUM)?.value ?? 0
   if (verneed === undefined) return 'absent'
-  if (strtab === undefined) return 'unreadable'
-  const strOffset = toOffset(strtab)
-  const strings: Region = { offset: strOffset, size: strsz ?? r.buf.length - strOffset }
+  const strings = dynamicStrings(r, dynamic)
+  if (strings === undefined) return 'unreadable'
   // The dynamic segment gives no size for the needs; bound it by the file.
-  const needOffset = toOffset(verneed)
+  const needOffset = dynamic.toOffset(verneed)
   const needs: Region = { offset: needOffset, size: r.buf.length - needOffset }
-  return { names: walkVerneed(r, needs, verneednum, strings) }
+  return { needs: walkVerneed(r, needs, verneednum, strings) }
 }
 
 /**
  * Walks the Verneed chain (one entry per needed library) and each entry's
- * Vernaux chain (one per version of that library), returning version names.
+ * Vernaux chain (one per version of that library), returning the version
+ * names needed of each library.
  * `count` is the number of Verneed entries (sh_info / DT_VERNEEDNUM); 0 means
  * "follow vn_next until it is 0". Every step is bounded so garbage cannot loop.
  */
-function walkVerneed(r: Reader, needs: Region, count: number, strings: Region): string[] {
-  const names: string[] = []
+function walkVerneed(r: Reader, needs: Region, count: number, strings: Region): Need[] {
+  const found: Need[] = []
   const end = needs.offset + needs.size
   const maxEntries = Math.floor(needs.size / VERNEED_SIZE)
   const entries = count > 0 ? Math.min(count, maxEntries) : maxEntries
@@ -249,7 +339,9 @@ function walkVerneed(r: Reader, needs: Region, count: number, strings: Region): 
   for (let n = 0; n < entries; n++) {
     if (at + VERNEED_SIZE > end) throw new OutOfBounds()
     const cnt = r.u16(at + 2)
+    const file = r.cstring(strings.offset + r.u32(at + 4), stringsEnd)
     const aux = r.u32(at + 8)
+    const names: string[] = []
     const next = r.u32(at + 12)
     let auxAt = at + aux
     for (let k = 0; k < Math.min(cnt, maxEntries); k++) {
@@ -259,10 +351,11 @@ function walkVerneed(r: Reader, needs: Region, count: number, strings: Region): 
       if (auxNext === 0) break
       auxAt += auxNext
     }
+    found.push({ file, names })
     if (next === 0) break
     at += next
   }
-  return names
+  return found
 }
 
 /** The highest glibc version among version names; non-glibc names are ignored. */

@@ -6,8 +6,8 @@ export interface Finding {
   /**
    * Stable identifier of the kind of problem: wrong-machine, not-64-bit,
    * glibc-too-new, wrong-python, foreign-binary, missing-architecture,
-   * unreadable-elf, empty-target, unzipped-too-large, near-unzipped-limit,
-   * zip-too-large, import-failed.
+   * unreadable-elf, missing-library, symbol-version-too-new, empty-target,
+   * unzipped-too-large, near-unzipped-limit, zip-too-large, import-failed.
    */
   code: string
   /** The file at fault, relative to the layer root ("python/numpy/..."). */
