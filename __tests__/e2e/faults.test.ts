@@ -344,6 +344,145 @@ describe('a run cancelled (SIGTERM) while pip installs', () => {
   })
 })
 
+describe('a flaky API in the preflight: reads are sent again until aws-timeout', () => {
+  const layer = unique('flaky-pre')
+  const fns = [unique('fn-flaky'), unique('fn-flaky')]
+  let run: ActionRun
+
+  beforeAll(async () => {
+    for (const fn of fns) await createFunction(fn)
+    proxy.reset()
+    // More failures in a row than the SDK's own 5 attempts: throttling for one
+    // function, 500s for the other and for the layer's versions.
+    proxy.add({
+      op: r => r.op === 'GetFunctionConfiguration' && r.resource === fns[0],
+      action: errors.throttled(),
+      times: 7
+    })
+    proxy.add({
+      op: r => r.op === 'GetFunctionConfiguration' && r.resource === fns[1],
+      action: errors.service(),
+      times: 7
+    })
+    proxy.add({ op: 'ListLayerVersions', action: errors.service(), times: 6 })
+    run = await act(
+      { 'layer-name': layer, functions: fns.join('\n'), 'aws-timeout': '60' },
+      workspace('six==1.17.0\n')
+    )
+  })
+
+  it('publishes and attaches, as if nothing had failed', async () => {
+    expect(errorOf(run)).toBe('')
+    expect(run.exitCode).toBe(0)
+    for (const fn of fns) expect(await layersOf(fn)).toEqual([run.outputs['layer-version-arn']])
+    expect(await versionCount(layer)).toBe(1)
+  })
+
+  it("sent the failed reads again, beyond the SDK's own attempts", () => {
+    expect(seen('GetFunctionConfiguration', fns[0])).toBeGreaterThanOrEqual(8)
+    expect(seen('GetFunctionConfiguration', fns[1])).toBeGreaterThanOrEqual(8)
+    expect(seen('PublishLayerVersion', layer)).toBe(1)
+  })
+})
+
+describe('a read throttled for all of aws-timeout in the preflight', () => {
+  const layer = unique('throttled-pre')
+  const fn = unique('fn-throttled-pre')
+  let run: ActionRun
+
+  beforeAll(async () => {
+    await createFunction(fn)
+    proxy.reset()
+    proxy.add({
+      op: r => r.op === 'GetFunctionConfiguration' && r.resource === fn,
+      action: errors.throttled()
+    })
+    run = await act(
+      { 'layer-name': layer, functions: fn, 'aws-timeout': '3' },
+      workspace('six==1.17.0\n')
+    )
+  })
+
+  it('fails naming the call and the throttling, not the functions input, before building', async () => {
+    expect(run.exitCode).toBe(1)
+    expect(errorOf(run)).toMatch(
+      new RegExp(
+        `GetFunctionConfiguration \\(${fn}\\) got no answer within 3 s .*TooManyRequestsException`
+      )
+    )
+    expect(errorOf(run)).not.toMatch(/functions input/)
+    expect(run.log).not.toMatch(/-m pip install/)
+    expect(await versionCount(layer)).toBe(0)
+  })
+})
+
+describe('keep-versions when the functions cannot be listed', () => {
+  const layer = unique('prune-throttled')
+  const fn = unique('fn-prune')
+  let run: ActionRun
+
+  beforeAll(async () => {
+    await publishLayer(layer, 'one')
+    await publishLayer(layer, 'two')
+    await createFunction(fn)
+    proxy.reset()
+    proxy.add({ op: 'ListFunctions', action: errors.throttled() })
+    run = await act(
+      { 'layer-name': layer, functions: fn, 'keep-versions': '1', 'aws-timeout': '3' },
+      workspace('six==1.17.0\n')
+    )
+  })
+
+  it('succeeds: the layer is published and attached, and nothing is deleted', async () => {
+    expect(errorOf(run)).toBe('')
+    expect(run.exitCode).toBe(0)
+    expect(await layersOf(fn)).toEqual([run.outputs['layer-version-arn']])
+    expect(await versionCount(layer)).toBe(3)
+    expect(seen('DeleteLayerVersion', layer)).toBe(0)
+    expect(run.outputs['deleted-versions']).toBe('[]')
+  })
+
+  it('says pruning was skipped and why, in a warning and in the job summary', () => {
+    expect(run.log).toMatch(
+      /::warning::keep-versions: pruning in \S+ was skipped \(.*ListFunctions.*TooManyRequestsException.*\); nothing was deleted there/
+    )
+    expect(run.summary).toMatch(/skipped: .*nothing was deleted/)
+  })
+})
+
+describe('one function of several fails to update', () => {
+  const layer = unique('one-fails')
+  const fns = [unique('fn-ok'), unique('fn-bad'), unique('fn-ok')]
+  let run: ActionRun
+
+  beforeAll(async () => {
+    for (const fn of fns) await createFunction(fn)
+    proxy.reset()
+    proxy.add({
+      op: r =>
+        r.op === 'UpdateFunctionConfiguration' &&
+        r.resource?.endsWith(`:function:${fns[1]}`) === true,
+      action: errors.invalid('Layers are not supported for this function')
+    })
+    run = await act({ 'layer-name': layer, functions: fns.join('\n') }, workspace('six==1.17.0\n'))
+  })
+
+  it('names the failed function and counts the others without listing them', () => {
+    expect(run.exitCode).toBe(1)
+    const error = errorOf(run)
+    expect(error).toMatch(/1 of 3 function\(s\) could not be updated/)
+    expect(error).toContain(fns[1])
+    expect(error).toMatch(/The other 2: 2 updated \(each is in the job summary\)/)
+    expect(error).not.toContain(`:function:${fns[0]}`)
+  })
+
+  it('puts the failure first in the job summary', () => {
+    const rows = run.summary.split('<tr>').filter(l => l.includes(':function:'))
+    expect(rows).toHaveLength(3)
+    expect(rows[0]).toContain(fns[1])
+  })
+})
+
 describe('GetFunctionConfiguration throttled after the preflight', () => {
   const layer = unique('throttle')
   const fn = unique('fn-throttle')

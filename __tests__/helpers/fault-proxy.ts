@@ -121,7 +121,9 @@ export const errors = {
   conflict: (message = 'The operation cannot be performed at this time.') =>
     awsError(409, 'ResourceConflictException', message),
   precondition: (message = 'The Revision Id provided does not match the latest Revision Id.') =>
-    awsError(412, 'PreconditionFailedException', message)
+    awsError(412, 'PreconditionFailedException', message),
+  invalid: (message = 'Invalid parameter') =>
+    awsError(400, 'InvalidParameterValueException', message)
 }
 
 const BODY_RECORD_LIMIT = 64 * 1024

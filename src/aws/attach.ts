@@ -34,7 +34,8 @@ import {
   describeAwsError,
   isAccessDenied,
   isNotFound,
-  isThrottling
+  isThrottling,
+  isTransient
 } from './client.js'
 
 /** One function the layer will be attached to, as read by the preflight. */
@@ -156,9 +157,19 @@ async function checkFunction(
       abortSignal =>
         client.send(new GetFunctionConfigurationCommand({ FunctionName: ref.functionName }), {
           abortSignal
-        })
+        }),
+      { repeat: true }
     )
   } catch (error) {
+    // Throttled, a 5xx, no answer within aws-timeout: a fault of the moment,
+    // not of the input; the run fails with it as it is.
+    if (
+      error instanceof CallTimeoutError ||
+      error instanceof CancelledError ||
+      isTransient(error)
+    ) {
+      throw error
+    }
     if (isNotFound(error)) {
       return { problem: `${quoted}: no such function in ${ref.arn?.region ?? request.region}` }
     }
@@ -325,7 +336,8 @@ async function readWhenIdle(
       )
       throttled = undefined
     } catch (error) {
-      if (!isThrottling(error)) {
+      // Polled anyway: a throttled read, a 5xx or a dropped answer is read again at the next poll.
+      if (!isThrottling(error) && !isTransient(error)) {
         if (error instanceof CancelledError) throw error
         const hint = isAccessDenied(error) ? ` (the credentials need ${GET_PERMISSION})` : ''
         throw new Error(`reading its configuration failed${hint}: ${describeAwsError(error)}`)
@@ -339,7 +351,7 @@ async function readWhenIdle(
       const throttledFor = Math.max(waited - throttledSince, Date.now() - throttledAt)
       if (throttledFor >= settings.limits.callTimeoutMs) {
         throw new Error(
-          `reading its configuration was throttled for ${Math.round(throttledFor / 1000)} s (${describeAwsError(error)})`
+          `reading its configuration ${isThrottling(error) ? 'was throttled' : 'kept failing'} for ${Math.round(throttledFor / 1000)} s (${describeAwsError(error)})`
         )
       }
     }
@@ -354,6 +366,8 @@ async function readWhenIdle(
     }
     await settings.sleep(delay)
     waited += delay
+    // Cancelled while waiting: the caller reports what it knows now.
+    if (cancellation.requested) throw new CancelledError(cancellation.requested)
   }
 }
 
@@ -459,7 +473,13 @@ async function attachOne(
         core.info(`${label}: changed by someone else since it was read; reading it again`)
         continue
       }
-      if (name === 'ResourceConflictException' || isThrottling(error)) {
+      // A 5xx or a dropped answer too: the RevisionId makes sending it again safe
+      // (an update that did apply is then refused with 412, and read again).
+      if (
+        name === 'ResourceConflictException' ||
+        isThrottling(error) ||
+        (config.RevisionId !== undefined && isTransient(error))
+      ) {
         if (attempt < settings.maxAttempts) {
           const delay = backoffMs(attempt)
           core.info(
@@ -506,8 +526,7 @@ async function attachOne(
   return failed(`gave up after ${settings.maxAttempts} attempts: ${describeAwsError(lastError)}`)
 }
 
-const realSleep = async (ms: number): Promise<void> =>
-  await new Promise(resolve => setTimeout(resolve, ms))
+const realSleep = async (ms: number): Promise<void> => await cancellation.sleep(ms)
 
 /**
  * Attaches the layer version to every planned function, a few at a time. A

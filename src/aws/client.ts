@@ -120,31 +120,92 @@ export class CallTimeoutError extends ActionError {
   }
 }
 
+/** How a call may be sent again after the SDK's own attempts failed. */
+export interface CallOptions {
+  /**
+   * The call is safe to send again (a read, or an update guarded by a
+   * RevisionId): after throttling, a 5xx or a dropped connection it is
+   * sent again, with backoff, until `aws-timeout` runs out. A call that is
+   * not (PublishLayerVersion) never sets it.
+   */
+  repeat?: boolean
+}
+
+/** Backoff between repeats of a call: 0.5 s doubling to 8 s, with jitter. */
+export function repeatDelayMs(repeat: number): number {
+  const ceiling = Math.min(500 * 2 ** repeat, 8000)
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2)
+}
+
+/**
+ * Whether a failed call may succeed when sent again as it was: throttled,
+ * a 5xx, or no answer (a reset, refused or timed-out connection).
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof CallTimeoutError || error instanceof CancelledError) return false
+  if (isThrottling(error)) return true
+  const status = httpStatus(error)
+  if (status !== undefined) return status >= 500
+  const code = (error as { code?: unknown } | null)?.code
+  return (
+    ['TimeoutError', 'RequestTimeout', 'NetworkingError'].includes(awsErrorName(error) ?? '') ||
+    (typeof code === 'string' &&
+      ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code))
+  )
+}
+
+/** Waits `ms`, or less when `signal` aborts first. */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
+  await new Promise<void>(resolve => {
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+    function done(): void {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+  })
+}
+
 /**
  * Runs one AWS call (`send` gets the abort signal to pass to the SDK) within
- * `timeoutMs`, retries included. A call past its limit throws
+ * `timeoutMs`, retries included; with `repeat`, sends it again after a
+ * transient failure until then. A call past its limit throws
  * CallTimeoutError naming `what`; a call still in flight when the grace
  * period of a cancellation ends throws CancelledError.
  */
 export async function call<T>(
   what: string,
   timeoutMs: number,
-  send: (abortSignal: AbortSignal) => Promise<T>
+  send: (abortSignal: AbortSignal) => Promise<T>,
+  options: CallOptions = {}
 ): Promise<T> {
   const deadline = new AbortController()
   const timer = setTimeout(() => deadline.abort(), timeoutMs)
   const onCancel = (): void => deadline.abort()
-  cancellation.signal.addEventListener('abort', onCancel)
+  // Started after the grace period of a cancellation: aborted at once (an
+  // abort listener added after the event would never fire).
+  if (cancellation.signal.aborted) deadline.abort()
+  else cancellation.signal.addEventListener('abort', onCancel)
   const record: { lastError?: unknown } = {}
+  const ended = (error?: unknown): Error => {
+    if (cancellation.signal.aborted) return new CancelledError(cancellation.requested ?? 'signal')
+    const last = record.lastError
+    return new CallTimeoutError(what, timeoutMs, last === error ? undefined : last)
+  }
   try {
-    return await attempts.run(record, async () => await send(deadline.signal))
-  } catch (error) {
-    if (deadline.signal.aborted) {
-      if (cancellation.signal.aborted) throw new CancelledError(cancellation.requested ?? 'signal')
-      const last = record.lastError
-      throw new CallTimeoutError(what, timeoutMs, last === error ? undefined : last)
+    for (let repeat = 0; ; repeat++) {
+      try {
+        return await attempts.run(record, async () => await send(deadline.signal))
+      } catch (error) {
+        if (deadline.signal.aborted) throw ended(error)
+        if (!options.repeat || !isTransient(error)) throw error
+        record.lastError = error
+        await pause(repeatDelayMs(repeat), deadline.signal)
+        if (deadline.signal.aborted) throw ended()
+      }
     }
-    throw error
   } finally {
     clearTimeout(timer)
     cancellation.signal.removeEventListener('abort', onCancel)

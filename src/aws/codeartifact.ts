@@ -234,7 +234,8 @@ export async function codeArtifactIndex(
             durationSeconds: TOKEN_DURATION_SECONDS
           }),
           { abortSignal }
-        )
+        ),
+      { repeat: true }
     )
   } catch (error) {
     throw await apiError(client, repo, 'token', error)
@@ -261,7 +262,8 @@ export async function codeArtifactIndex(
             format: 'pypi'
           }),
           { abortSignal }
-        )
+        ),
+      { repeat: true }
     )
   } catch (error) {
     throw await apiError(client, repo, 'endpoint', error, token)

@@ -368,7 +368,12 @@ export async function attachLayer(
   const results: Array<AttachResult & { layerVersionArn: string }> = perRegion.flat()
   const updated = results.filter(r => r.status === 'updated').map(r => r.functionArn)
   report.output('updated-functions', JSON.stringify(updated))
-  for (const r of results) {
+  // Failures first: at scale they are the rows to read.
+  const failedFirst = [
+    ...results.filter(r => r.status === 'failed' || r.status === 'unknown'),
+    ...results.filter(r => r.status !== 'failed' && r.status !== 'unknown')
+  ]
+  for (const r of failedFirst) {
     report.summary.functions.push({
       function: r.functionArn,
       before: r.previousVersionArn,
@@ -402,9 +407,19 @@ export async function attachLayer(
   }
   const failed = results.filter(r => r.status === 'failed' || r.status === 'unknown')
   if (failed.length > 0) {
-    const ok = results.filter(r => r.status !== 'failed' && r.status !== 'unknown')
+    // The others are counted, not listed: the job summary has each of them.
+    const counts = new Map<string, number>()
+    for (const r of results) {
+      if (r.status === 'failed' || r.status === 'unknown') continue
+      counts.set(STATUS_TEXT[r.status], (counts.get(STATUS_TEXT[r.status]) ?? 0) + 1)
+    }
+    const others = results.length - failed.length
+    const done =
+      others === 0
+        ? ''
+        : `\nThe other ${others}: ${[...counts].map(([status, n]) => `${n} ${status}`).join(', ')} (each is in the job summary).`
     throw new ActionError(
-      `${failed.length} of ${results.length} function(s) could not be updated to ${what}:\n${failed.map(f => `- ${f.error ?? f.functionArn}`).join('\n')}${ok.length ? `\nDone: ${ok.map(r => `${r.functionArn} (${STATUS_TEXT[r.status]})`).join(', ')}` : ''}`
+      `${failed.length} of ${results.length} function(s) could not be updated to ${what}:\n${failed.map(f => `- ${f.error ?? f.functionArn}`).join('\n')}${done}`
     )
   }
 }
@@ -435,17 +450,35 @@ export async function pruneLayer(
       await mapConcurrent(versions, REGION_CONCURRENCY, async v => {
         const target = byRegion.get(v.region)
         if (!target) throw new Error(`no deployment for ${v.region}`)
-        const result = await pruneVersions(
-          target.client,
-          { layerName: settings.layerName, keep, current: v.version, region: v.region },
-          deployment.limits
-        )
-        return { region: v.region, result }
+        try {
+          const result = await pruneVersions(
+            target.client,
+            { layerName: settings.layerName, keep, current: v.version, region: v.region },
+            deployment.limits
+          )
+          return { region: v.region, result, skipped: undefined }
+        } catch (error) {
+          // The layer is published and attached: pruning that cannot tell which
+          // versions are unused deletes nothing, and the run still succeeds.
+          if (error instanceof CancelledError) throw error
+          return { region: v.region, result: undefined, skipped: errorMessage(error) }
+        }
       }),
     `Keep the ${keep} newest versions`
   )
   const deleted: string[] = []
-  for (const { region, result } of results) {
+  for (const outcome of results) {
+    const { region } = outcome
+    if (outcome.skipped !== undefined || outcome.result === undefined) {
+      const why = (outcome.skipped ?? 'no result').replace(/\.$/, '')
+      const text = `skipped: ${why}; nothing was deleted`
+      report.summary.pruning.push({ region, text })
+      report.warn(
+        `keep-versions: pruning in ${region} was skipped (${why}); nothing was deleted there. The layer is published and attached; the next run prunes again.`
+      )
+      continue
+    }
+    const { result } = outcome
     deleted.push(...result.deleted.map(d => d.arn))
     const kept = result.kept.map(
       k =>

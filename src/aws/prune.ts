@@ -100,7 +100,8 @@ async function listLayerVersions(
               Marker: marker
             }),
             { abortSignal }
-          )
+          ),
+        { repeat: true }
       )
     } catch (error) {
       if (isNotFound(error)) return []
@@ -150,11 +151,19 @@ async function versionsInUse(
   do {
     let page
     try {
-      page = await call(`ListFunctions (${region})`, limits.callTimeoutMs, abortSignal =>
-        client.send(
-          new ListFunctionsCommand({ FunctionVersion: 'ALL', MaxItems: PAGE_SIZE, Marker: marker }),
-          { abortSignal }
-        )
+      page = await call(
+        `ListFunctions (${region})`,
+        limits.callTimeoutMs,
+        abortSignal =>
+          client.send(
+            new ListFunctionsCommand({
+              FunctionVersion: 'ALL',
+              MaxItems: PAGE_SIZE,
+              Marker: marker
+            }),
+            { abortSignal }
+          ),
+        { repeat: true }
       )
     } catch (error) {
       throw callError(

@@ -8,6 +8,7 @@ import * as core from '@actions/core'
 import {
   GetLayerVersionCommand,
   ListLayerVersionsCommand,
+  type ListLayerVersionsCommandOutput,
   PublishLayerVersionCommand,
   type LambdaClient
 } from '@aws-sdk/client-lambda'
@@ -90,11 +91,7 @@ export async function checkLayerAccess(
   limits: CallLimits = DEFAULT_LIMITS
 ): Promise<void> {
   try {
-    await call(`ListLayerVersions (layer ${layerName})`, limits.callTimeoutMs, abortSignal =>
-      client.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }), {
-        abortSignal
-      })
-    )
+    await newestVersion(client, layerName, limits)
   } catch (error) {
     if (isNotFound(error)) return
     throw apiError(`Reading layer ${layerName}`, 'lambda:ListLayerVersions', error)
@@ -128,7 +125,8 @@ export async function findReusableVersion(
       abortSignal =>
         client.send(new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: latest }), {
           abortSignal
-        })
+        }),
+      { repeat: true }
     )
   } catch (error) {
     if (isNotFound(error)) {
@@ -197,8 +195,24 @@ export interface PublishOutcome extends PublishedLayerVersion {
 const DEFAULT_PUBLISH_ATTEMPTS = 3
 const PUBLISH_BACKOFF_MS = 2000
 
-const realSleep = async (ms: number): Promise<void> =>
-  await new Promise(resolve => setTimeout(resolve, ms))
+const realSleep = async (ms: number): Promise<void> => await cancellation.sleep(ms)
+
+/** ListLayerVersions for the newest version only (sent again while throttled, within the limit). */
+async function newestVersion(
+  client: LambdaClient,
+  layerName: string,
+  limits: CallLimits
+): Promise<ListLayerVersionsCommandOutput> {
+  return await call(
+    `ListLayerVersions (layer ${layerName})`,
+    limits.callTimeoutMs,
+    abortSignal =>
+      client.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }), {
+        abortSignal
+      }),
+    { repeat: true }
+  )
+}
 
 /** The layer's highest version number; 0 when it has none or does not exist. */
 async function latestVersionNumber(
@@ -207,14 +221,7 @@ async function latestVersionNumber(
   limits: CallLimits
 ): Promise<number> {
   try {
-    const listed = await call(
-      `ListLayerVersions (layer ${layerName})`,
-      limits.callTimeoutMs,
-      abortSignal =>
-        client.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }), {
-          abortSignal
-        })
-    )
+    const listed = await newestVersion(client, layerName, limits)
     return Math.max(0, ...(listed?.LayerVersions ?? []).map(v => v.Version ?? 0))
   } catch (error) {
     if (isNotFound(error)) return 0
@@ -244,7 +251,8 @@ async function versionsWithContent(
         client.send(
           new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 50, Marker: marker }),
           { abortSignal }
-        )
+        ),
+      { repeat: true }
     ).catch(error => {
       if (isNotFound(error)) return { LayerVersions: [], NextMarker: undefined }
       throw error
@@ -262,7 +270,8 @@ async function versionsWithContent(
       abortSignal =>
         client.send(new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: version }), {
           abortSignal
-        })
+        }),
+      { repeat: true }
     ).catch(error => {
       if (isNotFound(error)) return undefined
       throw error

@@ -127,7 +127,8 @@ export async function checkBucket(
       `S3 HeadBucket (${location.bucket})`,
       limits.callTimeoutMs,
       abortSignal =>
-        client.send(new HeadBucketCommand({ Bucket: location.bucket }), { abortSignal })
+        client.send(new HeadBucketCommand({ Bucket: location.bucket }), { abortSignal }),
+      { repeat: true }
     )
     bucketRegion = head.BucketRegion
   } catch (error) {

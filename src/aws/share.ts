@@ -241,7 +241,8 @@ async function readStatements(
         client.send(
           new GetLayerVersionPolicyCommand({ LayerName: layerName, VersionNumber: version }),
           { abortSignal }
-        )
+        ),
+      { repeat: true }
     )
     policy = got.Policy
   } catch (error) {

@@ -65,6 +65,23 @@ export class Cancellation {
     return () => this.listeners.delete(listener)
   }
 
+  /**
+   * Waits `ms`, or until the run is cancelled: no pause (a backoff, a poll
+   * interval) holds up a cancelled run. Callers check `requested` after it.
+   */
+  async sleep(ms: number): Promise<void> {
+    if (this.received) return
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(done, ms)
+      const remove = this.onCancel(done)
+      function done(): void {
+        clearTimeout(timer)
+        remove()
+        resolve()
+      }
+    })
+  }
+
   /** Throws CancelledError when the run was cancelled: call it before starting anything new. */
   throwIfCancelled(): void {
     if (this.received) throw new CancelledError(this.received)

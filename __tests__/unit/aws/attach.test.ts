@@ -124,6 +124,36 @@ describe('planFunctions', () => {
     region: 'us-east-1'
   }
 
+  it('reads a function again when the read is throttled or meets a 5xx', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand, { FunctionName: 'api' })
+      .rejectsOnce(new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} }))
+      .rejectsOnce(
+        Object.assign(new Error('We encountered an internal error.'), {
+          name: 'ServiceException',
+          $metadata: { httpStatusCode: 500 }
+        })
+      )
+      .resolves(config('api', [OURS_V3]))
+    const [plan] = await planFunctions(client, { ...request, functions: ['api'] })
+    expect(plan.currentVersionArn).toBe(OURS_V3)
+  })
+
+  it('never blames the functions input for a read throttled until aws-timeout', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .rejects(new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} }))
+    const error = await planFunctions(client, {
+      ...request,
+      functions: ['api'],
+      limits: { callTimeoutMs: 1200 }
+    }).catch((e: unknown) => e)
+    expect(String(error)).toMatch(
+      /GetFunctionConfiguration \(api\) got no answer within 1 s .*TooManyRequestsException: Rate exceeded/
+    )
+    expect(String(error)).not.toMatch(/functions input/)
+  })
+
   it('returns the current layers and the attached version of ours', async () => {
     lambda
       .on(GetFunctionConfigurationCommand, { FunctionName: 'api' })

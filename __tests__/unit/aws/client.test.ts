@@ -6,7 +6,8 @@ import {
   call,
   CallTimeoutError,
   createLambdaClient,
-  isThrottling
+  isThrottling,
+  isTransient
 } from '../../../src/aws/client.js'
 
 describe('a call that runs out of time while throttled', () => {
@@ -42,5 +43,84 @@ describe('a call that runs out of time while throttled', () => {
       /^GetFunctionConfiguration \(api\) got no answer within 2 s \(`aws-timeout`\), retries included; the last attempt met TooManyRequestsException: Rate exceeded\.$/
     )
     expect(isThrottling(error)).toBe(true)
+  })
+})
+
+describe('a call that is safe to repeat (repeat: true)', () => {
+  const failure = (name: string, status?: number, code?: string): Error =>
+    Object.assign(new Error(`${name} happened`), {
+      name,
+      ...(status !== undefined ? { $metadata: { httpStatusCode: status } } : {}),
+      ...(code !== undefined ? { code } : {})
+    })
+
+  /** A send that fails with each of `failures` in turn, then answers 'ok'. */
+  function flaky(...failures: Error[]): { send: () => Promise<string>; sent: () => number } {
+    let sent = 0
+    return {
+      send: async () => {
+        const failure = failures[sent++]
+        if (failure) throw failure
+        return 'ok'
+      },
+      sent: () => sent
+    }
+  }
+
+  it('is sent again after throttling, a 5xx and a reset connection, until it answers', async () => {
+    const f = flaky(
+      failure('TooManyRequestsException', 429),
+      failure('ServiceException', 500),
+      failure('Error', undefined, 'ECONNRESET')
+    )
+    await expect(
+      call('GetFunctionConfiguration (api)', 20_000, f.send, { repeat: true })
+    ).resolves.toBe('ok')
+    expect(f.sent()).toBe(4)
+  })
+
+  it('is not sent again without repeat, nor after an answer that refuses it', async () => {
+    const throttled = flaky(failure('TooManyRequestsException', 429))
+    await expect(call('PublishLayerVersion', 20_000, throttled.send)).rejects.toThrow(
+      'TooManyRequestsException happened'
+    )
+    expect(throttled.sent()).toBe(1)
+    const denied = flaky(failure('AccessDeniedException', 403))
+    await expect(call('ListFunctions', 20_000, denied.send, { repeat: true })).rejects.toThrow(
+      'AccessDeniedException happened'
+    )
+    expect(denied.sent()).toBe(1)
+  })
+
+  it('stops at the call limit, naming what the last attempt met', async () => {
+    let sent = 0
+    const error = await call(
+      'ListLayerVersions (layer deps)',
+      1200,
+      async () => {
+        sent++
+        throw failure('TooManyRequestsException', 429)
+      },
+      { repeat: true }
+    ).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(CallTimeoutError)
+    expect(String(error)).toMatch(
+      /ListLayerVersions \(layer deps\) got no answer within 1 s .*the last attempt met TooManyRequestsException/
+    )
+    expect(isThrottling(error)).toBe(true)
+    expect(sent).toBeGreaterThan(1)
+  })
+
+  it.each([
+    ['TooManyRequestsException', 429, undefined, true],
+    ['ServiceException', 500, undefined, true],
+    ['ServiceUnavailableException', 503, undefined, true],
+    ['Error', undefined, 'ECONNRESET', true],
+    ['TimeoutError', undefined, undefined, true],
+    ['ResourceNotFoundException', 404, undefined, false],
+    ['InvalidParameterValueException', 400, undefined, false],
+    ['ResourceConflictException', 409, undefined, false]
+  ])('%s (%s, %s) is transient: %s', (name, status, code, expected) => {
+    expect(isTransient(failure(name, status, code))).toBe(expected)
   })
 })

@@ -5,7 +5,8 @@ import {
   GetAuthorizationTokenCommand,
   GetRepositoryEndpointCommand,
   ResourceNotFoundException,
-  ThrottlingException
+  ThrottlingException,
+  ValidationException
 } from '@aws-sdk/client-codeartifact'
 import { mockClient } from 'aws-sdk-client-mock'
 import { execFile } from 'node:child_process'
@@ -350,11 +351,22 @@ describe('codeArtifactIndex (mocked SDK)', () => {
   it('reports any other AWS error with its code', async () => {
     codeartifact
       .on(GetAuthorizationTokenCommand)
-      .rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }))
+      .rejects(new ValidationException({ message: 'Bad domain owner', $metadata: {} }))
     const error = await failure(codeArtifactIndex(client, repo))
     expect(error.message).toContain(
-      'GetAuthorizationToken failed: ThrottlingException: Rate exceeded'
+      'GetAuthorizationToken failed: ValidationException: Bad domain owner'
     )
+  })
+
+  it('reads the token again when it was throttled', async () => {
+    answers()
+    codeartifact
+      .on(GetAuthorizationTokenCommand)
+      .rejectsOnce(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }))
+      .resolves({ authorizationToken: TOKEN, expiration: EXPIRES })
+    const index = await codeArtifactIndex(client, repo)
+    expect(index.url).toContain('aws:')
+    expect(codeartifact.commandCalls(GetAuthorizationTokenCommand)).toHaveLength(2)
   })
 
   it('fails when the answer holds no token', async () => {
