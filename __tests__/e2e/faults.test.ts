@@ -464,7 +464,20 @@ describe('one function of several fails to update', () => {
         r.resource?.endsWith(`:function:${fns[1]}`) === true,
       action: errors.invalid('Layers are not supported for this function')
     })
-    run = await act({ 'layer-name': layer, functions: fns.join('\n') }, workspace('six==1.17.0\n'))
+    // Each function listed a second time, by ARN: the preflight warns once for all three.
+    const again = fns.map(fn => `arn:aws:lambda:us-east-1:123456789012:function:${fn}`)
+    run = await act(
+      { 'layer-name': layer, functions: [...fns, ...again].join('\n') },
+      workspace('six==1.17.0\n')
+    )
+  })
+
+  it('warns about the entries listed twice in one annotation', () => {
+    const duplicates = run.log.split('\n').filter(l => /^::warning::.*same function/.test(l))
+    expect(duplicates).toHaveLength(1)
+    expect(duplicates[0]).toMatch(
+      /^::warning::3 entries of `functions` name a function already listed: /
+    )
   })
 
   it('names the failed function and counts the others without listing them', () => {

@@ -39,6 +39,12 @@ import {
 } from './client.js'
 
 /** One function the layer will be attached to, as read by the preflight. */
+/** A warning of the preflight; warnings of one kind are reported together. */
+export interface PlanWarning {
+  kind: 'runtime' | 'architecture' | 'duplicate'
+  text: string
+}
+
 export interface FunctionPlan {
   /** The `functions` entry as the user wrote it. */
   input: string
@@ -49,7 +55,7 @@ export interface FunctionPlan {
   /** The version of our layer attached now, if any. */
   currentVersionArn?: string
   /** Things the user should know that do not stop the update. */
-  warnings: string[]
+  warnings: PlanWarning[]
   /** The function's runtime and architecture, where they are not among the layer's. */
   mismatch?: { runtime?: string; architecture?: string }
 }
@@ -203,20 +209,22 @@ async function checkFunction(
     }
   }
 
-  const warnings: string[] = []
+  const warnings: PlanWarning[] = []
   const mismatch: NonNullable<FunctionPlan['mismatch']> = {}
   if (config.Runtime && !(request.runtimes as readonly string[]).includes(config.Runtime)) {
     mismatch.runtime = config.Runtime
-    warnings.push(
-      `${functionName} runs ${config.Runtime}, which is not among the layer's compatible runtimes (${request.runtimes.join(', ')}); its packages may fail to import`
-    )
+    warnings.push({
+      kind: 'runtime',
+      text: `${functionName} runs ${config.Runtime}, which is not among the layer's compatible runtimes (${request.runtimes.join(', ')}); its packages may fail to import`
+    })
   }
   const architecture = config.Architectures?.[0] ?? 'x86_64'
   if (!(request.architectures as readonly string[]).includes(architecture)) {
     mismatch.architecture = architecture
-    warnings.push(
-      `${functionName} runs on ${architecture}, which is not among the layer's compatible architectures (${request.architectures.join(', ')}); compiled packages will fail to load`
-    )
+    warnings.push({
+      kind: 'architecture',
+      text: `${functionName} runs on ${architecture}, which is not among the layer's compatible architectures (${request.architectures.join(', ')}); compiled packages will fail to load`
+    })
   }
   core.info(
     `${functionName}: ${config.Runtime ?? 'no runtime'} on ${architecture}, layers: ${listOrNone(currentLayers)}`
@@ -278,9 +286,10 @@ export async function planFunctions(
     const { plan } = result
     const first = byArn.get(plan.functionArn)
     if (first) {
-      first.warnings.push(
-        `"${plan.input}" names the same function as "${first.input}"; it is updated once`
-      )
+      first.warnings.push({
+        kind: 'duplicate',
+        text: `"${plan.input}" names the same function as "${first.input}"; it is updated once`
+      })
       continue
     }
     byArn.set(plan.functionArn, plan)
@@ -433,7 +442,8 @@ async function attachOne(
     const present = previousVersionArn ? (layerVersionOf(previousVersionArn) ?? 0) : 0
     if (present > ourVersion && !settings.allowDowngrade) {
       const message = `has ${previousVersionArn}, newer than ${layerVersionArn}: left alone (another run attached it; set \`allow-downgrade: true\` to roll back on purpose)`
-      core.warning(`${label} ${message}`)
+      // Warned about by the caller, together with the others left alone.
+      core.info(`${label} ${message}`)
       return result('newer-present', message)
     }
     const layers = newLayerList(current, layerVersionArn)

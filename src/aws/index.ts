@@ -19,6 +19,7 @@ import {
   attachToFunctions,
   breakingMismatches,
   type FunctionPlan,
+  type PlanWarning,
   planFunctions
 } from './attach.js'
 import type { FunctionRef, LayerName } from './arn.js'
@@ -144,7 +145,18 @@ export async function preflight(
         }
       })
   )
-  for (const r of regions) for (const plan of r.plans) for (const w of plan.warnings) report.warn(w)
+  const warnings = regions.flatMap(r => r.plans.flatMap(p => p.warnings))
+  const HEADLINES: Record<PlanWarning['kind'], (n: number) => string> = {
+    runtime: n => `${n} functions run a runtime the layer is not built for`,
+    architecture: n => `${n} functions run on an architecture the layer is not built for`,
+    duplicate: n => `${n} entries of \`functions\` name a function already listed`
+  }
+  for (const kind of Object.keys(HEADLINES) as Array<PlanWarning['kind']>) {
+    report.warnTogether(
+      warnings.filter(w => w.kind === kind).map(w => w.text),
+      HEADLINES[kind]
+    )
+  }
   return { regions, limits }
 }
 
@@ -366,6 +378,10 @@ export async function attachLayer(
     `Attach to ${plural(count, 'function')}`
   )
   const results: Array<AttachResult & { layerVersionArn: string }> = perRegion.flat()
+  report.warnTogether(
+    results.filter(r => r.status === 'newer-present').map(r => r.error ?? r.functionArn),
+    n => `${n} functions have a newer version of the layer than this run's and were left alone`
+  )
   const updated = results.filter(r => r.status === 'updated').map(r => r.functionArn)
   report.output('updated-functions', JSON.stringify(updated))
   // Failures first: at scale they are the rows to read.

@@ -54,6 +54,22 @@ export class RunReport {
     this.summary.warnings.push(message)
   }
 
+  /**
+   * Warnings of one kind as one annotation: alone as it is; several under
+   * `headline` with the first three and a count of the rest, so that a run
+   * over hundreds of functions does not print hundreds of annotations.
+   */
+  warnTogether(items: readonly string[], headline: (count: number) => string): void {
+    if (items.length === 0) return
+    if (items.length === 1) {
+      this.warn(items[0])
+      return
+    }
+    const shown = items.slice(0, 3).join('; ')
+    const more = items.length > 3 ? `; and ${items.length - 3} more` : ''
+    this.warn(`${headline(items.length)}: ${shown}${more}.`)
+  }
+
   /** Runs one phase: timed for the summary, its log in a group when `group` names one. */
   async phase<T>(name: string, work: () => Promise<T>, group?: string): Promise<T> {
     const start = Date.now()

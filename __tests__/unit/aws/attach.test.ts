@@ -204,7 +204,7 @@ describe('planFunctions', () => {
       .on(GetFunctionConfigurationCommand)
       .resolves(config('api', [], { Runtime: 'python3.11' }))
     const [result] = await planFunctions(client, { ...request, functions: ['api'] })
-    expect(result.warnings).toEqual([
+    expect(result.warnings.map(w => w.text)).toEqual([
       expect.stringMatching(/api runs python3\.11.*python3\.12, python3\.13/)
     ])
   })
@@ -214,7 +214,9 @@ describe('planFunctions', () => {
       .on(GetFunctionConfigurationCommand)
       .resolves(config('api', [], { Architectures: ['arm64'] }))
     const [result] = await planFunctions(client, { ...request, functions: ['api'] })
-    expect(result.warnings).toEqual([expect.stringMatching(/api runs on arm64.*x86_64/)])
+    expect(result.warnings.map(w => w.text)).toEqual([
+      expect.stringMatching(/api runs on arm64.*x86_64/)
+    ])
   })
 
   it('names the function that does not exist', async () => {
@@ -295,7 +297,10 @@ describe('planFunctions', () => {
     lambda.on(GetFunctionConfigurationCommand).resolves(config('api', []))
     const plans = await planFunctions(client, { ...request, functions: ['api', fnArn('api')] })
     expect(plans).toEqual([
-      expect.objectContaining({ input: 'api', warnings: [expect.stringMatching(/same function/)] })
+      expect.objectContaining({
+        input: 'api',
+        warnings: [{ kind: 'duplicate', text: expect.stringMatching(/same function/) }]
+      })
     ])
   })
 
