@@ -9,15 +9,12 @@ import * as core from '@actions/core'
 import { attachLayer, pruneLayer, publishLayer, shareLayer } from './aws/index.js'
 import { openCache } from './cache/index.js'
 import { getInputs } from './inputs.js'
-import { decideStaging, readMemoryFacts } from './install/index.js'
-import { freshWorkDir, zipPathIn } from './layer/work-dir.js'
+import { zipPathIn } from './layer/work-dir.js'
 import { buildLayer } from './pipeline.js'
-import { prepare, sandboxPackageCode } from './prepare.js'
+import { begin, closeSandbox, prepare, sandboxPackageCode } from './prepare.js'
 import { RunReport } from './report/run-report.js'
-import { endOfSupportWarnings } from './runtimes.js'
 import type { Sandbox } from './sandbox/index.js'
 import { cancellation } from './util/cancel.js'
-import { useSandbox } from './util/process.js'
 
 export async function run(): Promise<void> {
   const report = new RunReport(core.getInput('layer-name'))
@@ -26,13 +23,7 @@ export async function run(): Promise<void> {
   let sandbox: Sandbox | undefined
   try {
     const inputs = getInputs()
-    report.summary.runtimes = inputs.runtimes
-    report.summary.architectures = inputs.architectures
-    report.summary.publishDisabled = !inputs.publish
-    for (const warning of endOfSupportWarnings(inputs.runtimes)) report.warn(warning)
-    // staging: memory on a runner without a tmpfs fails here, before anything is done.
-    if (inputs.staging === 'memory') decideStaging('memory', readMemoryFacts())
-    const workDir = freshWorkDir(inputs.layerName)
+    const workDir = begin(inputs, report)
     sandbox = await sandboxPackageCode(inputs, report)
     const { deployment, interpreters, env, uv } = await prepare(inputs, sandbox, report)
 
@@ -68,8 +59,7 @@ export async function run(): Promise<void> {
     report.fail(error)
   } finally {
     await saved
-    useSandbox(undefined)
-    sandbox?.dispose()
+    closeSandbox(sandbox)
     await report.finish()
     removeSignalHandlers()
   }

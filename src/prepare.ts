@@ -19,9 +19,11 @@ import {
   type UvPlan
 } from './install/index.js'
 import type { RunReport } from './report/run-report.js'
-import type { Runtime } from './runtimes.js'
+import { endOfSupportWarnings, type Runtime } from './runtimes.js'
 import { programHome, type Sandbox } from './sandbox/index.js'
 import { openSandbox, useSandbox } from './util/process.js'
+import { decideStaging, readMemoryFacts } from './install/index.js'
+import { freshWorkDir } from './layer/work-dir.js'
 
 export interface Prepared {
   /** What the preflight established; undefined when nothing is published. */
@@ -31,6 +33,27 @@ export interface Prepared {
   env: InstallerEnv
   /** How uv installs; undefined: pip. */
   uv: UvPlan | undefined
+}
+
+/**
+ * The run's first facts, before anything runs: what the summary shows of
+ * the inputs, the warnings about runtimes past their end of support, a
+ * refusal of `staging: memory` where the runner has no tmpfs, and a fresh
+ * work folder for the layer (returned).
+ */
+export function begin(inputs: Inputs, report: RunReport): string {
+  report.summary.runtimes = inputs.runtimes
+  report.summary.architectures = inputs.architectures
+  report.summary.publishDisabled = !inputs.publish
+  for (const warning of endOfSupportWarnings(inputs.runtimes)) report.warn(warning)
+  if (inputs.staging === 'memory') decideStaging('memory', readMemoryFacts())
+  return freshWorkDir(inputs.layerName)
+}
+
+/** Closes the sandbox: programs started after this one run without it (none should). */
+export function closeSandbox(sandbox: Sandbox | undefined): void {
+  useSandbox(undefined)
+  sandbox?.dispose()
 }
 
 /**
