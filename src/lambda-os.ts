@@ -212,7 +212,19 @@ export interface TargetLibraries {
   versions(soname: string): SymbolVersions | undefined
 }
 
+const targets = new Map<string, TargetLibraries>()
+
 export function targetLibraries(runtime: Runtime, architecture: Architecture): TargetLibraries {
+  const key = `${runtime}/${architecture}`
+  let target = targets.get(key)
+  if (!target) {
+    target = describeTarget(runtime, architecture)
+    targets.set(key, target)
+  }
+  return target
+}
+
+function describeTarget(runtime: Runtime, architecture: Architecture): TargetLibraries {
   const os = RUNTIMES[runtime].os
   const facts = LAMBDA_OS[os]
   const names = new Set([

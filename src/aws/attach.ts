@@ -27,6 +27,7 @@ import {
 import { cancellation, CancelledError } from '../util/cancel.js'
 import {
   awsErrorName,
+  backoffMs,
   call,
   CallTimeoutError,
   type CallLimits,
@@ -380,12 +381,6 @@ async function readWhenIdle(
   }
 }
 
-/** Exponential backoff with jitter: a random delay in [half, full] of the capped exponential. */
-function backoffMs(attempt: number): number {
-  const ceiling = Math.min(BACKOFF_BASE_MS * 2 ** (attempt - 1), BACKOFF_CAP_MS)
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2)
-}
-
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((item, index) => item === b[index])
 }
@@ -491,7 +486,7 @@ async function attachOne(
         (config.RevisionId !== undefined && isTransient(error))
       ) {
         if (attempt < settings.maxAttempts) {
-          const delay = backoffMs(attempt)
+          const delay = backoffMs(attempt - 1, BACKOFF_BASE_MS, BACKOFF_CAP_MS)
           core.info(
             `${label}: ${name ?? 'throttled'}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt} of ${settings.maxAttempts})`
           )

@@ -7,7 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { ActionError } from '../errors.js'
-import { cancellation, CancelledError } from '../util/cancel.js'
+import { cancellation, CancelledError, pause } from '../util/cancel.js'
 
 /** Attempts per API call made by the SDK itself (throttling, 5xx, network errors). */
 export const SDK_MAX_ATTEMPTS = 5
@@ -131,9 +131,12 @@ export interface CallOptions {
   repeat?: boolean
 }
 
-/** Backoff between repeats of a call: 0.5 s doubling to 8 s, with jitter. */
-export function repeatDelayMs(repeat: number): number {
-  const ceiling = Math.min(500 * 2 ** repeat, 8000)
+/**
+ * Exponential backoff with jitter: a random delay in [half, full] of
+ * `baseMs` doubled `step` times, capped at `capMs`.
+ */
+export function backoffMs(step: number, baseMs: number, capMs: number): number {
+  const ceiling = Math.min(baseMs * 2 ** step, capMs)
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2)
 }
 
@@ -152,20 +155,6 @@ export function isTransient(error: unknown): boolean {
     (typeof code === 'string' &&
       ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code))
   )
-}
-
-/** Waits `ms`, or less when `signal` aborts first. */
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return
-  await new Promise<void>(resolve => {
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-    function done(): void {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }
 
 /**
@@ -202,7 +191,8 @@ export async function call<T>(
         if (deadline.signal.aborted) throw ended(error)
         if (!options.repeat || !isTransient(error)) throw error
         record.lastError = error
-        await pause(repeatDelayMs(repeat), deadline.signal)
+        // Between repeats: 0.5 s doubling to 8 s.
+        await pause(backoffMs(repeat, 500, 8000), deadline.signal)
         if (deadline.signal.aborted) throw ended()
       }
     }

@@ -20,10 +20,12 @@ import { compareStrings, compareVersions } from '../util/format.js'
 import { sortFindings, type Finding } from './findings.js'
 import {
   LayerLibraries,
+  type LoadedLibrary,
   linkProblems,
   loadedOnImport,
   missingAdvice,
-  splitVersion
+  splitVersion,
+  versionFit
 } from './links.js'
 import { targetLibraries } from '../lambda-os.js'
 import type { PackageSize } from './sizes.js'
@@ -119,16 +121,18 @@ export async function verifyLayer(options: VerifyOptions): Promise<VerifyReport>
 
   const layerFiles = new Set(files.map(f => f.rel))
   const libraries = new LayerLibraries(files)
-  // The extension modules importing a package loads, and the layer's libraries they load.
-  const modules = new Set<string>()
+  // The extension modules importing a package loads (by the name imported),
+  // the layer's libraries each loads, and every file loaded so.
+  const modules = new Map<string, { importName: string; loads: LoadedLibrary[] }>()
   const onImport = new Set<string>()
   for (const file of files) {
     const dir = targetDirOf(file.rel, runtimesByDir)
     const inSite = dir ? file.rel.slice(dir.length + 1) : file.rel
     if (!file.elf || !loadedOnImport(inSite)) continue
-    modules.add(file.rel)
+    const loads = libraries.loadedBy(file.elf)
+    modules.set(file.rel, { importName: inSite.split(/[/.]/)[0], loads })
     onImport.add(file.rel)
-    for (const loaded of libraries.loadedBy(file.elf)) onImport.add(loaded.file.rel)
+    for (const loaded of loads) onImport.add(loaded.file.rel)
   }
   for (const file of files) {
     unzippedBytes += file.size
@@ -150,7 +154,7 @@ export async function verifyLayer(options: VerifyOptions): Promise<VerifyReport>
       architectures,
       layerFiles,
       libraries,
-      module: modules.has(file.rel),
+      module: modules.get(file.rel),
       onImport: onImport.has(file.rel)
     }
 
@@ -218,8 +222,8 @@ interface FileContext {
   layerFiles?: ReadonlySet<string>
   /** The libraries the layer carries (links.ts). */
   libraries?: LayerLibraries
-  /** An extension module that importing its package loads (links.ts, loadedOnImport). */
-  module?: boolean
+  /** Set for an extension module that importing its package loads (links.ts, loadedOnImport). */
+  module?: { importName: string; loads: LoadedLibrary[] }
   /** Loaded when a package is imported: such a module, or a library of the layer it loads. */
   onImport?: boolean
 }
@@ -435,16 +439,13 @@ function linkIssues(
   // An extension module loaded on import answers for the libraries it loads;
   // a library it loads is reported through it; anything else (a module or a
   // plugin loaded on demand, a program) only warns.
-  const problems = linkProblems(info, architecture, runtimes, ctx.libraries, ctx.module === true)
+  const problems = linkProblems(info, architecture, runtimes, ctx.libraries, ctx.module?.loads)
   const pkg = ctx.package
   const name = pkg?.split('==')[0]
-  const top = ctx.file
-    .split('/')
-    .find(p => !['python', 'lib', 'site-packages'].includes(p) && !/^python3\.\d+$/.test(p))
   const base = { file: ctx.file, package: pkg }
   const severity: Issue['severity'] = ctx.onImport ? 'error' : 'warning'
   const when = ctx.module
-    ? `importing ${top?.replace(/\..*$/, '') ?? 'it'} fails with`
+    ? `importing ${ctx.module.importName} fails with`
     : ctx.onImport
       ? 'loading it fails with'
       : /\.so(\.|$)/.test(ctx.file)
@@ -473,17 +474,10 @@ function linkIssues(
   }
   for (const problem of problems) {
     if (problem.version === undefined) continue
-    const needed = splitVersion(problem.version)
-    const fits = (Object.keys(RUNTIMES) as Runtime[]).find(r => {
-      const highest = targetLibraries(r, architecture).versions(problem.library)?.[
-        needed?.[0] ?? ''
-      ]
-      return (
-        needed !== undefined &&
-        highest !== undefined &&
-        compareVersions(needed[1], highest.split('.').map(Number)) <= 0
-      )
-    })
+    const version = problem.version
+    const fits = (Object.keys(RUNTIMES) as Runtime[]).find(
+      r => versionFit(targetLibraries(r, architecture), problem.library, version)?.fits === true
+    )
     const pin = name
       ? `pin an older ${name} (one built for manylinux2014 or manylinux_2_26)`
       : 'use an older build of it (manylinux2014 or manylinux_2_26)'
@@ -499,7 +493,7 @@ function linkIssues(
         fits === undefined
           ? `No Lambda Python runtime has it yet: ${pin}`
           : `Use ${fits} or newer (${RUNTIMES[fits].os}), or ${pin}`,
-      rank: (needed?.[1] ?? []).reduce((sum, n) => sum * 1000 + n, 0),
+      rank: (splitVersion(version)?.[1] ?? []).reduce((sum, n) => sum * 1000 + n, 0),
       group: `symbol-version-too-new\0${severity}\0${pkg ?? ctx.file}\0${problem.library}\0${problem.runtimes.join(',')}`
     })
   }

@@ -9,7 +9,7 @@
 import path from 'node:path'
 import type { ElfInfo } from '../layer/elf.js'
 import type { ScannedFile } from '../layer/scan.js'
-import { type LambdaOs, targetLibraries } from '../lambda-os.js'
+import { type LambdaOs, type TargetLibraries, targetLibraries } from '../lambda-os.js'
 import { type Architecture, type Runtime } from '../runtimes.js'
 import { compareVersions } from '../util/format.js'
 
@@ -40,9 +40,9 @@ export class LayerLibraries {
    * The layer's libraries that loading `info` loads, directly or through
    * one another, each with the first file that needs it.
    */
-  loadedBy(info: ElfInfo): Array<{ file: ScannedFile; neededBy: string | undefined }> {
+  loadedBy(info: ElfInfo): LoadedLibrary[] {
     const seen = new Set<string>()
-    const found: Array<{ file: ScannedFile; neededBy: string | undefined }> = []
+    const found: LoadedLibrary[] = []
     const queue: Array<{ needed: readonly string[]; by: string | undefined }> = [
       { needed: info.needed, by: undefined }
     ]
@@ -57,6 +57,12 @@ export class LayerLibraries {
     }
     return found
   }
+}
+
+/** A library of the layer that loading a binary loads, and the file that needs it (undefined: the binary itself). */
+export interface LoadedLibrary {
+  file: ScannedFile
+  neededBy: string | undefined
 }
 
 /**
@@ -92,18 +98,39 @@ export function splitVersion(name: string): [string, number[]] | undefined {
 }
 
 /**
+ * Whether `target`'s `library` defines the version `name`, and the highest
+ * of that kind it defines ("GLIBCXX_3.4.24"); undefined when the table does
+ * not know (the library, its versions of that kind, or a name without a
+ * number), and then any version is accepted.
+ */
+export function versionFit(
+  target: TargetLibraries,
+  library: string,
+  name: string
+): { fits: boolean; highest: string } | undefined {
+  const needed = splitVersion(name)
+  if (!needed || !target.has(library)) return undefined
+  const highest = target.versions(library)?.[needed[0]]
+  if (highest === undefined) return undefined
+  return {
+    fits: compareVersions(needed[1], highest.split('.').map(Number)) <= 0,
+    highest: `${needed[0]}_${highest}`
+  }
+}
+
+/**
  * What keeps `info` (a binary for `architecture`) from linking on each of
- * `runtimes`. With `through`, the libraries it loads from the layer count
- * too: what one of them lacks, `info` lacks (`neededBy` names it). GLIBC_
- * versions are left to the glibc check (binaries.ts); the versions the
- * layer's libraries need are checked on their own files.
+ * `runtimes`. What one of `loaded` (the layer's libraries it loads, from
+ * LayerLibraries.loadedBy) lacks, `info` lacks too (`neededBy` names it).
+ * GLIBC_ versions are left to the glibc check (binaries.ts); the versions
+ * the layer's libraries need are checked on their own files.
  */
 export function linkProblems(
   info: ElfInfo,
   architecture: Architecture,
   runtimes: readonly Runtime[],
   layer: LayerLibraries,
-  through = false
+  loaded: readonly LoadedLibrary[] = []
 ): LinkProblem[] {
   const found = new Map<string, LinkProblem>()
   const add = (problem: Omit<LinkProblem, 'runtimes'>, runtime: Runtime): void => {
@@ -115,9 +142,7 @@ export function linkProblems(
   }
   const needs: Array<{ needed: readonly string[]; by: string | undefined }> = [
     { needed: info.needed, by: undefined },
-    ...(through
-      ? layer.loadedBy(info).map(l => ({ needed: l.file.elf?.needed ?? [], by: l.file.rel }))
-      : [])
+    ...loaded.map(l => ({ needed: l.file.elf?.needed ?? [], by: l.file.rel }))
   ]
   for (const runtime of runtimes) {
     const target = targetLibraries(runtime, architecture)
@@ -130,16 +155,12 @@ export function linkProblems(
     }
     for (const [library, names] of Object.entries(info.versionsByLibrary)) {
       // The layer's own copy may be the one that loads: its versions are its own.
-      if (layer.has(library) || !target.has(library)) continue
-      const defined = target.versions(library)
-      if (!defined) continue
+      if (layer.has(library)) continue
       for (const name of names) {
-        const needed = splitVersion(name)
-        if (!needed || needed[0] === 'GLIBC') continue
-        const highest = defined[needed[0]]
-        if (highest === undefined) continue
-        if (compareVersions(needed[1], highest.split('.').map(Number)) > 0) {
-          add({ library, version: name, has: `${needed[0]}_${highest}`, os: target.os }, runtime)
+        if (name.startsWith('GLIBC_')) continue
+        const fit = versionFit(target, library, name)
+        if (fit?.fits === false) {
+          add({ library, version: name, has: fit.highest, os: target.os }, runtime)
         }
       }
     }

@@ -1,6 +1,6 @@
 /**
  * A small, defensive ELF reader: enough to tell which machine a binary is for,
- * which libraries the dynamic loader must find for it (and where it looks),
+ * which libraries the dynamic loader must find for it,
  * and the symbol versions it needs of each, without binutils.
  *
  * Everything is bounds-checked: truncated or garbage input never throws, it
@@ -28,14 +28,12 @@ export interface ElfInfo {
   needed: string[]
   /** DT_SONAME, when the file has one. */
   soname?: string
-  /** DT_RUNPATH, else DT_RPATH, split on ':', as written ($ORIGIN not expanded). */
-  runpath: string[]
   /**
    * True when the version needs could not be read completely (file cut short,
    * offsets pointing outside the file): glibcMax may then understate the need.
    */
   incomplete: boolean
-  /** True when the dynamic segment could not be read: needed, soname and runpath may be short. */
+  /** True when the dynamic segment could not be read: needed and soname may be short. */
   linksIncomplete: boolean
 }
 
@@ -47,8 +45,6 @@ const DT_NEEDED = 1
 const DT_STRTAB = 5
 const DT_STRSZ = 10
 const DT_SONAME = 14
-const DT_RPATH = 15
-const DT_RUNPATH = 29
 const DT_VERNEED = 0x6ffffffe
 const DT_VERNEEDNUM = 0x6fffffff
 
@@ -129,11 +125,10 @@ interface Need {
 /** Outcome of one way of finding the version needs. */
 type Lookup = { needs: Need[] } | 'absent' | 'unreadable'
 
-/** What the dynamic segment names: the libraries needed, the soname, the search path. */
+/** What the dynamic segment names: the libraries needed, the soname. */
 interface DynamicNames {
   needed: string[]
   soname?: string
-  runpath: string[]
 }
 
 /** Reads the ELF header and version needs of `buf`; null when it is not ELF. */
@@ -164,7 +159,7 @@ export function readElf(buf: Buffer): ElfInfo | null {
     if (!(error instanceof OutOfBounds)) throw error
     dynamic = 'unreadable'
   }
-  const dyn = typeof dynamic === 'object' ? dynamic : { needed: [], runpath: [] }
+  const dyn = typeof dynamic === 'object' ? dynamic : { needed: [] }
   return {
     elfClass,
     littleEndian,
@@ -174,7 +169,6 @@ export function readElf(buf: Buffer): ElfInfo | null {
     versionsByLibrary,
     needed: dyn.needed,
     ...(dyn.soname !== undefined ? { soname: dyn.soname } : {}),
-    runpath: dyn.runpath,
     incomplete: lookup === 'unreadable',
     linksIncomplete: dynamic === 'unreadable'
   }
@@ -282,30 +276,23 @@ function dynamicStrings(r: Reader, dynamic: Dynamic): Region | undefined {
   return { offset, size: strsz ?? r.buf.length - offset }
 }
 
-/** DT_NEEDED, DT_SONAME and DT_RUNPATH (else DT_RPATH) of the dynamic segment. */
+/** DT_NEEDED and DT_SONAME of the dynamic segment. */
 function dynamicNames(r: Reader): DynamicNames | 'absent' {
   const dynamic = readDynamic(r)
   if (dynamic === 'absent') return 'absent'
   const strings = dynamicStrings(r, dynamic)
   if (strings === undefined) {
-    if (dynamic.entries.some(e => [DT_NEEDED, DT_SONAME, DT_RPATH, DT_RUNPATH].includes(e.tag))) {
+    if (dynamic.entries.some(e => e.tag === DT_NEEDED || e.tag === DT_SONAME)) {
       throw new OutOfBounds()
     }
-    return { needed: [], runpath: [] }
+    return { needed: [] }
   }
   const text = (value: number): string =>
     r.cstring(strings.offset + value, strings.offset + strings.size)
   const of = (tag: number): string[] =>
     dynamic.entries.filter(e => e.tag === tag).map(e => text(e.value))
-  const runpath = of(DT_RUNPATH)
   const soname = of(DT_SONAME)[0]
-  return {
-    needed: of(DT_NEEDED),
-    ...(soname !== undefined ? { soname } : {}),
-    runpath: (runpath.length > 0 ? runpath : of(DT_RPATH))
-      .flatMap(p => p.split(':'))
-      .filter(Boolean)
-  }
+  return { needed: of(DT_NEEDED), ...(soname !== undefined ? { soname } : {}) }
 }
 
 function needsFromDynamic(r: Reader): Lookup {

@@ -27,9 +27,25 @@ export class CancelledError extends ActionError {
 
 type Listener = (signal: string) => void
 
+/** Waits `ms`, or less when `signal` aborts first. */
+export async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
+  await new Promise<void>(resolve => {
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+    function done(): void {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+  })
+}
+
 export class Cancellation {
   private received?: string
   private readonly hard = new AbortController()
+  /** Aborted on the signal itself, before the grace period. */
+  private readonly soft = new AbortController()
   private readonly listeners = new Set<Listener>()
   private timer?: NodeJS.Timeout
 
@@ -52,6 +68,7 @@ export class Cancellation {
     )
     this.timer = setTimeout(() => this.hard.abort(new CancelledError(signal)), graceMs)
     this.timer.unref()
+    this.soft.abort()
     for (const listener of this.listeners) listener(signal)
   }
 
@@ -70,16 +87,7 @@ export class Cancellation {
    * interval) holds up a cancelled run. Callers check `requested` after it.
    */
   async sleep(ms: number): Promise<void> {
-    if (this.received) return
-    await new Promise<void>(resolve => {
-      const timer = setTimeout(done, ms)
-      const remove = this.onCancel(done)
-      function done(): void {
-        clearTimeout(timer)
-        remove()
-        resolve()
-      }
-    })
+    await pause(ms, this.soft.signal)
   }
 
   /** Throws CancelledError when the run was cancelled: call it before starting anything new. */
