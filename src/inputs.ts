@@ -293,6 +293,18 @@ function optionalText(name: string, value: string, max: number): string | undefi
   return v
 }
 
+/** An IAM role ARN (arn:aws:iam::123456789012:role/path/name), or undefined when empty. */
+function parseRoleArn(name: string, value: string): string | undefined {
+  const v = value.trim()
+  if (!v) return undefined
+  if (!/^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/.test(v)) {
+    throw new ActionError(
+      `Input \`${name}\` is "${v}", which is not an IAM role ARN (arn:aws:iam::123456789012:role/name): give the ARN of the execution role the probe functions run with.`
+    )
+  }
+  return v
+}
+
 /**
  * A `functions` entry with its region: the one a full ARN names, else the
  * first listed region. A region that is not listed is an error: the layer is
@@ -405,6 +417,7 @@ export function getInputs(
   const s3 = parseS3Buckets(read('s3-bucket'), regions)
   const shareWith = parseShareWith(read('share-with'))
   const keepVersions = parseKeepVersions(read('keep-versions'))
+  const lambdaSmokeTestRole = parseRoleArn('lambda-smoke-test-role', read('lambda-smoke-test-role'))
 
   if (!publish && functionEntries.length > 0) {
     throw new ActionError(
@@ -417,6 +430,11 @@ export function getInputs(
     )
   }
 
+  if (!publish && lambdaSmokeTestRole) {
+    throw new ActionError(
+      `Input \`lambda-smoke-test-role\` (${lambdaSmokeTestRole}) needs \`publish: true\`: the import test on Lambda runs the published layer version.`
+    )
+  }
   if (!publish && (shareWith.length > 0 || keepVersions !== undefined)) {
     throw new ActionError(
       `Input \`${shareWith.length > 0 ? 'share-with' : 'keep-versions'}\` needs \`publish: true\`: it acts on published versions.`
@@ -458,6 +476,9 @@ export function getInputs(
     s3,
     shareWith,
     ...(keepVersions !== undefined ? { keepVersions } : {}),
+    ...(lambdaSmokeTestRole
+      ? { lambdaSmokeTest: { role: lambdaSmokeTestRole, strict: smokeTest === 'true' } }
+      : {}),
     cache,
     verify,
     smokeTest,

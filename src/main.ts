@@ -6,7 +6,7 @@
  * code is organised"); this file decides the order.
  */
 import * as core from '@actions/core'
-import { attachLayer, pruneLayer, publishLayer, shareLayer } from './aws/index.js'
+import { attachLayer, pruneLayer, publishLayer, shareLayer, testOnLambda } from './aws/index.js'
 import { openCache } from './cache/index.js'
 import { getInputs } from './inputs.js'
 import { zipPathIn } from './layer/work-dir.js'
@@ -52,6 +52,7 @@ export async function run(): Promise<void> {
       return
     }
     const versions = await publishLayer(inputs, deployment, layer, report)
+    await testOnLambda(inputs, deployment, versions, report)
     await shareLayer(inputs, deployment, versions, report)
     await attachLayer(inputs, deployment, versions, report)
     await pruneLayer(inputs, deployment, versions, report)

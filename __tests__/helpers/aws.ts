@@ -39,7 +39,7 @@ export const lambda = (region = REGION): LambdaClient => new LambdaClient(client
 
 let roleArn: string | undefined
 
-async function role(): Promise<string> {
+export async function role(): Promise<string> {
   if (roleArn) return roleArn
   const iam = new IAMClient(clientConfig())
   const name = `lambda-role-${Date.now()}-${Math.floor(Math.random() * 1e6)}`

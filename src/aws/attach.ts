@@ -11,6 +11,7 @@ import {
   type LambdaClient
 } from '@aws-sdk/client-lambda'
 import { ActionError, errorMessage } from '../errors.js'
+import type { FunctionSize } from './function-size.js'
 import { LIMITS, type Architecture, type Runtime } from '../runtimes.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import { listOrNone } from '../util/format.js'
@@ -59,6 +60,8 @@ export interface FunctionPlan {
   warnings: PlanWarning[]
   /** The function's runtime and architecture, where they are not among the layer's. */
   mismatch?: { runtime?: string; architecture?: string }
+  /** Unzipped sizes of its code and other layers (read by the preflight). */
+  size?: FunctionSize
 }
 
 export interface PlanRequest {

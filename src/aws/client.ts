@@ -39,10 +39,13 @@ export function uploadTimeoutMs(limits: CallLimits, bytes: number): number {
  * (`socketTimeout`; the handler's `requestTimeout` only logs a warning unless
  * told to throw). The whole call, retries included, is bounded by call().
  */
-export function requestHandler(limits: CallLimits = DEFAULT_LIMITS): NodeHttpHandler {
+export function requestHandler(
+  limits: CallLimits = DEFAULT_LIMITS,
+  idleTimeoutMs = IDLE_TIMEOUT_MS
+): NodeHttpHandler {
   return new NodeHttpHandler({
     connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, limits.callTimeoutMs),
-    socketTimeout: Math.min(IDLE_TIMEOUT_MS, limits.callTimeoutMs)
+    socketTimeout: Math.min(idleTimeoutMs, limits.callTimeoutMs)
   })
 }
 
@@ -55,14 +58,19 @@ export function requestHandler(limits: CallLimits = DEFAULT_LIMITS): NodeHttpHan
  */
 export function createLambdaClient(
   region: string,
-  options: { maxAttempts?: number; limits?: CallLimits } = {}
+  options: {
+    maxAttempts?: number
+    limits?: CallLimits
+    /** For calls that keep the connection silent longer (Invoke): the default is IDLE_TIMEOUT_MS. */
+    idleTimeoutMs?: number
+  } = {}
 ): LambdaClient {
   return recordAttempts(
     new LambdaClient({
       region,
       retryMode: 'standard',
       maxAttempts: options.maxAttempts ?? SDK_MAX_ATTEMPTS,
-      requestHandler: requestHandler(options.limits)
+      requestHandler: requestHandler(options.limits, options.idleTimeoutMs)
     })
   )
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import { ActionError, errorMessage } from '../errors.js'
 import type { BuiltLayer } from '../layer/built.js'
 import type { RunReport } from '../report/run-report.js'
-import type { Architecture, Runtime } from '../runtimes.js'
+import { type Architecture, LIMITS, type Runtime } from '../runtimes.js'
 import { cancellation, CancelledError } from '../util/cancel.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import { listOrNone, plural } from '../util/format.js'
@@ -24,6 +24,15 @@ import {
 } from './attach.js'
 import type { FunctionRef, LayerName } from './arn.js'
 import { type CallLimits, createLambdaClient } from './client.js'
+import { enforce, type Finding } from '../checks/index.js'
+import { type FunctionPart, readFunctionSize, tooLarge } from './function-size.js'
+import {
+  checkProbeNames,
+  PROBE_TIMEOUT_S,
+  type ProbeOutcome,
+  probeTargets,
+  runProbe
+} from './probe.js'
 import { pruneVersions } from './prune.js'
 import {
   checkLayerAccess,
@@ -71,10 +80,17 @@ export interface DeploySettings {
   allowDowngrade: boolean
   /** How long one AWS call may take, retries included (aws-timeout, in seconds → ms). */
   awsTimeoutMs: number
+  /**
+   * lambda-smoke-test-role: the execution role of the probes that import the
+   * layer on Lambda; `strict` (smoke-test: true) makes every import failure fatal.
+   */
+  lambdaSmokeTest?: { role: string; strict: boolean }
 }
 
 /** Regions worked on at the same time. */
 const REGION_CONCURRENCY = 4
+/** Functions whose sizes are read at the same time, in one region. */
+const FUNCTION_CONCURRENCY = 4
 
 /** One region of the deployment: its clients and the functions read there. */
 export interface RegionDeployment {
@@ -137,6 +153,16 @@ export async function preflight(
                 })
           if (functions.length > 0) {
             core.info(`Preflight${where}: read ${plural(functions.length, 'function')}`)
+            await measureFunctions(client, plans, limits)
+          }
+          if (settings.lambdaSmokeTest && region === settings.regions[0]) {
+            await checkProbeNames(
+              client,
+              probeTargets(settings.layer.name, settings.runtimes, settings.architectures),
+              settings.layer.name,
+              functions.map(f => f.name),
+              limits
+            )
           }
           return { region, client, publishClient, plans, ...(s3 ? { s3 } : {}) }
         } catch (error) {
@@ -144,6 +170,20 @@ export async function preflight(
           throw new ActionError(`${region}: ${errorMessage(error)}`)
         }
       })
+  )
+  report.warnTogether(
+    regions.flatMap(r =>
+      r.plans.flatMap(p =>
+        [p.size?.code, ...(p.size?.others ?? [])]
+          .filter(part => part?.unreadable !== undefined)
+          .map(
+            part =>
+              `${p.functionName}: the unzipped size of ${part?.what === 'code' ? 'its code' : part?.what} could not be read (${part?.unreadable}), so whether it stays within ${LIMITS.unzippedBytes.toLocaleString('en-US')} bytes with the layer is left to Lambda`
+          )
+      )
+    ),
+    n =>
+      `${n} sizes of functions' code or other layers could not be read (lambda:GetFunction, lambda:GetLayerVersion); whether those functions stay within ${LIMITS.unzippedBytes.toLocaleString('en-US')} bytes unzipped is left to Lambda`
   )
   const warnings = regions.flatMap(r => r.plans.flatMap(p => p.warnings))
   const HEADLINES: Record<PlanWarning['kind'], (n: number) => string> = {
@@ -158,6 +198,22 @@ export async function preflight(
     )
   }
   return { regions, limits }
+}
+
+/**
+ * Reads the unzipped size of each function's code and other layers, for
+ * the check that the function still fits with the new layer (publishLayer).
+ */
+async function measureFunctions(
+  client: LambdaClient,
+  plans: FunctionPlan[],
+  limits: CallLimits
+): Promise<void> {
+  const layers = new Map<string, Promise<FunctionPart>>()
+  await mapConcurrent(plans, FUNCTION_CONCURRENCY, async plan => {
+    const others = plan.currentLayers.filter(arn => arn !== plan.currentVersionArn)
+    plan.size = await readFunctionSize(client, plan.functionArn, others, layers, limits)
+  })
 }
 
 /** Publishes (or reuses) the layer in one region. */
@@ -245,6 +301,11 @@ export async function publishLayer(
       perVersion: layer.sites.length > 1
     }
   )
+  const plans = deployment.regions.flatMap(r => r.plans)
+  for (const plan of plans) {
+    const problem = plan.size && tooLarge(plan.size, layer.zip.unzippedBytes)
+    if (problem) breaking.push(`${plan.functionArn}: ${problem}`)
+  }
   if (breaking.length > 0) {
     throw new ActionError(
       `The layer would break ${breaking.length === 1 ? 'a function' : `${breaking.length} functions`}; nothing was published or changed:\n${breaking.map(b => `- ${b}`).join('\n')}`
@@ -297,6 +358,72 @@ export async function publishLayer(
     )
   }
   return versions
+}
+
+/**
+ * With `lambda-smoke-test-role`: imports every top-level module of the
+ * layer on Lambda, for each runtime × architecture, in the primary region
+ * (the zip is the same everywhere), before the layer is shared or attached.
+ * Fails like the smoke test, saying it happened on Lambda.
+ */
+export async function testOnLambda(
+  settings: Pick<DeploySettings, 'lambdaSmokeTest' | 'layer' | 'runtimes' | 'architectures'>,
+  deployment: Deployment,
+  versions: readonly RegionVersion[],
+  report: RunReport
+): Promise<void> {
+  const test = settings.lambdaSmokeTest
+  if (!test) return
+  const primary = deployment.regions[0]
+  const version = versions.find(v => v.region === primary.region)
+  if (!version) return
+  cancellation.throwIfCancelled()
+  const targets = probeTargets(settings.layer.name, settings.runtimes, settings.architectures)
+  const invokeClient = createLambdaClient(primary.region, {
+    limits: deployment.limits,
+    idleTimeoutMs: (PROBE_TIMEOUT_S + 30) * 1000
+  })
+  const outcomes: ProbeOutcome[] = await report.phase(
+    'Lambda import test',
+    async () =>
+      await mapConcurrent(
+        targets,
+        REGION_CONCURRENCY,
+        async target =>
+          await runProbe(
+            { client: primary.client, invokeClient },
+            target,
+            { name: settings.layer.name, versionArn: version.layerVersionArn },
+            { role: test.role, strict: test.strict, limits: deployment.limits }
+          )
+      ),
+    `Import the layer on Lambda (${plural(targets.length, 'probe')})`
+  )
+  const findings: Finding[] = []
+  for (const o of outcomes) {
+    const target = `${o.target.runtime}/${o.target.architecture}`
+    const errors = o.findings.filter(f => f.severity === 'error').length
+    const text =
+      errors > 0
+        ? `${errors} of ${plural(o.modules, 'module')} failed`
+        : `${plural(o.modules, 'module')} imported${o.findings.length > 0 ? ` (${plural(o.findings.length, 'warning')})` : ''}`
+    report.summary.lambdaTest.push({ target, text: `${text}${o.ranOn ? `, ${o.ranOn}` : ''}` })
+    core.info(`${target}: ${text}${o.ranOn ? ` (${o.ranOn})` : ''}`)
+    if (o.leftBehind) {
+      report.warn(
+        `The import-test probe ${o.leftBehind} could not be deleted; the next run replaces it.`
+      )
+    }
+    findings.push(...o.findings)
+  }
+  report.summary.findings.push(...findings)
+  try {
+    enforce(findings, 'The import test on Lambda')
+  } catch (error) {
+    throw new ActionError(
+      `${errorMessage(error).replace('the layer was not published', `no function was changed; ${version.layerVersionArn} is ${version.published ? 'published' : 'the reused version'} and attached to nothing by this run`)}`
+    )
+  }
 }
 
 /**

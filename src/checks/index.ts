@@ -17,6 +17,8 @@ import { type Measured, unzippedSizeFindings, zipSizeFindings } from './sizes.js
 
 export { directUploadProblem, type Measured } from './sizes.js'
 export { assertUnchanged, fingerprintTree } from './unchanged.js'
+export { enforce, type Finding } from './findings.js'
+export { type ImportResult, importFindings } from './smoke-test.js'
 import { canRunTarget, smokeTest } from './smoke-test.js'
 
 export interface StagedSite {
@@ -36,10 +38,18 @@ export interface CheckSettings {
   publish: boolean
   /** The zip is uploaded through S3, so the direct-upload limit does not apply. */
   s3?: unknown
+  /** lambda-smoke-test-role is set: the layer is import-tested on Lambda after publishing. */
+  lambdaSmokeTest?: unknown
 }
 
 /** The result of the import smoke test: its findings, or why it did not run. */
-export type SmokeOutcome = { findings: Finding[] } | { skipped: string }
+export type SmokeOutcome =
+  | {
+      findings: Finding[]
+      /** Architectures of a layer with machine code that this runner cannot import-test. */
+      untested: Architecture[]
+    }
+  | { skipped: string }
 
 /**
  * Verifies the binaries and the unzipped size (input `verify`); returns
@@ -108,10 +118,19 @@ export async function finishSmokeTest(
   const outcome = smoked.value
   if (!outcome) return
   await core.group('Import smoke test', async () => {
+    const onLambda = settings.lambdaSmokeTest
+      ? ' The import test on Lambda (`lambda-smoke-test-role`) runs after publishing.'
+      : ' Set `lambda-smoke-test-role` to import-test it on Lambda: that is the only import test it can get from this runner.'
     if ('skipped' in outcome) {
-      if (settings.smokeTest === 'true') core.notice(`smoke-test skipped: ${outcome.skipped}`)
-      else core.info(`Import smoke test skipped: ${outcome.skipped}`)
+      if (settings.smokeTest === 'true')
+        core.notice(`smoke-test skipped: ${outcome.skipped}${onLambda}`)
+      else core.info(`Import smoke test skipped: ${outcome.skipped}${onLambda}`)
       return
+    }
+    if (outcome.untested.length > 0) {
+      core.info(
+        `The layer's machine code for ${outcome.untested.join(', ')} cannot run on this runner (${process.platform}/${process.arch}), so it was not import-tested here.${onLambda}`
+      )
     }
     report.summary.findings.push(...outcome.findings)
     enforce(outcome.findings, 'The import smoke test')
@@ -129,8 +148,9 @@ async function runSmokeTest(
   root: string,
   sites: readonly StagedSite[],
   scan: LayerScan
-): Promise<{ findings: Finding[] } | { skipped: string }> {
-  if (!smokeTestRuns(settings, machineCodeFiles(scan).length > 0)) {
+): Promise<SmokeOutcome> {
+  const machineCode = machineCodeFiles(scan).length > 0
+  if (!smokeTestRuns(settings, machineCode)) {
     return {
       skipped: `this runner (${process.platform}/${process.arch}) cannot execute ${settings.architectures.join(', ')} Lambda code. Run the step on a Linux runner of the layer's architecture (e.g. ubuntu-24.04-arm for arm64) to import-test the layer.`
     }
@@ -147,7 +167,8 @@ async function runSmokeTest(
       }))
     )
   }
-  return { findings }
+  const untested = machineCode ? settings.architectures.filter(a => !canRunTarget(a)) : []
+  return { findings, untested }
 }
 
 /** The zip's size against the inline upload limit: an error when publishing, a warning otherwise. */

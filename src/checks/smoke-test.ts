@@ -95,13 +95,37 @@ export async function smokeTest(options: SmokeTestOptions): Promise<Finding[]> {
   const siteDir = path.resolve(options.siteDir)
   const modules = options.modules ?? (await discoverModules(siteDir))
   const results = await importAll(options.python, siteDir, modules, options.timeoutMs, options.env)
-  const owners = await moduleOwners(siteDir)
+  return importFindings(results, {
+    where:
+      options.runtime === undefined ? options.python : `${options.runtime} (${options.python})`,
+    strict: options.strict ?? false,
+    owners: await moduleOwners(siteDir)
+  })
+}
+
+/**
+ * The findings of an import test (on the runner or on Lambda): an error for
+ * each failure that proves the layer broken, and for every failure when
+ * `strict`; a warning for the others.
+ */
+export function importFindings(
+  results: readonly ImportResult[],
+  options: {
+    /** Where the imports ran, for messages: "python3.12 (/path/to/python3)". */
+    where: string
+    strict: boolean
+    /** Who installs each top-level module, when the site folder is at hand. */
+    owners?: Owners
+  }
+): Finding[] {
+  const modules = results.map(r => r.module)
   const topLevel = new Set(modules.map(m => m.split('.')[0]))
   return results
     .filter(r => !r.ok)
     .map(r => {
-      const pkg = owners.labels.get(r.module.split('.')[0])
-      const kind = classifyFailure(r, topLevel, owners.optional.get(r.module.split('.')[0]))
+      const top = r.module.split('.')[0]
+      const pkg = options.owners?.labels.get(top)
+      const kind = classifyFailure(r, topLevel, options.owners?.optional.get(top))
       const finding: Finding = {
         severity: options.strict || kind === 'broken' ? 'error' : 'warning',
         code: kind === 'broken' ? 'import-broken' : 'import-failed',
@@ -423,13 +447,12 @@ export function classifyFailure(
 function importFailureMessage(
   result: ImportResult,
   pkg: string | undefined,
-  options: SmokeTestOptions,
+  options: { where: string; strict: boolean },
   topLevel: Set<string>,
   kind: 'broken' | 'unproven' = 'broken'
 ): string {
   const what = pkg === undefined ? result.module : `${result.module} (${pkg})`
-  const where =
-    options.runtime === undefined ? options.python : `${options.runtime} (${options.python})`
+  const { where } = options
   const error =
     result.type === undefined ? 'failed' : `${result.type}: ${result.message ?? ''}`.trim()
   const lines = (result.traceback ?? []).filter(

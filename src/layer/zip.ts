@@ -193,7 +193,7 @@ export function crc32Table(data: Buffer): number {
   return ~crc >>> 0
 }
 
-const crc32: (data: Buffer) => number =
+export const crc32: (data: Buffer) => number =
   typeof zlib.crc32 === 'function' ? data => zlib.crc32(data) : crc32Table
 
 interface PreparedEntry {

@@ -31,6 +31,7 @@ export class RunReport {
       packages: [],
       functions: [],
       sharing: [],
+      lambdaTest: [],
       pruning: [],
       findings: [],
       warnings: [],

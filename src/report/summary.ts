@@ -12,6 +12,8 @@ export interface SummaryData {
   layers?: Array<{ region: string; layerVersionArn: string; published: boolean }>
   /** share-with, per region: what was granted, kept and removed. */
   sharing: Array<{ region: string; text: string }>
+  /** lambda-smoke-test-role: per runtime/architecture, what the import test on Lambda found. */
+  lambdaTest: Array<{ target: string; text: string }>
   /** keep-versions, per region: what was deleted and kept, and why. */
   pruning: Array<{ region: string; text: string }>
   publishDisabled: boolean
@@ -95,6 +97,9 @@ export async function writeSummary(data: SummaryData): Promise<void> {
     rows.push(['Architectures', escapeHtml(data.architectures.join(', '))])
   }
   rows.push(['Cache', escapeHtml(data.cache)])
+  for (const probe of data.lambdaTest) {
+    rows.push([`Imported on Lambda (${escapeHtml(probe.target)})`, escapeHtml(probe.text)])
+  }
   for (const share of data.sharing) {
     rows.push([several ? `Shared (${escapeHtml(share.region)})` : 'Shared', escapeHtml(share.text)])
   }
