@@ -86,3 +86,62 @@ describe('the layer zip for a fixed wheel set', () => {
     expect(bytecode).toBe(PINNED.bytecode)
   })
 })
+
+describe('the same inputs on runners with other folders', () => {
+  /**
+   * A package with a console script: pip and uv write it to bin/ with a
+   * shebang naming the interpreter's absolute path, and list it in RECORD.
+   * The layer drops bin/ and must drop those rows with it.
+   */
+  function cliWheels(dir: string): string {
+    makeWheel(dir, {
+      name: 'pinned_cli',
+      version: '1.0',
+      tag: 'py3-none-any',
+      files: {
+        'pinned_cli/__init__.py': 'def main():\n    print("hi")\n',
+        'pinned_cli-1.0.dist-info/entry_points.txt':
+          '[console_scripts]\npinned-cli = pinned_cli:main\n'
+      }
+    })
+    return dir
+  }
+
+  /** One build from a fresh workspace, RUNNER_TEMP and tool cache at paths of their own. */
+  async function buildFrom(root: string, installer: string): Promise<string | undefined> {
+    const ws = path.join(root, 'checkout', 'of', 'the', 'repository')
+    fs.mkdirSync(ws, { recursive: true })
+    fs.writeFileSync(path.join(ws, 'requirements.txt'), 'pinned_cli==1.0\n')
+    cliWheels(path.join(ws, 'wheels'))
+    const cache = path.join(root, 'hostedtoolcache')
+    expect(makeToolCache(cache, ['3.11'])['3.11']).toBeDefined()
+    const temp = path.join(root, '_temp')
+    fs.mkdirSync(temp)
+    const run = await runAction(
+      {
+        'layer-name': 'same-bytes',
+        runtimes: 'python3.11',
+        publish: 'false',
+        cache: 'false',
+        installer,
+        'pip-args': `--no-index --find-links ${path.join(ws, 'wheels')}`
+      },
+      { workspace: ws, toolCache: cache, runnerTemp: temp }
+    )
+    expect(run.errors).toEqual([])
+    return run.outputs['code-sha256']
+  }
+
+  it.each(['pip', 'uv'])(
+    'gives the same CodeSha256 with %s',
+    async installer => {
+      const a = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-a-'))
+      const b = fs.mkdtempSync(path.join(os.tmpdir(), 'a-runner-with-a-longer-work-folder-b-'))
+      const first = await buildFrom(a, installer)
+      const second = await buildFrom(b, installer)
+      expect(first).toMatch(/^[A-Za-z0-9+/]{43}=$/)
+      expect(second).toBe(first)
+    },
+    180_000
+  )
+})

@@ -7,7 +7,7 @@ import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError, errorMessage } from '../errors.js'
-import { type InstalledPackage, installedDistributions } from '../layer/dist-info.js'
+import { firstCsvField, type InstalledPackage, installedDistributions } from '../layer/dist-info.js'
 import { RUNTIMES } from '../runtimes.js'
 import { logUntrusted, run } from '../util/process.js'
 import type { InstallOptions, UvPlan } from './options.js'
@@ -229,16 +229,22 @@ async function installWithUv(options: InstallOptions, plan: UvPlan): Promise<boo
 
 /**
  * Records an installer leaves that mean nothing on Lambda and would make the
- * layer differ from run to run:
+ * layer's bytes depend on the runner rather than on the packages:
  * - `direct_url.json` (PEP 610) of a package installed from a local path
  *   names the runner's checkout;
- * - uv's `uv_cache.json` holds the time the wheel was cached.
- * Each goes with its RECORD row. RECORD is replaced, not edited in place.
+ * - uv's `uv_cache.json` holds the time the wheel was cached;
+ * - RECORD rows of files the layer does not carry: the console scripts in
+ *   `bin/` (`../../bin/normalizer,sha256=…`), whose hash covers a shebang
+ *   naming the interpreter's absolute path, so that the tool cache's
+ *   folder, the interpreter's patch version or the runner's work folder
+ *   would change the layer.
+ * RECORD is replaced, not edited in place.
  */
 function dropInstallerRecords(siteDir: string): void {
+  const root = path.resolve(siteDir)
   for (const entry of fs.readdirSync(siteDir)) {
     if (!entry.endsWith('.dist-info')) continue
-    const dropped: string[] = []
+    let dropped = false
     const file = path.join(siteDir, entry, 'direct_url.json')
     let origin: { url?: unknown } = {}
     try {
@@ -248,16 +254,24 @@ function dropInstallerRecords(siteDir: string): void {
     }
     if (typeof origin.url === 'string' && origin.url.startsWith('file:')) {
       fs.rmSync(file)
-      dropped.push('direct_url.json')
+      dropped = true
     }
     if (fs.existsSync(path.join(siteDir, entry, 'uv_cache.json'))) {
       fs.rmSync(path.join(siteDir, entry, 'uv_cache.json'))
-      dropped.push('uv_cache.json')
+      dropped = true
     }
     const record = path.join(siteDir, entry, 'RECORD')
-    if (dropped.length === 0 || !fs.existsSync(record)) continue
+    if (!fs.existsSync(record)) continue
     const rows = fs.readFileSync(record, 'utf8').split('\n')
-    const kept = rows.filter(row => !dropped.some(name => row.startsWith(`${entry}/${name},`)))
+    // A row stays when its file is in the site folder, or is RECORD itself.
+    const kept = rows.filter(row => {
+      if (row.trim() === '') return true
+      const name = firstCsvField(row)
+      if (name === `${entry}/RECORD`) return true
+      const full = path.resolve(root, name)
+      return full.startsWith(`${root}${path.sep}`) && fs.existsSync(full)
+    })
+    if (!dropped && kept.length === rows.length) continue
     fs.rmSync(record)
     fs.writeFileSync(record, kept.join('\n'))
   }

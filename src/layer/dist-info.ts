@@ -109,7 +109,8 @@ export function parseRecord(text: string): string[] {
   return paths
 }
 
-function firstCsvField(line: string): string {
+/** The path of one RECORD row: its first CSV field (quoted when it holds a comma). */
+export function firstCsvField(line: string): string {
   if (!line.startsWith('"')) {
     const comma = line.indexOf(',')
     return comma === -1 ? line : line.slice(0, comma)
