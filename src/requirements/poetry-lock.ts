@@ -4,7 +4,7 @@
  * Lock-version 2.1 and later (Poetry 2) record each package's groups and
  * markers: the lock alone says what a target needs.
  *
- * Lock-versions 1.1 (Poetry 1.0–1.2, a `category` per package) and 2.0
+ * Lock-versions 1.1 (Poetry 1.1–1.2, a `category` per package) and 2.0
  * (Poetry 1.3–1.8) record no groups: the export starts from the project's
  * dependencies in pyproject.toml (the main ones, the groups asked for, the
  * optional ones when their extra is asked for) and follows each locked
