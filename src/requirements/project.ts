@@ -134,6 +134,14 @@ function lockTree(
       )
     }
     const lock = readDataLock(file, groups)
+    if (lock.select) {
+      // A poetry.lock before 2.1 is walked from the pyproject.toml beside it.
+      const pyproject = path.join(dir, 'pyproject.toml')
+      requirements.push({
+        name: path.relative(workspace, pyproject),
+        lines: fs.readFileSync(pyproject, 'utf8').split(/\r?\n/)
+      })
+    }
     if (kind === 'pylock') {
       const data = readToml(file)
       for (const [input, key, asked] of [
