@@ -21,6 +21,7 @@ import type { InstallerChoice, SourceBuilds, StagingChoice } from './install/ind
 import type { SandboxMode } from './sandbox/index.js'
 import type { LockSource } from './requirements/lock.js'
 import { readProjectInput } from './requirements/project.js'
+import { checkPythonRange } from './requirements/python-range.js'
 import { ActionError } from './errors.js'
 import { credentialsIn } from './requirements/credentials.js'
 import {
@@ -361,6 +362,8 @@ export function getInputs(
   }
 
   const runtimes = parseRuntimes(read('runtimes'))
+  // A runtime outside the project's own Python range fails here, before anything is installed.
+  if (project.python) checkPythonRange(project.python, runtimes, workspace)
   const architectures = parseArchitectures(read('architectures') || 'x86_64')
   const pythonVersion = parsePythonVersion(read('python-version'), runtimes)
   const pip = parsePipArgs(read('pip-args'), workspace)

@@ -15,7 +15,7 @@ import {
   type Lock,
   type LockedPackage,
   lockIndexes,
-  packagesFor,
+  lockPackagesFor,
   pinnedLine,
   readDataLock,
   type LockSource,
@@ -93,7 +93,7 @@ export async function lockRequirementsFor(source: LockSource, target: LocalBuild
     extras: source.extras,
     dependencyGroups: source.groups
   })
-  const needed = packagesFor(lock.packages, env)
+  const needed = lockPackagesFor(lock, env)
   const indexes = lockIndexes(needed)
   for (const url of indexes) for (const secret of credentialsIn(url)) core.setSecret(secret)
   const lines: string[] = indexes.map(url => `--extra-index-url ${url}`)

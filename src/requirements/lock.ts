@@ -1,6 +1,7 @@
 /**
  * Lock files as the `requirements` input: pylock.toml (PEP 751),
- * Pipfile.lock and poetry.lock (2.1+) are read as the data they are; uv.lock is read by uv itself
+ * Pipfile.lock and poetry.lock are read as the data they are (a poetry.lock
+ * before 2.1 with the pyproject.toml beside it, poetry-lock.ts); uv.lock is read by uv itself
  * (`uv export --format pylock.toml`). A lock becomes, for each target, a
  * requirements file of exact pins with the lock's hashes and no markers:
  * the markers are evaluated here for the Lambda target (its Python, Linux,
@@ -10,9 +11,13 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { parse as parseToml } from 'smol-toml'
 import { ActionError } from '../errors.js'
+import { fail, type LockedPackage, sha256Hex, tomlData } from './lock-data.js'
 import { evaluateMarker, type MarkerEnvironment } from './markers.js'
+import { readPoetry } from './poetry-lock.js'
+
+export { tomlData, type LockedPackage } from './lock-data.js'
+export { readOldPoetryLock, readPoetryLock } from './poetry-lock.js'
 
 /** How a `requirements` file is read, by its name. */
 export type RequirementsKind =
@@ -28,21 +33,6 @@ export function kindOf(file: string): RequirementsKind {
   return 'requirements'
 }
 
-/** One package of a lock. */
-export interface LockedPackage {
-  name: string
-  /** Exact version; absent for a local directory. */
-  version?: string
-  /** PEP 508 marker: when it is needed. */
-  marker?: string
-  /** sha256 digests of its files (any of them may be the one installed). */
-  hashes: string[]
-  /** A local project (path relative to the lock's folder), installed as a regular package. */
-  directory?: string
-  /** The package index (simple API URL) the lock says the package comes from. */
-  index?: string
-}
-
 export interface Lock {
   /** The lock file (absolute). */
   file: string
@@ -50,24 +40,11 @@ export interface Lock {
   packages: LockedPackage[]
   /** What read it, for the log: "uv 0.13.9" or "the action (PEP 751 data)". */
   readBy: string
-}
-
-function fail(file: string, why: string): never {
-  throw new ActionError(`Input \`requirements\`: ${path.basename(file)} ${why}`)
-}
-
-/** A TOML file's data; a syntax error names the file. */
-export function tomlData(text: string, file: string): Record<string, unknown> {
-  try {
-    return parseToml(text) as Record<string, unknown>
-  } catch (error) {
-    return fail(file, `is not valid TOML: ${(error as Error).message.split('\n')[0]}`)
-  }
-}
-
-/** The hex digest of a "sha256:<hex>" hash, lowercased; undefined for any other. */
-function sha256Hex(hash: unknown): string | undefined {
-  return /^sha256:([0-9a-f]{64})$/i.exec(String(hash ?? ''))?.[1]?.toLowerCase()
+  /**
+   * A lock whose packages depend on the target through its dependency graph
+   * (poetry.lock before 2.1): the packages a target needs.
+   */
+  select?: (env: MarkerEnvironment) => LockedPackage[]
 }
 
 function sha256Of(hashes: unknown): string | undefined {
@@ -187,93 +164,6 @@ export function readPipfileLock(
   return [...found.values()]
 }
 
-/**
- * poetry.lock, lock-version 2.1 or later (Poetry 2): each package says the
- * groups it belongs to and, when it is conditional, its markers (one for
- * all groups, or one per group); optional packages come in through
- * `extra == "…"` markers. A package is kept when it belongs to `main` or a
- * group asked for; its marker is then that of those groups, joined by "or".
- */
-export function readPoetryLock(
-  text: string,
-  file: string,
-  groups: readonly string[]
-): LockedPackage[] {
-  const data = tomlData(text, file)
-  const meta = (data.metadata ?? {}) as Record<string, unknown>
-  const version = String(meta['lock-version'] ?? '')
-  const [major, minor] = version.split('.').map(Number)
-  if (!(major > 2 || (major === 2 && minor >= 1))) {
-    fail(
-      file,
-      `has lock-version ${version || 'unknown'}; the action reads lock-version 2.1 and later (Poetry 2), which record each package's groups. Run \`poetry lock\` with Poetry 2, or export it (\`poetry export --format requirements.txt\`) and name that file.`
-    )
-  }
-  const packages = Array.isArray(data.package)
-    ? (data.package as Array<Record<string, unknown>>)
-    : []
-  const declared = new Set(
-    packages.flatMap(p => (Array.isArray(p.groups) ? (p.groups as string[]) : []))
-  )
-  const unknown = groups.filter(g => !declared.has(g))
-  if (unknown.length > 0) {
-    fail(
-      file,
-      `has no group ${unknown.join(', ')} (input \`groups\`); it has ${[...declared].sort().join(', ')}.`
-    )
-  }
-  const wanted = new Set(['main', ...groups])
-  const found: LockedPackage[] = []
-  for (const raw of packages) {
-    const name = String(raw.name)
-    const inGroups = (Array.isArray(raw.groups) ? (raw.groups as string[]) : ['main']).filter(g =>
-      wanted.has(g)
-    )
-    if (inGroups.length === 0) continue
-    let marker: string | undefined
-    if (typeof raw.markers === 'string') marker = raw.markers
-    else if (raw.markers && typeof raw.markers === 'object') {
-      const perGroup = raw.markers as Record<string, string>
-      // A group without an entry has no condition: the package is always needed there.
-      if (inGroups.every(g => typeof perGroup[g] === 'string')) {
-        marker = inGroups.map(g => `(${perGroup[g]})`).join(' or ')
-      }
-    }
-    const source = (raw.source ?? {}) as Record<string, unknown>
-    if (source.type === 'directory' || source.type === 'file') {
-      if (source.type === 'file')
-        fail(
-          file,
-          `locks ${name} from a local file; only index packages and local directories are supported.`
-        )
-      found.push({ name, hashes: [], directory: String(source.url), ...(marker ? { marker } : {}) })
-      continue
-    }
-    if (source.type === 'git' || source.type === 'url') {
-      fail(
-        file,
-        `locks ${name} from ${source.type === 'git' ? 'version control' : 'a URL'}; only index packages and local directories are supported.`
-      )
-    }
-    const hashes = (Array.isArray(raw.files) ? (raw.files as Array<{ hash?: string }>) : [])
-      .map(f => sha256Hex(f.hash))
-      .filter((h): h is string => h !== undefined)
-    if (hashes.length === 0)
-      fail(file, `locks ${name} ${String(raw.version)} without sha256 hashes.`)
-    // Packages from PyPI carry no source; one from another index carries its URL.
-    const index =
-      source.type === 'legacy' && typeof source.url === 'string' ? source.url : undefined
-    found.push({
-      name,
-      version: String(raw.version),
-      hashes,
-      ...(marker ? { marker } : {}),
-      ...(index ? { index } : {})
-    })
-  }
-  return found
-}
-
 /** The packages a target needs: those whose marker holds there. */
 export function packagesFor(
   packages: readonly LockedPackage[],
@@ -287,6 +177,11 @@ export function packagesFor(
       throw new ActionError(`The lock's marker for ${p.name}: ${(error as Error).message}`)
     }
   })
+}
+
+/** The packages of a lock a target needs. */
+export function lockPackagesFor(lock: Lock, env: MarkerEnvironment): LockedPackage[] {
+  return lock.select ? lock.select(env) : packagesFor(lock.packages, env)
 }
 
 /** PyPI's simple index, however the lock spells it. */
@@ -314,7 +209,7 @@ export function lockDir(lock: Lock): string {
   return path.dirname(lock.file)
 }
 
-/** Reads a lock that is data (pylock.toml, Pipfile.lock, poetry.lock 2.1+). */
+/** Reads a lock that is data (pylock.toml, Pipfile.lock, poetry.lock). */
 export function readDataLock(file: string, groups: readonly string[]): Lock {
   const kind = kindOf(file)
   const text = fs.readFileSync(file, 'utf8')
@@ -329,14 +224,7 @@ export function readDataLock(file: string, groups: readonly string[]): Lock {
       readBy: 'the action (Pipfile.lock data)'
     }
   }
-  if (kind === 'poetry-lock') {
-    return {
-      file,
-      kind,
-      packages: readPoetryLock(text, file, groups),
-      readBy: 'the action (poetry.lock 2.1 data, read as Poetry exports it)'
-    }
-  }
+  if (kind === 'poetry-lock') return { file, kind, ...readPoetry(file, groups) }
   throw new Error(`not a data lock: ${file}`)
 }
 

@@ -7,6 +7,7 @@
 import { ActionError } from '../errors.js'
 import { ARCHITECTURES, type Architecture, RUNTIMES, type Runtime } from '../runtimes.js'
 import { normalizeName } from './names.js'
+import { compareKeys, versionKey } from './versions.js'
 
 /** The marker variables of one target, plus the extras and dependency groups asked for. */
 export interface MarkerEnvironment {
@@ -124,44 +125,6 @@ function tokenize(marker: string): Token[] {
   return tokens
 }
 
-/** A PEP 440 version as comparable parts: release numbers, then pre/post/dev rank. */
-function versionKey(v: string): { release: number[]; rank: number[] } | undefined {
-  const m =
-    /^v?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?(?:[-_.]?(post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+.*)?$/i.exec(
-      v.trim()
-    )
-  if (!m) return undefined
-  const release = m[1].split('.').map(Number)
-  const pre = m[2]
-    ? { a: 0, alpha: 0, b: 1, beta: 1, c: 2, rc: 2, pre: 2, preview: 2 }[m[2].toLowerCase()]
-    : undefined
-  // Ranks: dev < pre < final < post.
-  const rank = [
-    m[6] !== undefined && !m[2] && !m[4] ? -1 : pre !== undefined ? 0 : 1,
-    pre ?? 0,
-    Number(m[3] || 0),
-    m[4] ? Number(m[5] || 0) + 1 : 0,
-    m[6] !== undefined ? -1 : 0
-  ]
-  return { release, rank }
-}
-
-function compareKeys(
-  a: NonNullable<ReturnType<typeof versionKey>>,
-  b: NonNullable<ReturnType<typeof versionKey>>
-): number {
-  const n = Math.max(a.release.length, b.release.length)
-  for (let i = 0; i < n; i++) {
-    const d = (a.release[i] ?? 0) - (b.release[i] ?? 0)
-    if (d !== 0) return Math.sign(d)
-  }
-  for (let i = 0; i < a.rank.length; i++) {
-    const d = a.rank[i] - b.rank[i]
-    if (d !== 0) return Math.sign(d)
-  }
-  return 0
-}
-
 function compare(left: string, op: string, right: string): boolean {
   if (op === 'in') return right.includes(left)
   if (op === 'not in') return !right.includes(left)
@@ -204,29 +167,35 @@ function compare(left: string, op: string, right: string): boolean {
 /** Parentheses nested deeper are refused (the parser recurses once per level). */
 const MAX_NESTING = 100
 
+/** One side of a comparison: a variable (its canonical name) or a quoted string. */
+type Operand = { var: string } | { value: string }
+
+/** A marker read into a tree: comparisons joined by "and" and "or". */
+export type MarkerNode =
+  | { kind: 'compare'; left: Operand; op: string; right: Operand }
+  | { kind: 'and' | 'or'; items: MarkerNode[] }
+
 /**
- * Evaluates a PEP 508 marker (the part after ";") in `env`. Throws an
+ * Reads a PEP 508 marker (the part after ";") into a tree. Throws an
  * ActionError naming the marker when it cannot be read.
  */
-export function evaluateMarker(marker: string, env: MarkerEnvironment): boolean {
+export function parseMarker(marker: string): MarkerNode {
   const tokens = tokenize(marker)
   let pos = 0
   let depth = 0
   const fail = (why: string): never => {
     throw new ActionError(`Environment marker "${marker}": ${why}.`)
   }
-  const value = (t: Token | undefined): { var?: string; value: string } => {
+  const operand = (t: Token | undefined): Operand => {
     if (t?.kind === 'str') return { value: t.value }
     if (t?.kind === 'var') {
       // Old spellings: os.name, sys.platform, platform.machine, python_implementation.
       const dotted = t.name.replace('.', '_')
-      const name = dotted === 'python_implementation' ? 'platform_python_implementation' : dotted
-      const v = (env as unknown as Record<string, unknown>)[name]
-      return { var: name, value: typeof v === 'string' ? v : '' }
+      return { var: dotted === 'python_implementation' ? 'platform_python_implementation' : dotted }
     }
     return fail('expected a variable or a quoted string')
   }
-  const expression = (): boolean => {
+  const expression = (): MarkerNode => {
     const t = tokens[pos]
     if (t?.kind === '(') {
       if (depth === MAX_NESTING) fail(`nests parentheses deeper than ${MAX_NESTING} levels`)
@@ -238,55 +207,133 @@ export function evaluateMarker(marker: string, env: MarkerEnvironment): boolean 
       depth--
       return inner
     }
-    const left = value(tokens[pos++])
+    const left = operand(tokens[pos++])
     const opToken = tokens[pos++]
     if (opToken?.kind !== 'op') return fail('expected a comparison')
-    const right = value(tokens[pos++])
-    const op = opToken.value
-    // extra / extras / dependency_groups: membership of what was asked for.
-    const sets: Record<string, readonly string[]> = {
-      extra: env.extras,
-      extras: env.extras,
-      dependency_groups: env.dependencyGroups
-    }
-    for (const [side, other] of [
-      [left, right],
-      [right, left]
-    ] as const) {
-      if (side.var && side.var in sets) {
-        const asked = sets[side.var].map(normalizeName)
-        const wanted = normalizeName(other.value)
-        if (side.var === 'extra') {
-          if (op === '==') return asked.includes(wanted)
-          if (op === '!=') return !asked.includes(wanted)
-        } else {
-          if (op === 'in') return asked.includes(wanted)
-          if (op === 'not in') return !asked.includes(wanted)
-        }
-        return fail(`"${op}" is not a comparison for ${side.var}`)
-      }
-    }
-    return compare(left.value, op, right.value)
+    const right = operand(tokens[pos++])
+    return { kind: 'compare', left, op: opToken.value, right }
   }
-  const and = (): boolean => {
-    let result = expression()
-    while (tokens[pos]?.kind === 'and') {
+  const joined = (kind: 'and' | 'or', next: () => MarkerNode): MarkerNode => {
+    const items = [next()]
+    while (tokens[pos]?.kind === kind) {
       pos++
-      const next = expression()
-      result = result && next
+      items.push(next())
     }
-    return result
+    return items.length === 1 ? items[0] : { kind, items }
   }
-  const or = (): boolean => {
-    let result = and()
-    while (tokens[pos]?.kind === 'or') {
-      pos++
-      const next = and()
-      result = result || next
-    }
-    return result
-  }
+  const and = (): MarkerNode => joined('and', expression)
+  const or = (): MarkerNode => joined('or', and)
   const result = or()
   if (pos !== tokens.length) fail('unexpected text after the expression')
   return result
+}
+
+/** The text of a marker tree, for messages. */
+function markerText(node: MarkerNode): string {
+  if (node.kind === 'compare') {
+    const side = (o: Operand) => ('var' in o ? o.var : `"${o.value}"`)
+    return `${side(node.left)} ${node.op} ${side(node.right)}`
+  }
+  return node.items
+    .map(i => (i.kind === 'compare' ? markerText(i) : `(${markerText(i)})`))
+    .join(` ${node.kind} `)
+}
+
+/** Evaluates a marker tree in `env`; every part is evaluated, so an error anywhere is reported. */
+export function evaluateNode(node: MarkerNode, env: MarkerEnvironment, text?: string): boolean {
+  if (node.kind !== 'compare') {
+    const results = node.items.map(i => evaluateNode(i, env, text))
+    return node.kind === 'and' ? results.every(Boolean) : results.some(Boolean)
+  }
+  const valueOf = (o: Operand): { var?: string; value: string } => {
+    if ('value' in o) return { value: o.value }
+    const v = (env as unknown as Record<string, unknown>)[o.var]
+    return { var: o.var, value: typeof v === 'string' ? v : '' }
+  }
+  const left = valueOf(node.left)
+  const right = valueOf(node.right)
+  const op = node.op
+  // extra / extras / dependency_groups: membership of what was asked for.
+  const sets: Record<string, readonly string[]> = {
+    extra: env.extras,
+    extras: env.extras,
+    dependency_groups: env.dependencyGroups
+  }
+  for (const [side, other] of [
+    [left, right],
+    [right, left]
+  ] as const) {
+    if (side.var && side.var in sets) {
+      const asked = sets[side.var].map(normalizeName)
+      const wanted = normalizeName(other.value)
+      if (side.var === 'extra') {
+        if (op === '==') return asked.includes(wanted)
+        if (op === '!=') return !asked.includes(wanted)
+      } else {
+        if (op === 'in') return asked.includes(wanted)
+        if (op === 'not in') return !asked.includes(wanted)
+      }
+      throw new ActionError(
+        `Environment marker "${text ?? markerText(node)}": "${op}" is not a comparison for ${side.var}.`
+      )
+    }
+  }
+  return compare(left.value, op, right.value)
+}
+
+/**
+ * Evaluates a PEP 508 marker (the part after ";") in `env`. Throws an
+ * ActionError naming the marker when it cannot be read.
+ */
+export function evaluateMarker(marker: string, env: MarkerEnvironment): boolean {
+  return evaluateNode(parseMarker(marker), env, marker)
+}
+
+function isExtra(node: MarkerNode): boolean {
+  return (
+    node.kind === 'compare' &&
+    (('var' in node.left && node.left.var === 'extra') ||
+      ('var' in node.right && node.right.var === 'extra'))
+  )
+}
+
+/** The marker as "or" of "and" of comparisons. */
+function disjunctiveTerms(node: MarkerNode): MarkerNode[][] {
+  if (node.kind === 'compare') return [[node]]
+  const parts = node.items.map(disjunctiveTerms)
+  if (node.kind === 'or') return parts.flat()
+  return parts.reduce<MarkerNode[][]>(
+    (acc, terms) => acc.flatMap(a => terms.map(t => [...a, ...t])),
+    [[]]
+  )
+}
+
+/**
+ * A dependency's marker with its `extra == "…"` comparisons taken out, as
+ * Poetry's export takes them out when it follows a locked package's
+ * dependencies (`without_extras()` of the marker joined with its parent's):
+ * in the "or" of "and" terms, an extra is dropped from a term; a term that
+ * was nothing but extras holds, except a lone extra beside other terms
+ * when the parent had no condition, which is dropped. Undefined: it holds
+ * everywhere.
+ */
+export function withoutExtras(
+  marker: MarkerNode | undefined,
+  parentUnconditional: boolean
+): MarkerNode | undefined {
+  if (!marker) return undefined
+  const terms = disjunctiveTerms(marker)
+  const kept: MarkerNode[][] = []
+  for (const term of terms) {
+    const rest = term.filter(c => !isExtra(c))
+    if (rest.length === 0) {
+      // Joined with the parent's condition, the term is that condition: it holds here.
+      if (!parentUnconditional || term.length > 1 || terms.length === 1) return undefined
+      continue
+    }
+    kept.push(rest)
+  }
+  if (kept.length === 0) return undefined
+  const ors = kept.map<MarkerNode>(t => (t.length === 1 ? t[0] : { kind: 'and', items: t }))
+  return ors.length === 1 ? ors[0] : { kind: 'or', items: ors }
 }

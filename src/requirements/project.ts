@@ -11,7 +11,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { kindOf, type LockSource, readDataLock, type RequirementsKind, tomlData } from './lock.js'
-import { fingerprint, type RequirementsTree } from './tree.js'
+import { declaredPython, type DeclaredPython } from './python-range.js'
+import { fingerprint, requirementLines, type RequirementsTree } from './tree.js'
 import { runnerTemp } from '../util/runner-temp.js'
 import { normalizeName } from './names.js'
 
@@ -22,6 +23,8 @@ export interface ProjectInput {
   lock?: LockSource
   /** For a lock: what decides its content, for the cache key. */
   tree?: RequirementsTree
+  /** The Python range the project declares, checked against the runtimes before anything is installed. */
+  python?: DeclaredPython
 }
 
 const LOCKS_BESIDE_PYPROJECT = ['uv.lock', 'pylock.toml', 'poetry.lock', 'Pipfile.lock']
@@ -131,6 +134,14 @@ function lockTree(
       )
     }
     const lock = readDataLock(file, groups)
+    if (lock.select) {
+      // A poetry.lock before 2.1 is walked from the pyproject.toml beside it.
+      const pyproject = path.join(dir, 'pyproject.toml')
+      requirements.push({
+        name: path.relative(workspace, pyproject),
+        lines: fs.readFileSync(pyproject, 'utf8').split(/\r?\n/)
+      })
+    }
     if (kind === 'pylock') {
       const data = readToml(file)
       for (const [input, key, asked] of [
@@ -199,6 +210,7 @@ export function readProjectInput(
       target = beside
       kind = kindOf(beside)
     } else {
+      const python = declaredPython('pyproject', file)
       const lines = projectRequirements(file, groups, extras)
       const dir = runnerTemp('lambda-python-layer-inputs')
       fs.mkdirSync(dir, { recursive: true })
@@ -208,20 +220,50 @@ export function readProjectInput(
       core.info(
         `requirements: ${path.basename(file)} has no lock beside it: installing its [project].dependencies${extras.length ? ` with extras ${extras.join(', ')}` : ''}${groups.length ? ` and groups ${groups.join(', ')}` : ''} (${lines.length} requirements), resolved by pip for the target.`
       )
-      return { file: written }
+      return { file: written, ...(python ? { python } : {}) }
     }
+  }
+  if (kind === 'pylock' && isRequirementsText(fs.readFileSync(target, 'utf8'))) {
+    core.notice(
+      `requirements: ${path.basename(target)} is a requirements file, not a PEP 751 lock (older \`uv export -o pylock.toml\` wrote one): it is read as a requirements file, its pins and hashes as they are. To have a PEP 751 lock, export it again with \`uv export --format pylock.toml\`; or name it requirements.txt.`
+    )
+    kind = 'requirements'
   }
   if (kind === 'requirements') {
     if (groups.length > 0 || extras.length > 0) {
       fail(
-        `\`groups\` and \`extras\` choose from a lock file or a pyproject.toml; ${path.basename(file)} is a requirements file, which has neither.`
+        `\`groups\` and \`extras\` choose from a lock file or a pyproject.toml; ${path.basename(target)} is a requirements file, which has neither.`
       )
     }
-    return { file }
+    return { file: target }
   }
+  const python = declaredPython(kind, target)
   return {
     file: target,
     lock: { kind, file: target, groups, extras },
-    tree: lockTree(kind, target, workspace, groups, extras)
+    tree: lockTree(kind, target, workspace, groups, extras),
+    ...(python ? { python } : {})
   }
+}
+
+/**
+ * True for a file that is not TOML but reads as a requirements file: every
+ * line a requirement (`name==1.0 --hash=…`, `name @ url`) or a pip option.
+ */
+function isRequirementsText(text: string): boolean {
+  try {
+    tomlData(text, 'pylock.toml')
+    return false
+  } catch {
+    // Not TOML: is it requirements?
+  }
+  const lines = requirementLines(text)
+  return (
+    lines.length > 0 &&
+    lines.every(l =>
+      /^(-{1,2}[A-Za-z][\w-]*(\s|=|$)|[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*(\(|===?|>=|<=|!=|~=|>|<|@|;|$))/.test(
+        l
+      )
+    )
+  )
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
-import { evaluateMarker, lambdaEnvironment } from '../../../src/requirements/markers.js'
+import {
+  evaluateMarker,
+  evaluateNode,
+  lambdaEnvironment,
+  parseMarker,
+  withoutExtras
+} from '../../../src/requirements/markers.js'
 
 const x86 = lambdaEnvironment('python3.12', 'x86_64', '3.12.7')
 const arm = lambdaEnvironment('python3.11', 'arm64', '3.11.9', {
@@ -50,5 +56,49 @@ describe('evaluateMarker, for the Lambda target', () => {
   ])('refuses %p, naming the marker', (marker, why) => {
     expect(() => evaluateMarker(marker, x86)).toThrow(why)
     expect(() => evaluateMarker(marker, x86)).toThrow(marker)
+  })
+})
+
+describe('withoutExtras, as poetry-core 1.9 takes extras out of a dependency marker', () => {
+  // Expected: poetry-core's `marker.intersect(parent).without_extras()`, with
+  // no parent condition (AnyMarker) and under `python_version >= "3.9"`, which
+  // holds on every target here.
+  const targets = [
+    lambdaEnvironment('python3.12', 'x86_64', '3.12.7'),
+    lambdaEnvironment('python3.9', 'arm64', '3.9.18')
+  ]
+  it.each<[string, string, string]>([
+    ['extra == "a"', '', ''],
+    ['extra == "a" or extra == "b"', '', ''],
+    [
+      'extra == "a" and python_version < "3.10"',
+      'python_version < "3.10"',
+      'python_version < "3.10"'
+    ],
+    [
+      'python_version < "3.10" and (extra == "a" or extra == "b")',
+      'python_version < "3.10"',
+      'python_version < "3.10"'
+    ],
+    ['sys_platform == "win32" or extra == "a"', 'sys_platform == "win32"', ''],
+    [
+      '(extra == "a" or sys_platform == "win32") and python_version < "3.10"',
+      'python_version < "3.10"',
+      'python_version < "3.10"'
+    ],
+    ['(extra == "a" and extra == "b") or sys_platform == "win32"', '', ''],
+    ['extra == "a" or extra == "b" or sys_platform == "win32"', 'sys_platform == "win32"', ''],
+    [
+      'platform_machine == "aarch64" and extra == "a" or python_version < "3.8" and extra == "b"',
+      'platform_machine == "aarch64" or python_version < "3.8"',
+      'platform_machine == "aarch64"'
+    ]
+  ])('%s → %p without a parent condition, %p under one', (marker, alone, under) => {
+    for (const env of targets) {
+      const holds = (node: ReturnType<typeof withoutExtras>) => !node || evaluateNode(node, env)
+      const expected = (m: string) => !m || evaluateMarker(m, env)
+      expect(holds(withoutExtras(parseMarker(marker), true))).toBe(expected(alone))
+      expect(holds(withoutExtras(parseMarker(marker), false))).toBe(expected(under))
+    }
   })
 })
