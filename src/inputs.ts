@@ -402,6 +402,10 @@ export function getInputs(
   const buildTimeoutMs =
     parseSeconds('build-timeout', read('build-timeout') || '1200', 10, 6 * 3600) * 1000
   const allowDowngrade = parseBoolean('allow-downgrade', read('allow-downgrade') || 'false')
+  const weightedAliases = parseChoice('weighted-aliases', read('weighted-aliases') || 'refuse', [
+    'refuse',
+    'replace'
+  ] as const)
   const awsTimeoutMs = parseSeconds('aws-timeout', read('aws-timeout') || '120', 1, 3600) * 1000
   const description = optionalText('description', read('description'), LIMITS.descriptionMaxLength)
   const licenseInfo = optionalText(
@@ -488,6 +492,7 @@ export function getInputs(
     compile,
     exclude,
     allowDowngrade,
+    weightedAliases,
     awsTimeoutMs,
     buildFromSource,
     installer,

@@ -240,7 +240,7 @@ describe('getInputs checks names before any work', () => {
       /in us-east-1 but the action runs in eu-west-1/
     ],
     [{ functions: 'good-fn, bad fn!' }, /functions entry "fn!"/],
-    [{ functions: 'my-fn:prod' }, /functions entry "my-fn:prod".*alias/],
+    [{ functions: 'my-fn:7' }, /functions entry "my-fn:7".*immutable/],
     [
       { functions: 'arn:aws:lambda:us-west-2:123456789012:function:f' },
       /Input `functions` has "arn:aws:lambda:us-west-2:123456789012:function:f", a function in us-west-2, but `aws-region` lists eu-west-1/

@@ -32,9 +32,16 @@ export interface FunctionRef {
   arn?: ArnLocation
   /** The region the function is in: its ARN's, else the first listed region (set by the inputs). */
   region?: string
+  /**
+   * An alias the entry names (`name:live`): $LATEST gets the layer, a version
+   * is published from it, and the alias moves to that version.
+   */
+  alias?: string
 }
 
 const FUNCTION_NAME_MAX = 64
+/** An alias name: Lambda's pattern, which a version number does not match. */
+const ALIAS = /^(?!\d+$)[a-zA-Z0-9_-]{1,128}$/
 const NAME = /^[a-zA-Z0-9_-]+$/
 const PARTITION = 'aws(?:-[a-z]+)*'
 const REGION = '[a-z]+(?:-[a-z]+)+-\\d+'
@@ -116,8 +123,9 @@ function functionError(value: string, reason: string): ActionError {
  * `arn:aws:lambda:us-east-1:123456789012:function:name`.
  *
  * Qualifiers: `:$LATEST` is accepted and stripped (configuration updates always
- * apply to $LATEST). Any other qualifier — a published version (`:3`) or an alias
- * (`:prod`) — is rejected: versions are immutable, so their layers cannot change.
+ * apply to $LATEST). An alias (`:live`) is kept in `alias`: a version published
+ * from $LATEST with the layer is what the alias moves to. A published version
+ * (`:3`) is rejected: versions are immutable, so their layers cannot change.
  *
  * When `region` is given, a full ARN in another region is rejected: a function can
  * only use layer versions from its own region.
@@ -139,12 +147,19 @@ export function parseFunctionName(value: string, region?: string): FunctionRef {
       `the function name is ${name.length} characters long, over the limit of ${FUNCTION_NAME_MAX}`
     )
   }
-  if (qualifier !== undefined && qualifier !== '$LATEST') {
+  if (qualifier !== undefined && /^\d+$/.test(qualifier)) {
     throw functionError(
       value,
-      `":${qualifier}" names a published version or an alias, whose layers cannot change; drop ":${qualifier}" to update the function's $LATEST configuration (then publish a version and move the alias)`
+      `":${qualifier}" names published version ${qualifier}, which is immutable: its layers cannot change. Name the alias that serves traffic (${name}:live) to publish a new version with the layer and move the alias to it, or drop ":${qualifier}" to update $LATEST only`
     )
   }
+  if (qualifier !== undefined && qualifier !== '$LATEST' && !ALIAS.test(qualifier)) {
+    throw functionError(
+      value,
+      `":${qualifier}" is neither $LATEST nor an alias name (1-128 characters from [a-zA-Z0-9-_], not only digits)`
+    )
+  }
+  const alias = qualifier !== undefined && qualifier !== '$LATEST' ? qualifier : undefined
   if (arn && region !== undefined && arn.region !== region) {
     throw functionError(
       value,
@@ -158,7 +173,8 @@ export function parseFunctionName(value: string, region?: string): FunctionRef {
     functionName,
     name,
     ...(account ? { account } : {}),
-    ...(arn ? { arn } : {})
+    ...(arn ? { arn } : {}),
+    ...(alias ? { alias } : {})
   }
 }
 

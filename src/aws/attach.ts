@@ -12,6 +12,14 @@ import {
 } from '@aws-sdk/client-lambda'
 import { ActionError, errorMessage } from '../errors.js'
 import type { FunctionSize } from './function-size.js'
+import {
+  type AliasResult,
+  type AliasState,
+  moveAlias,
+  readAlias,
+  weightedAliasProblem,
+  type WeightedAliases
+} from './alias.js'
 import { LIMITS, type Architecture, type Runtime } from '../runtimes.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import { listOrNone } from '../util/format.js'
@@ -62,6 +70,10 @@ export interface FunctionPlan {
   mismatch?: { runtime?: string; architecture?: string }
   /** Unzipped sizes of its code and other layers (read by the preflight). */
   size?: FunctionSize
+  /** Aliases the `functions` entries name, as the preflight read them. */
+  aliases?: AliasState[]
+  /** Whether an entry names the function itself (its $LATEST), not only aliases (default true). */
+  latestNamed?: boolean
 }
 
 export interface PlanRequest {
@@ -76,6 +88,8 @@ export interface PlanRequest {
   /** Concurrent GetFunctionConfiguration calls (default 4). */
   concurrency?: number
   limits?: CallLimits
+  /** `weighted-aliases` (default refuse). */
+  weightedAliases?: WeightedAliases
 }
 
 /**
@@ -92,7 +106,10 @@ export type AttachStatus =
 export interface AttachResult {
   functionArn: string
   input: string
+  /** Of $LATEST. */
   status: AttachStatus
+  /** Of each alias the entries name. */
+  aliases?: AliasResult[]
   /** The version of our layer the function had before (undefined when it had none). */
   previousVersionArn?: string
   /** Why the update failed; it names the function. */
@@ -111,6 +128,8 @@ export interface AttachOptions {
   /** Replace a newer version of our layer with this older one (default false: leave it, warn). */
   allowDowngrade?: boolean
   limits?: CallLimits
+  /** `weighted-aliases` (default refuse). */
+  weightedAliases?: WeightedAliases
 }
 
 const DEFAULT_CONCURRENCY = 4
@@ -233,6 +252,30 @@ async function checkFunction(
   core.info(
     `${functionName}: ${config.Runtime ?? 'no runtime'} on ${architecture}, layers: ${listOrNone(currentLayers)}`
   )
+  const aliases: AliasState[] = []
+  if (ref.alias) {
+    let alias: AliasState
+    try {
+      alias = await readAlias(
+        client,
+        functionArn,
+        ref.alias,
+        ours,
+        request.limits ?? DEFAULT_LIMITS
+      )
+    } catch (error) {
+      if (error instanceof CallTimeoutError || error instanceof CancelledError) throw error
+      if (isTransient(error)) throw error
+      return { problem: `${quoted}: ${errorMessage(error)}` }
+    }
+    const weighted =
+      (request.weightedAliases ?? 'refuse') === 'refuse' && weightedAliasProblem(alias)
+    if (weighted) return { problem: `${quoted}: ${weighted}` }
+    core.info(
+      `${functionName}:${alias.name}: version ${alias.version}, layer ${alias.layerVersionArn ?? 'none of this one'}`
+    )
+    aliases.push(alias)
+  }
   return {
     plan: {
       input: ref.input,
@@ -241,7 +284,9 @@ async function checkFunction(
       currentLayers,
       ...(currentVersionArn ? { currentVersionArn } : {}),
       warnings,
-      ...(mismatch.runtime || mismatch.architecture ? { mismatch } : {})
+      ...(mismatch.runtime || mismatch.architecture ? { mismatch } : {}),
+      ...(aliases.length > 0 ? { aliases } : {}),
+      ...(ref.alias ? { latestNamed: false } : {})
     }
   }
 }
@@ -289,6 +334,16 @@ export async function planFunctions(
     }
     const { plan } = result
     const first = byArn.get(plan.functionArn)
+    // Entries for other aliases of one function: one update of $LATEST, each alias moved.
+    const newAliases = (plan.aliases ?? []).filter(
+      a => !first?.aliases?.some(b => b.name === a.name)
+    )
+    const latestNamed = (p: FunctionPlan): boolean => p.latestNamed !== false
+    if (first && (newAliases.length > 0 || (latestNamed(plan) && !latestNamed(first)))) {
+      first.aliases = [...(first.aliases ?? []), ...newAliases]
+      first.latestNamed = latestNamed(first) || latestNamed(plan)
+      continue
+    }
     if (first) {
       first.warnings.push({
         kind: 'duplicate',
@@ -537,6 +592,69 @@ async function attachOne(
 const realSleep = async (ms: number): Promise<void> => await cancellation.sleep(ms)
 
 /**
+ * Moves an alias once $LATEST has the layer: reads $LATEST again (its
+ * RevisionId guards the publish), then publishes a version and moves the
+ * alias (alias.ts). An alias is never moved when $LATEST was not updated.
+ */
+async function aliasAfterLatest(
+  client: LambdaClient,
+  plan: FunctionPlan,
+  alias: AliasState,
+  latest: AttachResult,
+  layerVersionArn: string,
+  settings: Settings & { weightedAliases: WeightedAliases }
+): Promise<AliasResult> {
+  const label = `${plan.functionName}:${alias.name}`
+  const base = {
+    name: alias.name,
+    aliasArn: alias.aliasArn,
+    before: {
+      version: alias.version,
+      ...(alias.layerVersionArn ? { layerVersionArn: alias.layerVersionArn } : {})
+    }
+  }
+  if (latest.status === 'newer-present') {
+    return { ...base, status: 'newer-present', error: `${label}: left alone, as $LATEST is` }
+  }
+  if (latest.status === 'not-started') {
+    return { ...base, status: 'not-started', error: `${label}: not moved: the run was cancelled` }
+  }
+  if (latest.status !== 'updated' && latest.status !== 'unchanged') {
+    return {
+      ...base,
+      status: 'failed',
+      error: `${label}: not moved (still version ${alias.version}): $LATEST could not be updated`
+    }
+  }
+  let config: FunctionConfiguration
+  try {
+    config = await readWhenIdle(client, plan.functionArn, settings, 'the layer update')
+  } catch (error) {
+    if (error instanceof CancelledError) {
+      return { ...base, status: 'not-started', error: `${label}: not moved: the run was cancelled` }
+    }
+    return {
+      ...base,
+      status: 'failed',
+      error: `${label}: not moved (still version ${alias.version}): ${errorMessage(error)}`
+    }
+  }
+  if (!layersOf(config).includes(layerVersionArn)) {
+    return {
+      ...base,
+      status: 'failed',
+      error: `${label}: not moved (still version ${alias.version}): $LATEST no longer has ${layerVersionArn} (changed by someone else meanwhile)`
+    }
+  }
+  return await moveAlias(client, plan.functionArn, alias, layerVersionArn, {
+    ...(config.RevisionId ? { latestRevisionId: config.RevisionId } : {}),
+    allowDowngrade: settings.allowDowngrade,
+    weightedAliases: settings.weightedAliases,
+    limits: settings.limits
+  })
+}
+
+/**
  * Attaches the layer version to every planned function, a few at a time. A
  * function already at this version is left alone, and so is one with a newer
  * version of the layer (unless `allowDowngrade`). Per-function failures do
@@ -561,7 +679,18 @@ export async function attachToFunctions(
   }
   return await mapConcurrent(plans, options.concurrency ?? DEFAULT_CONCURRENCY, async plan => {
     try {
-      return await attachOne(client, plan, layerVersionArn, settings)
+      const result = await attachOne(client, plan, layerVersionArn, settings)
+      if (!plan.aliases || plan.aliases.length === 0) return result
+      const aliases: AliasResult[] = []
+      for (const alias of plan.aliases) {
+        aliases.push(
+          await aliasAfterLatest(client, plan, alias, result, layerVersionArn, {
+            ...settings,
+            weightedAliases: options.weightedAliases ?? 'refuse'
+          })
+        )
+      }
+      return { ...result, aliases }
     } catch (error) {
       const message = `${plan.functionName}: ${errorMessage(error)}`
       core.info(`${plan.functionName}: failed: ${errorMessage(error)}`)

@@ -26,6 +26,7 @@ import type { FunctionRef, LayerName } from './arn.js'
 import { type CallLimits, createLambdaClient } from './client.js'
 import { enforce, type Finding } from '../checks/index.js'
 import { type FunctionPart, readFunctionSize, tooLarge } from './function-size.js'
+import type { WeightedAliases } from './alias.js'
 import {
   checkProbeNames,
   PROBE_TIMEOUT_S,
@@ -51,6 +52,7 @@ export {
   parseCodeArtifact
 } from './codeartifact.js'
 export { parseKeepVersions } from './prune.js'
+export type { WeightedAliases } from './alias.js'
 export { parseS3Location, type S3Location } from './s3.js'
 export { parseShareWith, type Principal } from './share.js'
 
@@ -78,6 +80,8 @@ export interface DeploySettings {
   keepVersions?: number
   /** Replace a newer version of the layer on a function with this one (allow-downgrade). */
   allowDowngrade: boolean
+  /** weighted-aliases: refuse an alias with weighted routing, or point it at the new version alone. */
+  weightedAliases: WeightedAliases
   /** How long one AWS call may take, retries included (aws-timeout, in seconds → ms). */
   awsTimeoutMs: number
   /**
@@ -149,7 +153,8 @@ export async function preflight(
                   runtimes: settings.runtimes,
                   architectures: settings.architectures,
                   region,
-                  limits
+                  limits,
+                  weightedAliases: settings.weightedAliases
                 })
           if (functions.length > 0) {
             core.info(`Preflight${where}: read ${plural(functions.length, 'function')}`)
@@ -481,7 +486,7 @@ const STATUS_TEXT: Record<AttachStatus, string> = {
  * which functions were changed, which were not, and which are unknown.
  */
 export async function attachLayer(
-  settings: Pick<DeploySettings, 'allowDowngrade'>,
+  settings: Pick<DeploySettings, 'allowDowngrade' | 'weightedAliases'>,
   deployment: Deployment,
   versions: readonly RegionVersion[],
   report: RunReport
@@ -498,6 +503,7 @@ export async function attachLayer(
         const arn = versionIn.get(target.region) ?? ''
         const results = await attachToFunctions(target.client, target.plans, arn, {
           allowDowngrade: settings.allowDowngrade,
+          weightedAliases: settings.weightedAliases,
           limits: deployment.limits
         })
         return results.map(r => ({ ...r, layerVersionArn: arn }))
@@ -505,12 +511,26 @@ export async function attachLayer(
     `Attach to ${plural(count, 'function')}`
   )
   const results: Array<AttachResult & { layerVersionArn: string }> = perRegion.flat()
+  const aliases = results.flatMap(r => r.aliases ?? [])
   report.warnTogether(
-    results.filter(r => r.status === 'newer-present').map(r => r.error ?? r.functionArn),
-    n => `${n} functions have a newer version of the layer than this run's and were left alone`
+    [
+      ...results.filter(r => r.status === 'newer-present').map(r => r.error ?? r.functionArn),
+      ...aliases.filter(a => a.status === 'newer-present').map(a => a.error ?? a.aliasArn)
+    ],
+    n =>
+      `${n} functions or aliases have a newer version of the layer than this run's and were left alone`
   )
-  const updated = results.filter(r => r.status === 'updated').map(r => r.functionArn)
+  const updated = [
+    ...results.filter(r => r.status === 'updated').map(r => r.functionArn),
+    ...aliases.filter(a => a.status === 'moved').map(a => a.aliasArn)
+  ]
   report.output('updated-functions', JSON.stringify(updated))
+  report.output(
+    'function-versions',
+    JSON.stringify(
+      Object.fromEntries(aliases.flatMap(a => (a.after ? [[a.aliasArn, a.after.versionArn]] : [])))
+    )
+  )
   // Failures first: at scale they are the rows to read.
   const failedFirst = [
     ...results.filter(r => r.status === 'failed' || r.status === 'unknown'),
@@ -532,6 +552,26 @@ export async function attachLayer(
           : STATUS_TEXT[r.status]
     })
   }
+  const aliasFailures = aliases.filter(a => a.status === 'failed')
+  for (const a of [...aliasFailures, ...aliases.filter(a => a.status !== 'failed')]) {
+    const version = (v: { version: string; layerVersionArn?: string }): string =>
+      `version ${v.version}${v.layerVersionArn ? ` (${v.layerVersionArn.split(':').slice(-2).join(':')})` : ''}`
+    report.summary.functions.push({
+      function: a.aliasArn,
+      before: version(a.before),
+      after: a.after ? version(a.after) : version(a.before),
+      status:
+        a.status === 'moved'
+          ? `alias moved${a.after?.snapStart ? `; ${a.after.snapStart}` : ''}`
+          : a.status === 'unchanged'
+            ? 'unchanged'
+            : a.status === 'newer-present'
+              ? 'newer version present: left alone'
+              : a.status === 'not-started'
+                ? 'not moved: run cancelled'
+                : `failed: ${a.error ?? ''}`
+    })
+  }
   const describe = (status: AttachStatus): string[] =>
     results.filter(r => r.status === status).map(r => r.functionArn)
   const what = [...new Set(versions.map(v => v.layerVersionArn))].join(', ')
@@ -549,6 +589,11 @@ export async function attachLayer(
     throw new CancelledError(cancellation.requested, lines.join('\n'))
   }
   const failed = results.filter(r => r.status === 'failed' || r.status === 'unknown')
+  if (failed.length === 0 && aliasFailures.length > 0) {
+    throw new ActionError(
+      `${aliasFailures.length} of ${aliases.length} alias(es) could not be moved to a version with ${what}:\n${aliasFailures.map(a => `- ${a.error ?? a.aliasArn}`).join('\n')}\nEvery function's $LATEST has the layer (each is in the job summary).`
+    )
+  }
   if (failed.length > 0) {
     // The others are counted, not listed: the job summary has each of them.
     const counts = new Map<string, number>()

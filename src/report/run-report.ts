@@ -14,7 +14,8 @@ import { type SummaryData, writeSummary } from './summary.js'
 const DEFAULT_OUTPUTS = {
   'cache-hit': 'false',
   published: 'false',
-  'updated-functions': '[]'
+  'updated-functions': '[]',
+  'function-versions': '{}'
 }
 
 export class RunReport {

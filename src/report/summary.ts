@@ -56,11 +56,11 @@ export function escapeHtml(text: string): string {
     .replace(/'/g, '&#39;')
 }
 
-/** "layer:deps:7" from a layer version ARN, for the functions table. */
+/** "deps:7" from a layer version ARN, for the functions table; other text as it is. */
 function shortVersion(arn?: string): string {
   if (!arn) return 'none'
   const parts = arn.split(':')
-  return escapeHtml(parts.length >= 8 ? `${parts[6]}:${parts[7]}` : arn)
+  return escapeHtml(arn.startsWith('arn:') && parts.length >= 8 ? `${parts[6]}:${parts[7]}` : arn)
 }
 
 const code = (text: string): string => `<code>${escapeHtml(text)}</code>`

@@ -92,6 +92,17 @@ describe('parseFunctionName', () => {
     expect(ref.account).toBe(account)
   })
 
+  it.each([
+    ['api:live', 'api'],
+    [`${ACCOUNT}:function:api:prod`, `${ACCOUNT}:function:api`],
+    [`${fullArn}:blue-green_2`, fullArn]
+  ])('keeps the alias of "%s" apart from the function', (value, functionName) => {
+    const ref = parseFunctionName(value)
+    expect(ref.functionName).toBe(functionName)
+    expect(ref.name).toBe('api')
+    expect(ref.alias).toBe(value.split(':').at(-1))
+  })
+
   it('keeps the location of a full ARN', () => {
     expect(parseFunctionName(`arn:aws-cn:lambda:cn-north-1:${ACCOUNT}:function:api`).arn).toEqual({
       partition: 'aws-cn',
@@ -104,10 +115,9 @@ describe('parseFunctionName', () => {
     { value: '', why: /empty/ },
     { value: 'has space', why: /expected a function name/ },
     { value: 'a'.repeat(65), why: /65 characters.*64/ },
-    { value: 'api:prod', why: /drop ":prod"/ },
-    { value: 'api:7', why: /drop ":7"/ },
+    { value: 'api:7', why: /published version 7, which is immutable.*drop ":7"/ },
+    { value: 'api:bad.alias', why: /neither \$LATEST nor an alias name/ },
     { value: 'api:', why: /expected a function name/ },
-    { value: `${ACCOUNT}:function:api:prod`, why: /drop ":prod"/ },
     { value: `${fullArn}:3`, why: /drop ":3"/ },
     { value: 'function:api', why: /expected a function name/ },
     { value: `12345:function:api`, why: /expected a function name/ },

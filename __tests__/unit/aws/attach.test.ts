@@ -280,14 +280,14 @@ describe('planFunctions', () => {
     )
     const error = await planFunctions(client, {
       ...request,
-      functions: ['ok', 'ghost', 'api:prod', 'full']
+      functions: ['ok', 'ghost', 'api:7', 'full']
     }).then(
       () => undefined,
       (caught: unknown) => caught
     )
     expect(error).toBeInstanceOf(ActionError)
     expect((error as Error).message.split('\n').filter(line => line.startsWith('  - '))).toEqual([
-      expect.stringContaining('"api:prod"'),
+      expect.stringContaining('"api:7"'),
       expect.stringContaining('"ghost"'),
       expect.stringContaining('"full"')
     ])
