@@ -14,6 +14,7 @@ import { type SummaryData, writeSummary } from './summary.js'
 const DEFAULT_OUTPUTS = {
   'cache-hit': 'false',
   published: 'false',
+  'ssm-parameter-written': 'false',
   'updated-functions': '[]'
 }
 
@@ -32,6 +33,7 @@ export class RunReport {
       functions: [],
       sharing: [],
       lambdaTest: [],
+      parameters: [],
       pruning: [],
       findings: [],
       warnings: [],
