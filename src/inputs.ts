@@ -15,6 +15,7 @@ import {
   parseLayerName,
   parseS3Location,
   parseShareWith,
+  parseSsmParameter,
   type S3Location
 } from './aws/index.js'
 import type { InstallerChoice, SourceBuilds, StagingChoice } from './install/index.js'
@@ -425,6 +426,7 @@ export function getInputs(
   const shareWith = parseShareWith(read('share-with'))
   const keepVersions = parseKeepVersions(read('keep-versions'))
   const lambdaSmokeTestRole = parseRoleArn('lambda-smoke-test-role', read('lambda-smoke-test-role'))
+  const ssmParameterInput = read('ssm-parameter').trim()
 
   if (!publish && functionEntries.length > 0) {
     throw new ActionError(
@@ -447,6 +449,13 @@ export function getInputs(
       `Input \`${shareWith.length > 0 ? 'share-with' : 'keep-versions'}\` needs \`publish: true\`: it acts on published versions.`
     )
   }
+  if (!publish && ssmParameterInput) {
+    throw new ActionError(
+      `Input \`ssm-parameter\` ("${ssmParameterInput}") needs \`publish: true\`: it holds the ARN of the published layer version.`
+    )
+  }
+  // Every name, placeholders replaced, is checked before any work starts.
+  const ssmParameter = parseSsmParameter(ssmParameterInput, { regions, runtimes, architectures })
   if (publish && regions.length > 1 && layerName.startsWith('arn:')) {
     throw new ActionError(
       `Input \`layer-name\` is the layer ARN ${layerName}, which names one region, but \`aws-region\` lists ${regions.join(', ')}. Give the plain layer name to publish it in every listed region.`
@@ -486,6 +495,7 @@ export function getInputs(
     ...(lambdaSmokeTestRole
       ? { lambdaSmokeTest: { role: lambdaSmokeTestRole, strict: smokeTest === 'true' } }
       : {}),
+    ...(ssmParameter ? { ssmParameter } : {}),
     cache,
     verify,
     smokeTest,

@@ -1,12 +1,20 @@
 /**
  * The run, step by step: inputs → sandbox → preflight beside the
  * interpreters → cache, or the pipeline on a miss (install, bytecode, scan,
- * checks, zip) → publish → share → attach → prune → outputs and summary.
+ * checks, zip) → publish → share → attach → Parameter Store → prune →
+ * outputs and summary.
  * Each step's body lives with its concern (see CONTRIBUTING.md, "How the
  * code is organised"); this file decides the order.
  */
 import * as core from '@actions/core'
-import { attachLayer, pruneLayer, publishLayer, shareLayer, testOnLambda } from './aws/index.js'
+import {
+  attachLayer,
+  pruneLayer,
+  publishLayer,
+  shareLayer,
+  testOnLambda,
+  writeLayerParameter
+} from './aws/index.js'
 import { openCache } from './cache/index.js'
 import { getInputs } from './inputs.js'
 import { zipPathIn } from './layer/work-dir.js'
@@ -55,6 +63,7 @@ export async function run(): Promise<void> {
     await testOnLambda(inputs, deployment, versions, report)
     await shareLayer(inputs, deployment, versions, report)
     await attachLayer(inputs, deployment, versions, report)
+    await writeLayerParameter(inputs, deployment, versions, report)
     await pruneLayer(inputs, deployment, versions, report)
   } catch (error) {
     report.fail(error)

@@ -342,6 +342,9 @@ describe('classify', () => {
       authorization: `AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=x`
     })
     expect(classify('POST', '/', signed('iam')).op).toBe('Other')
+    expect(
+      classify('POST', '/', { ...signed('ssm'), 'x-amz-target': 'AmazonSSM.PutParameter' }).op
+    ).toBe('SSM:PutParameter')
     expect(classify('PUT', '/2018-10-31/x', signed('s3'))).toMatchObject({
       op: 'S3:PutObject',
       resource: '2018-10-31/x'

@@ -32,7 +32,7 @@ export type FaultAction =
 export type FaultActionKind = FaultAction['kind']
 
 export interface RecordedRequest {
-  /** 'PublishLayerVersion', 'S3:PutObject', ... or 'Other'. */
+  /** 'PublishLayerVersion', 'S3:PutObject', 'SSM:PutParameter', ... or 'Other'. */
   op: string
   method: string
   /** The raw request target, query included, as the client sent it. */
@@ -230,6 +230,9 @@ export function classify(
   const query = q < 0 ? '' : rawPath.slice(q + 1)
   const rawSegments = pathname.split('/').slice(1)
   const service = signedService(headers, query)
+  // JSON-protocol services name the operation in X-Amz-Target (SSM: "AmazonSSM.PutParameter").
+  const target = /^AmazonSSM\.(\w+)$/.exec(String(headers['x-amz-target'] ?? ''))
+  if (target) return { op: `SSM:${target[1]}` }
 
   const dated = /^\d{4}-\d{2}-\d{2}$/.test(rawSegments[0] ?? '')
   if (service === 'lambda' || (service === undefined && dated)) {

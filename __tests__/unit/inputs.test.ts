@@ -34,6 +34,18 @@ function inputs(overrides: Record<string, string> = {}, env: NodeJS.ProcessEnv =
 }
 
 describe('getInputs accepts', () => {
+  it('ssm-parameter with its placeholders replaced, per region', () => {
+    const got = inputs({
+      'ssm-parameter': '/layers/{region}/{runtime}-{architecture}',
+      'aws-region': 'eu-west-1 us-east-1'
+    })
+    expect([...(got.ssmParameter ?? [])]).toEqual([
+      ['eu-west-1', '/layers/eu-west-1/python3.12-x86_64'],
+      ['us-east-1', '/layers/us-east-1/python3.12-x86_64']
+    ])
+    expect(inputs().ssmParameter).toBeUndefined()
+  })
+
   it('the defaults', () => {
     const got = inputs()
     expect(got.layerName).toBe('my-deps')
@@ -158,6 +170,18 @@ describe('getInputs rejects, naming the input and the value', () => {
     [{ architectures: 'aarch64' }, /`architectures` has an unknown architecture "aarch64".*arm64/],
     [{ architectures: 'amd64' }, /unknown architecture "amd64".*x86_64/],
     [{ architectures: ' ' }, /`architectures` is empty/],
+    [
+      { 'ssm-parameter': '/layers/deps', publish: 'false' },
+      /`ssm-parameter` \("\/layers\/deps"\) needs `publish: true`/
+    ],
+    [
+      { 'ssm-parameter': '/layers/{architecture}', architectures: 'x86_64 arm64' },
+      /`ssm-parameter` is "\/layers\/\{architecture\}": \{architecture\} names one architecture/
+    ],
+    [
+      { 'ssm-parameter': '/aws/deps' },
+      /`ssm-parameter` is "\/aws\/deps", which is not a Parameter Store name/
+    ],
     [{ publish: 'yes' }, /`publish` must be true or false, got "yes"/],
     [{ cache: '1' }, /`cache` must be true or false, got "1"/],
     [{ verify: 'on' }, /`verify` must be true or false, got "on"/],

@@ -1,7 +1,8 @@
 /**
  * AWS as phases, in every listed region: the preflight (before anything is
  * built), publishing (or reusing) the layer version, sharing it, attaching
- * it to the functions, and pruning old versions.
+ * it to the functions, writing its ARN to Parameter Store, and pruning old
+ * versions.
  */
 import * as core from '@actions/core'
 import type { LambdaClient } from '@aws-sdk/client-lambda'
@@ -43,6 +44,7 @@ import {
 } from './publish.js'
 import { checkBucket, createS3Client, type S3Location, uploadZip } from './s3.js'
 import { type Principal, principalLabel, syncLayerPermissions } from './share.js'
+import { checkParameter, createSsmClient, type ParameterOutcome, writeParameter } from './ssm.js'
 
 export { type FunctionRef, type LayerName, parseFunctionName, parseLayerName } from './arn.js'
 export {
@@ -55,6 +57,7 @@ export { parseKeepVersions } from './prune.js'
 export type { WeightedAliases } from './alias.js'
 export { parseS3Location, type S3Location } from './s3.js'
 export { parseShareWith, type Principal } from './share.js'
+export { parseSsmParameter } from './ssm.js'
 
 /** What the AWS phases read of the inputs (the rest of them: inputs.ts). */
 export interface DeploySettings {
@@ -89,6 +92,8 @@ export interface DeploySettings {
    * layer on Lambda; `strict` (smoke-test: true) makes every import failure fatal.
    */
   lambdaSmokeTest?: { role: string; strict: boolean }
+  /** ssm-parameter: the parameter each region's layer version ARN is written to, per region. */
+  ssmParameter?: Map<string, string>
 }
 
 /** Regions worked on at the same time. */
@@ -141,6 +146,9 @@ export async function preflight(
           await checkLayerAccess(client, settings.layerName, limits)
           const s3 = settings.s3?.get(region)
           if (s3) await checkBucket(createS3Client(region, limits), s3, region, limits)
+          const parameter = settings.ssmParameter?.get(region)
+          if (parameter)
+            await checkParameter(createSsmClient(region, limits), parameter, region, limits)
           const functions = settings.functions.filter(
             f => (f.region ?? settings.regions[0]) === region
           )
@@ -610,6 +618,84 @@ export async function attachLayer(
       `${failed.length} of ${results.length} function(s) could not be updated to ${what}:\n${failed.map(f => `- ${f.error ?? f.functionArn}`).join('\n')}${done}`
     )
   }
+}
+
+/**
+ * With `ssm-parameter`, writes each region's layer version ARN to the
+ * parameter there, after the functions are attached, unless the parameter
+ * holds it already (a reused version included). A failure fails the step,
+ * saying that the layer and the functions are done and the parameter is not.
+ */
+export async function writeLayerParameter(
+  settings: Pick<DeploySettings, 'ssmParameter' | 'functions'>,
+  deployment: Deployment,
+  versions: readonly RegionVersion[],
+  report: RunReport
+): Promise<void> {
+  const names = settings.ssmParameter
+  if (!names) return
+  const targets = versions.flatMap(v => {
+    const name = names.get(v.region)
+    return name ? [{ ...v, name }] : []
+  })
+  if (targets.length === 0) return
+  const done =
+    settings.functions.length > 0
+      ? 'The layer is published and the functions are done'
+      : 'The layer is published'
+  const arns = targets.map(t => `${t.region}: ${t.layerVersionArn}`).join(', ')
+  if (cancellation.requested) {
+    throw new CancelledError(
+      cancellation.requested,
+      `The run was cancelled (${cancellation.requested}) before the layer version ARN was written to Parameter Store. ${done} (${arns}); parameter ${[...new Set(targets.map(t => t.name))].join(', ')} was not written. A re-run writes it.`
+    )
+  }
+  const outcomes = await report.phase(
+    'Parameter Store',
+    async () =>
+      await mapConcurrent(targets, REGION_CONCURRENCY, async t => {
+        try {
+          const outcome = await writeParameter(
+            createSsmClient(t.region, deployment.limits),
+            t.name,
+            t.layerVersionArn,
+            t.region,
+            deployment.limits
+          )
+          return { ...t, outcome, error: undefined }
+        } catch (error) {
+          return { ...t, outcome: undefined, error }
+        }
+      }),
+    `Write the layer version ARN to ${[...new Set(targets.map(t => t.name))].join(', ')}`
+  )
+  const several = versions.length > 1
+  const written: Array<(typeof outcomes)[number] & { outcome: ParameterOutcome }> = []
+  for (const o of outcomes) {
+    if (o.outcome === undefined) continue
+    written.push({ ...o, outcome: o.outcome })
+    core.info(`${o.name}${several ? ` in ${o.region}` : ''}: ${o.outcome} (${o.layerVersionArn})`)
+    report.summary.parameters.push({ region: o.region, name: o.name, text: o.outcome })
+  }
+  report.output('ssm-parameter-written', String(written.some(w => w.outcome === 'written')))
+  const failed = outcomes.filter(o => o.outcome === undefined)
+  if (failed.length === 0) return
+  for (const f of failed) {
+    report.summary.parameters.push({ region: f.region, name: f.name, text: 'not written' })
+  }
+  const elsewhere =
+    written.length > 0
+      ? `\nElsewhere: ${written.map(w => `${w.name} in ${w.region}: ${w.outcome}`).join('; ')}.`
+      : ''
+  const what = `${done} (${arns}); the layer version ARN is not in Parameter Store in ${failed.map(f => f.region).join(', ')}:\n${failed.map(f => `- ${errorMessage(f.error)}`).join('\n')}${elsewhere}\nA re-run writes it.`
+  const cancelled = failed.find(f => f.error instanceof CancelledError)
+  if (cancelled) {
+    throw new CancelledError(
+      cancellation.requested ?? (cancelled.error as CancelledError).signal,
+      `The run was cancelled while writing to Parameter Store. ${what}`
+    )
+  }
+  throw new ActionError(what)
 }
 
 /**

@@ -14,6 +14,7 @@ import { type SummaryData, writeSummary } from './summary.js'
 const DEFAULT_OUTPUTS = {
   'cache-hit': 'false',
   published: 'false',
+  'ssm-parameter-written': 'false',
   'updated-functions': '[]',
   'function-versions': '{}'
 }
@@ -33,6 +34,7 @@ export class RunReport {
       functions: [],
       sharing: [],
       lambdaTest: [],
+      parameters: [],
       pruning: [],
       findings: [],
       warnings: [],

@@ -14,6 +14,8 @@ export interface SummaryData {
   sharing: Array<{ region: string; text: string }>
   /** lambda-smoke-test-role: per runtime/architecture, what the import test on Lambda found. */
   lambdaTest: Array<{ target: string; text: string }>
+  /** ssm-parameter, per region: the parameter and whether it was written. */
+  parameters: Array<{ region: string; name: string; text: string }>
   /** keep-versions, per region: what was deleted and kept, and why. */
   pruning: Array<{ region: string; text: string }>
   publishDisabled: boolean
@@ -102,6 +104,12 @@ export async function writeSummary(data: SummaryData): Promise<void> {
   }
   for (const share of data.sharing) {
     rows.push([several ? `Shared (${escapeHtml(share.region)})` : 'Shared', escapeHtml(share.text)])
+  }
+  for (const parameter of data.parameters) {
+    rows.push([
+      several ? `Parameter Store (${escapeHtml(parameter.region)})` : 'Parameter Store',
+      `${code(parameter.name)}: ${escapeHtml(parameter.text)}`
+    ])
   }
   for (const prune of data.pruning) {
     rows.push([
