@@ -403,6 +403,10 @@ export function getInputs(
   const buildTimeoutMs =
     parseSeconds('build-timeout', read('build-timeout') || '1200', 10, 6 * 3600) * 1000
   const allowDowngrade = parseBoolean('allow-downgrade', read('allow-downgrade') || 'false')
+  const allFunctionsUsingLayer = parseBoolean(
+    'all-functions-using-layer',
+    read('all-functions-using-layer') || 'false'
+  )
   const weightedAliases = parseChoice('weighted-aliases', read('weighted-aliases') || 'refuse', [
     'refuse',
     'replace'
@@ -428,6 +432,11 @@ export function getInputs(
   const lambdaSmokeTestRole = parseRoleArn('lambda-smoke-test-role', read('lambda-smoke-test-role'))
   const ssmParameterInput = read('ssm-parameter').trim()
 
+  if (!publish && allFunctionsUsingLayer) {
+    throw new ActionError(
+      'Input `all-functions-using-layer` needs `publish: true`: a layer that is not published cannot be attached.'
+    )
+  }
   if (!publish && functionEntries.length > 0) {
     throw new ActionError(
       `Input \`functions\` (${functionEntries.join(', ')}) needs \`publish: true\`: a layer that is not published cannot be attached.`
@@ -502,6 +511,7 @@ export function getInputs(
     compile,
     exclude,
     allowDowngrade,
+    allFunctionsUsingLayer,
     weightedAliases,
     awsTimeoutMs,
     buildFromSource,

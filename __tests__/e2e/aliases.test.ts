@@ -15,7 +15,15 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runAction, workspace, type ActionRun } from '../helpers/action.js'
-import { awsEnv, createFunction, lambda, layersOf, unique, versionCount } from '../helpers/aws.js'
+import {
+  awsEnv,
+  createFunction,
+  lambda,
+  layersOf,
+  publishLayer,
+  unique,
+  versionCount
+} from '../helpers/aws.js'
 import { makeToolCache } from '../helpers/toolcache.js'
 
 const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
@@ -162,4 +170,38 @@ describe('two overlapping runs', () => {
     expect(await layersOfVersion(fn, version)).toEqual([newest])
     expect(await layersOf(fn)).toEqual([newest])
   }, 240_000)
+})
+
+describe('all-functions-using-layer', () => {
+  it('finds the functions and aliases that use the layer, and leaves the others alone', async () => {
+    const layer = unique('users-deps')
+    const first = await publishLayer(layer)
+    const other = await publishLayer(unique('other-deps'))
+    const user = unique('fn-user')
+    const aliased = unique('fn-aliased')
+    const stranger = unique('fn-stranger')
+    const userArn = await createFunction(user, [first])
+    const aliasedArn = await createFunction(aliased, [first])
+    await lambda().send(new PublishVersionCommand({ FunctionName: aliased }))
+    await lambda().send(
+      new CreateAliasCommand({ FunctionName: aliased, Name: 'live', FunctionVersion: '1' })
+    )
+    await createFunction(stranger, [other])
+    const result = await runAction(
+      { 'layer-name': layer, runtimes: 'python3.12', 'all-functions-using-layer': 'true' },
+      { workspace: workspace('six==1.16.0\n'), toolCache, env: awsEnv() }
+    )
+    expect(result.errors).toEqual([])
+    expect(result.exitCode).toBe(0)
+    const arn = result.outputs['layer-version-arn']
+    expect(arn).toMatch(/:2$/)
+    expect(await layersOf(user)).toEqual([arn])
+    expect(await layersOf(aliased)).toEqual([arn])
+    expect(await layersOfVersion(aliased, (await aliasVersion(aliased)) ?? '')).toEqual([arn])
+    expect(await layersOf(stranger)).toEqual([other])
+    expect(result.summary).toContain('Found using the layer (all-functions-using-layer)')
+    expect(result.summary).toContain(userArn)
+    expect(result.summary).toContain(`${aliasedArn}:live`)
+    expect(result.summary).not.toContain(stranger)
+  }, 120_000)
 })

@@ -23,11 +23,12 @@ import {
   type PlanWarning,
   planFunctions
 } from './attach.js'
-import type { FunctionRef, LayerName } from './arn.js'
+import { type FunctionRef, type LayerName, parseFunctionName } from './arn.js'
 import { type CallLimits, createLambdaClient } from './client.js'
 import { enforce, type Finding } from '../checks/index.js'
 import { type FunctionPart, readFunctionSize, tooLarge } from './function-size.js'
 import type { WeightedAliases } from './alias.js'
+import { functionsUsingLayer } from './discover.js'
 import {
   checkProbeNames,
   PROBE_TIMEOUT_S,
@@ -83,6 +84,8 @@ export interface DeploySettings {
   keepVersions?: number
   /** Replace a newer version of the layer on a function with this one (allow-downgrade). */
   allowDowngrade: boolean
+  /** all-functions-using-layer: also update every function of each region that uses the layer. */
+  allFunctionsUsingLayer: boolean
   /** weighted-aliases: refuse an alias with weighted routing, or point it at the new version alone. */
   weightedAliases: WeightedAliases
   /** How long one AWS call may take, retries included (aws-timeout, in seconds → ms). */
@@ -108,6 +111,8 @@ export interface RegionDeployment {
   /** The same without the SDK's retries: for PublishLayerVersion, which must not be repeated blindly. */
   publishClient: LambdaClient
   plans: FunctionPlan[]
+  /** Entries found by all-functions-using-layer that `functions` did not name. */
+  discovered: string[]
   s3?: S3Location
 }
 
@@ -149,9 +154,13 @@ export async function preflight(
           const parameter = settings.ssmParameter?.get(region)
           if (parameter)
             await checkParameter(createSsmClient(region, limits), parameter, region, limits)
-          const functions = settings.functions.filter(
-            f => (f.region ?? settings.regions[0]) === region
-          )
+          const named = settings.functions.filter(f => (f.region ?? settings.regions[0]) === region)
+          const discovered = settings.allFunctionsUsingLayer
+            ? (await functionsUsingLayer(client, settings.layer, region, limits))
+                .filter(arn => !named.some(f => f.input === arn))
+                .map(arn => ({ ...parseFunctionName(arn), region }))
+            : []
+          const functions = [...named, ...discovered]
           const plans =
             functions.length === 0
               ? []
@@ -177,7 +186,14 @@ export async function preflight(
               limits
             )
           }
-          return { region, client, publishClient, plans, ...(s3 ? { s3 } : {}) }
+          return {
+            region,
+            client,
+            publishClient,
+            plans,
+            discovered: discovered.map(f => f.input),
+            ...(s3 ? { s3 } : {})
+          }
         } catch (error) {
           if (!several || error instanceof CancelledError) throw error
           throw new ActionError(`${region}: ${errorMessage(error)}`)
@@ -198,6 +214,13 @@ export async function preflight(
     n =>
       `${n} sizes of functions' code or other layers could not be read (lambda:GetFunction, lambda:GetLayerVersion); whether those functions stay within ${LIMITS.unzippedBytes.toLocaleString('en-US')} bytes unzipped is left to Lambda`
   )
+  if (settings.allFunctionsUsingLayer) {
+    const found = regions.flatMap(r => r.discovered)
+    report.summary.discovered = found
+    core.info(
+      `all-functions-using-layer: ${found.length === 0 ? 'no function beyond `functions` uses the layer' : `found ${plural(found.length, 'function or alias', 'functions or aliases')} using the layer: ${found.join(', ')}`}`
+    )
+  }
   const warnings = regions.flatMap(r => r.plans.flatMap(p => p.warnings))
   const HEADLINES: Record<PlanWarning['kind'], (n: number) => string> = {
     runtime: n => `${n} functions run a runtime the layer is not built for`,

@@ -41,6 +41,8 @@ export interface SummaryData {
     removedPackages: string[]
   }
   functions: Array<{ function: string; before?: string; after?: string; status: string }>
+  /** all-functions-using-layer: the entries found beyond `functions`. */
+  discovered?: string[]
   findings: Finding[]
   /** Warnings that do not stop the run (mismatches, end of support, duplicates). */
   warnings: string[]
@@ -145,6 +147,12 @@ export async function writeSummary(data: SummaryData): Promise<void> {
     ...rows
   ])
 
+  if (data.discovered) {
+    s.addRaw(
+      `<p>Found using the layer (all-functions-using-layer): ${data.discovered.length === 0 ? 'none beyond <code>functions</code>' : data.discovered.map(escapeHtml).join(', ')}</p>`,
+      true
+    )
+  }
   if (data.functions.length > 0) {
     s.addHeading('Functions', 4)
     s.addTable([
