@@ -18,7 +18,6 @@ import path from 'node:path'
 import { localAction } from '../__tests__/helpers/local-action.js'
 import { benchPython } from '../__tests__/helpers/toolcache.js'
 import { manualRecipe, median, seconds } from './bench-common.js'
-// @ts-expect-error plain ESM module shared with the Jest global setup
 import { startMoto } from '../__tests__/e2e/moto.mjs'
 
 const requirements = (process.argv[2] ?? 'pandas==2.2.3').split(',').join('\n')

@@ -21,7 +21,6 @@ import { runAction, type ActionRun } from '../__tests__/helpers/action.js'
 import { startCacheService } from '../__tests__/helpers/cache-service.js'
 import { benchPython } from '../__tests__/helpers/toolcache.js'
 import { manualRecipe, median, seconds } from './bench-common.js'
-// @ts-expect-error plain ESM module shared with the Jest global setup
 import { startMoto } from '../__tests__/e2e/moto.mjs'
 
 const requirements = (process.argv[2] ?? 'requests,numpy<2.3,pandas<2.3,pydantic').split(',')

@@ -590,3 +590,41 @@ describe('messages', () => {
     expect(run.summary).toMatch(/Warnings[\s\S]*python3\.9 reached end of support/)
   })
 })
+
+describe('updates throttled without end', () => {
+  const layer = unique('throttled-attach')
+  const fns = Array.from({ length: 6 }, (_, i) => unique(`fn-throttled-${i}`))
+  let run: ActionRun
+  let seconds = 0
+
+  beforeAll(async () => {
+    for (const fn of fns) await createFunction(fn)
+    proxy.reset()
+    proxy.add({
+      op: r =>
+        r.op === 'UpdateFunctionConfiguration' &&
+        fns.some(f => r.resource === f || (r.resource ?? '').endsWith(`:function:${f}`)),
+      action: errors.throttled()
+    })
+    const started = Date.now()
+    // aws-timeout 2: the attach phase stops starting updates after 20 s.
+    run = await act(
+      { 'layer-name': layer, functions: fns.join(' '), 'aws-timeout': '2' },
+      workspace('six==1.17.0\n')
+    )
+    seconds = (Date.now() - started) / 1000
+  }, 180_000)
+
+  it('slows the region down and stops at the phase limit, reporting every function', async () => {
+    expect(run.exitCode).toBe(1)
+    const error = errorOf(run)
+    expect(error).toMatch(/6 of 6 function\(s\) could not be updated/)
+    expect(error).toMatch(/attach phase stops starting updates after 10 × aws-timeout \(20 s\)/)
+    // Each function is named with its own state.
+    for (const fn of fns) expect(error).toContain(fn)
+    // One pause for the region: far fewer updates than 6 functions × 5 attempts.
+    expect(seen('UpdateFunctionConfiguration')).toBeLessThan(30)
+    expect(seconds).toBeLessThan(120)
+    for (const fn of fns) expect(await layersOf(fn)).toEqual([])
+  })
+})

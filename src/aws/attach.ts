@@ -34,6 +34,7 @@ import {
   type LayerName
 } from './arn.js'
 import { cancellation, CancelledError } from '../util/cancel.js'
+import { RegionPace } from './pace.js'
 import {
   awsErrorName,
   backoffMs,
@@ -98,10 +99,11 @@ export interface PlanRequest {
  * - newer-present: has a newer version of our layer, left alone (no `allow-downgrade`);
  * - failed: could not be updated, and was not;
  * - not-started: the run was cancelled before its update began;
+ * - out-of-time: not changed: the attach phase reached its time limit first;
  * - unknown: its update was in flight when the run was cancelled.
  */
 export type AttachStatus =
-  'updated' | 'unchanged' | 'newer-present' | 'failed' | 'not-started' | 'unknown'
+  'updated' | 'unchanged' | 'newer-present' | 'failed' | 'not-started' | 'out-of-time' | 'unknown'
 
 export interface AttachResult {
   functionArn: string
@@ -117,8 +119,14 @@ export interface AttachResult {
 }
 
 export interface AttachOptions {
-  /** Functions updated at the same time (default 4). */
+  /** Functions updated at the same time at first (default 8); adapted to throttling. */
   concurrency?: number
+  /** The most updated at the same time as calls succeed (default 16). */
+  maxConcurrency?: number
+  /** When (Date.now()) the phase stops starting updates (default: ATTACH_LIMIT_CALLS × the call limit from now). */
+  deadline?: number
+  /** The region's pace, shared by its calls (default: a new one from concurrency). */
+  pace?: RegionPace
   /** Update attempts per function on conflicts, throttling and concurrent edits (default 5). */
   maxAttempts?: number
   /** Injectable for tests. */
@@ -133,6 +141,11 @@ export interface AttachOptions {
 }
 
 const DEFAULT_CONCURRENCY = 4
+/** The phase stops starting updates after this many times the limit of one call. */
+export const ATTACH_LIMIT_CALLS = 10
+/** Updates in flight per region at first, and at most (see pace.ts). */
+const ATTACH_CONCURRENCY = 8
+const ATTACH_MAX_CONCURRENCY = 16
 const DEFAULT_MAX_ATTEMPTS = 5
 const DEFAULT_WAIT_SECONDS = 300
 const BACKOFF_BASE_MS = 1000
@@ -365,6 +378,8 @@ export async function planFunctions(
 }
 
 interface Settings {
+  pace: RegionPace
+  deadline: number
   maxAttempts: number
   sleep: (ms: number) => Promise<void>
   maxWaitMs: number
@@ -415,6 +430,7 @@ async function readWhenIdle(
         throttledAt = Date.now()
       }
       throttled = error
+      if (isThrottling(error)) settings.pace.throttled()
       // Throttled for longer than a call may take: say so rather than wait on.
       const throttledFor = Math.max(waited - throttledSince, Date.now() - throttledAt)
       if (throttledFor >= settings.limits.callTimeoutMs) {
@@ -468,6 +484,13 @@ async function attachOne(
     previousVersionArn = layerVersionArn
     return result('unchanged')
   }
+  const outOfTime = (): AttachResult => {
+    core.info(`${label}: not changed (the attach phase reached its time limit)`)
+    return result(
+      'out-of-time',
+      'not changed: the attach phase reached its time limit before its update began'
+    )
+  }
   const notStarted = (): AttachResult => {
     core.info(`${label}: not changed (the run was cancelled before its update began)`)
     return result('not-started', 'not changed: the run was cancelled before its update began')
@@ -482,6 +505,7 @@ async function attachOne(
   let lastError: unknown
   for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
     if (cancellation.requested) return notStarted()
+    if (Date.now() > settings.deadline) return outOfTime()
     // Read again: the list may have changed since the preflight or the last attempt.
     let config: FunctionConfiguration
     try {
@@ -506,7 +530,9 @@ async function attachOne(
         `its layers changed since the preflight and it now has ${current.length} (${current.join(', ')}); Lambda allows ${LIMITS.layersPerFunction} per function`
       )
     }
+    await settings.pace.ready()
     if (cancellation.requested) return notStarted()
+    if (Date.now() > settings.deadline) return outOfTime()
 
     let updated: FunctionConfiguration
     try {
@@ -538,9 +564,16 @@ async function attachOne(
       }
       // A 5xx or a dropped answer too: the RevisionId makes sending it again safe
       // (an update that did apply is then refused with 412, and read again).
+      // Throttling slows the whole region down (one pause for all its
+      // updates), and does not use up this function's attempts: the
+      // phase's time limit bounds it.
+      if (isThrottling(error)) {
+        settings.pace.throttled()
+        attempt--
+        continue
+      }
       if (
         name === 'ResourceConflictException' ||
-        isThrottling(error) ||
         (config.RevisionId !== undefined && isTransient(error))
       ) {
         if (attempt < settings.maxAttempts) {
@@ -563,6 +596,7 @@ async function attachOne(
       return failed(`UpdateFunctionConfiguration failed${hint}: ${describeAwsError(error)}`)
     }
 
+    settings.pace.succeeded()
     let final = updated
     if (!isIdle(updated)) {
       try {
@@ -671,13 +705,23 @@ export async function attachToFunctions(
     throw new Error(`Not a layer version ARN: ${layerVersionArn}`)
   }
   const settings: Settings = {
+    pace:
+      options.pace ??
+      new RegionPace(
+        options.concurrency ?? ATTACH_CONCURRENCY,
+        Math.max(options.concurrency ?? 0, options.maxConcurrency ?? ATTACH_MAX_CONCURRENCY),
+        options.sleep
+      ),
+    deadline:
+      options.deadline ??
+      Date.now() + ATTACH_LIMIT_CALLS * (options.limits ?? DEFAULT_LIMITS).callTimeoutMs,
     maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
     sleep: options.sleep ?? realSleep,
     maxWaitMs: (options.waiterMaxWaitSeconds ?? DEFAULT_WAIT_SECONDS) * 1000,
     allowDowngrade: options.allowDowngrade ?? false,
     limits: options.limits ?? DEFAULT_LIMITS
   }
-  return await mapConcurrent(plans, options.concurrency ?? DEFAULT_CONCURRENCY, async plan => {
+  const attach = async (plan: FunctionPlan): Promise<AttachResult> => {
     try {
       const result = await attachOne(client, plan, layerVersionArn, settings)
       if (!plan.aliases || plan.aliases.length === 0) return result
@@ -702,7 +746,8 @@ export async function attachToFunctions(
         error: message
       }
     }
-  })
+  }
+  return await Promise.all(plans.map(async plan => await settings.pace.run(() => attach(plan))))
 }
 
 /** What the built layer holds, for judging a runtime or architecture mismatch. */

@@ -17,6 +17,7 @@ import { listOrNone, plural } from '../util/format.js'
 import {
   type AttachResult,
   type AttachStatus,
+  ATTACH_LIMIT_CALLS,
   attachToFunctions,
   breakingMismatches,
   type FunctionPlan,
@@ -108,7 +109,11 @@ const FUNCTION_CONCURRENCY = 4
 export interface RegionDeployment {
   region: string
   client: LambdaClient
-  /** The same without the SDK's retries: for PublishLayerVersion, which must not be repeated blindly. */
+  /**
+   * The same without the SDK's retries: for PublishLayerVersion, which must
+   * not be repeated blindly, and for attaching, whose retries share the
+   * region's pace.
+   */
   publishClient: LambdaClient
   plans: FunctionPlan[]
   /** Entries found by all-functions-using-layer that `functions` did not name. */
@@ -501,6 +506,11 @@ export async function shareLayer(
   }
 }
 
+/** The statuses that fail the step. */
+function isFailure(status: AttachStatus): boolean {
+  return status === 'failed' || status === 'unknown' || status === 'out-of-time'
+}
+
 /** How each status reads in the job summary. */
 const STATUS_TEXT: Record<AttachStatus, string> = {
   updated: 'updated',
@@ -508,6 +518,7 @@ const STATUS_TEXT: Record<AttachStatus, string> = {
   'newer-present': 'newer version present: left alone',
   failed: 'failed',
   'not-started': 'not changed: run cancelled',
+  'out-of-time': 'not changed: the attach phase reached its time limit',
   unknown: 'unknown'
 }
 
@@ -527,12 +538,17 @@ export async function attachLayer(
   if (count === 0) return
   cancellation.throwIfCancelled()
   const versionIn = new Map(versions.map(v => [v.region, v.layerVersionArn]))
+  // The phase as a whole stops starting updates after ATTACH_LIMIT_CALLS × aws-timeout.
+  const deadline = Date.now() + ATTACH_LIMIT_CALLS * deployment.limits.callTimeoutMs
   const perRegion = await report.phase(
     'Attach',
     async () =>
       await mapConcurrent(targets, REGION_CONCURRENCY, async target => {
         const arn = versionIn.get(target.region) ?? ''
-        const results = await attachToFunctions(target.client, target.plans, arn, {
+        // Without the SDK's own retries: throttling reaches the region's pace
+        // (attach.ts retries each update itself, guarded by its RevisionId).
+        const results = await attachToFunctions(target.publishClient, target.plans, arn, {
+          deadline,
           allowDowngrade: settings.allowDowngrade,
           weightedAliases: settings.weightedAliases,
           limits: deployment.limits
@@ -564,8 +580,8 @@ export async function attachLayer(
   )
   // Failures first: at scale they are the rows to read.
   const failedFirst = [
-    ...results.filter(r => r.status === 'failed' || r.status === 'unknown'),
-    ...results.filter(r => r.status !== 'failed' && r.status !== 'unknown')
+    ...results.filter(r => isFailure(r.status)),
+    ...results.filter(r => !isFailure(r.status))
   ]
   for (const r of failedFirst) {
     report.summary.functions.push({
@@ -577,10 +593,9 @@ export async function attachLayer(
           : r.status === 'unknown'
             ? 'unknown'
             : r.previousVersionArn,
-      status:
-        r.status === 'failed' || r.status === 'unknown'
-          ? `${STATUS_TEXT[r.status]}: ${r.error ?? ''}`
-          : STATUS_TEXT[r.status]
+      status: isFailure(r.status)
+        ? `${STATUS_TEXT[r.status]}: ${r.error ?? ''}`
+        : STATUS_TEXT[r.status]
     })
   }
   const aliasFailures = aliases.filter(a => a.status === 'failed')
@@ -619,7 +634,7 @@ export async function attachLayer(
     }
     throw new CancelledError(cancellation.requested, lines.join('\n'))
   }
-  const failed = results.filter(r => r.status === 'failed' || r.status === 'unknown')
+  const failed = results.filter(r => isFailure(r.status))
   if (failed.length === 0 && aliasFailures.length > 0) {
     throw new ActionError(
       `${aliasFailures.length} of ${aliases.length} alias(es) could not be moved to a version with ${what}:\n${aliasFailures.map(a => `- ${a.error ?? a.aliasArn}`).join('\n')}\nEvery function's $LATEST has the layer (each is in the job summary).`
@@ -629,7 +644,7 @@ export async function attachLayer(
     // The others are counted, not listed: the job summary has each of them.
     const counts = new Map<string, number>()
     for (const r of results) {
-      if (r.status === 'failed' || r.status === 'unknown') continue
+      if (isFailure(r.status)) continue
       counts.set(STATUS_TEXT[r.status], (counts.get(STATUS_TEXT[r.status]) ?? 0) + 1)
     }
     const others = results.length - failed.length
@@ -637,8 +652,11 @@ export async function attachLayer(
       others === 0
         ? ''
         : `\nThe other ${others}: ${[...counts].map(([status, n]) => `${n} ${status}`).join(', ')} (each is in the job summary).`
+    const late = failed.some(f => f.status === 'out-of-time')
+      ? `\nThe attach phase stops starting updates after ${ATTACH_LIMIT_CALLS} × aws-timeout (${Math.round((ATTACH_LIMIT_CALLS * deployment.limits.callTimeoutMs) / 1000)} s), which the API's throttling used up; a re-run updates the functions not changed.`
+      : ''
     throw new ActionError(
-      `${failed.length} of ${results.length} function(s) could not be updated to ${what}:\n${failed.map(f => `- ${f.error ?? f.functionArn}`).join('\n')}${done}`
+      `${failed.length} of ${results.length} function(s) could not be updated to ${what}:\n${failed.map(f => `- ${f.error ?? f.functionArn}`).join('\n')}${done}${late}`
     )
   }
 }
