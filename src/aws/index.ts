@@ -8,6 +8,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda'
 import fs from 'node:fs'
 import { ActionError, errorMessage } from '../errors.js'
 import type { BuiltLayer } from '../layer/built.js'
+import { hexSha256 } from '../layer/zip.js'
 import type { RunReport } from '../report/run-report.js'
 import { type Architecture, LIMITS, type Runtime } from '../runtimes.js'
 import { cancellation, CancelledError } from '../util/cancel.js'
@@ -38,9 +39,10 @@ import {
   checkLayerAccess,
   findReusableVersion,
   publishLayerVersion,
-  type PublishedLayerVersion
+  type PublishedLayerVersion,
+  versionDescription
 } from './publish.js'
-import { checkBucket, createS3Client, type S3Location, uploadZip } from './s3.js'
+import { checkBucket, createS3Client, type S3Location, uploadSbom, uploadZip } from './s3.js'
 import { type Principal, principalLabel, syncLayerPermissions } from './share.js'
 
 export { type FunctionRef, type LayerName, parseFunctionName, parseLayerName } from './arn.js'
@@ -216,6 +218,17 @@ async function measureFunctions(
   })
 }
 
+/** The new version's description: the user's, and the name of its SBOM where it fits. */
+function describe(description: string | undefined, zipHex: string): string {
+  const { text, suffixed } = versionDescription(description, zipHex)
+  if (!suffixed) {
+    core.info(
+      `The description leaves no room for " [sbom ${zipHex}.cdx.json]" within Lambda's ${LIMITS.descriptionMaxLength} characters: the version gets the description alone.`
+    )
+  }
+  return text
+}
+
 /** Publishes (or reuses) the layer in one region. */
 async function publishIn(
   settings: DeploySettings,
@@ -226,6 +239,18 @@ async function publishIn(
 ): Promise<RegionVersion> {
   const { client, publishClient, region } = target
   const { zip } = layer
+  const zipHex = hexSha256(zip.sha256)
+  // Reused or new, the version's SBOM is next to its zip.
+  if (target.s3 && layer.sbom) {
+    await uploadSbom(
+      createS3Client(region, limits),
+      target.s3,
+      settings.layerName,
+      layer.sbom,
+      zipHex,
+      limits
+    )
+  }
   const reused = settings.reuseUnchanged
     ? await findReusableVersion(
         client,
@@ -261,7 +286,7 @@ async function publishIn(
       content,
       runtimes: settings.runtimes,
       architectures: settings.architectures,
-      description: settings.description,
+      description: describe(settings.description, zipHex),
       licenseInfo: settings.licenseInfo
     },
     { limits, publishClient }

@@ -113,6 +113,7 @@ export class RunReport {
     this.output('code-size', String(zip.bytes))
     this.output('unzipped-size', String(zip.unzippedBytes))
     this.output('packages', JSON.stringify(packageList(layer)))
+    if (layer.sbom) this.output('sbom-path', layer.sbom)
   }
 
   /** Records why the run failed: a user's error as its message, a bug with its stack too. */
