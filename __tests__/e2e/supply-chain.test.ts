@@ -152,6 +152,45 @@ describe('the SBOM of a lock-file build, built and then restored from the cache'
   })
 })
 
+describe('the SBOM of a lock installed by uv', () => {
+  it("gives each package from an index the hash of the lock's wheel, from the installed tags", async () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'sbom-uv-'))
+    fs.cpSync(path.join(ROOT, '__tests__', 'fixtures', 'uv-project'), path.join(ws, 'project'), {
+      recursive: true
+    })
+    const run = await runAction(
+      {
+        'layer-name': 'locked-uv',
+        runtimes: 'python3.12',
+        publish: 'false',
+        installer: 'uv',
+        requirements: 'project/pylock.lambda.toml'
+      },
+      { workspace: ws, toolCache }
+    )
+    expect(run.errors).toEqual([])
+    expect(run.log).toMatch(/^uv [\d.]+.* installs python3\.12/m)
+    expect(run.log).not.toMatch(/pip installs python3\.12 \/ x86_64 .* instead/)
+    const bom = JSON.parse(fs.readFileSync(run.outputs['sbom-path'], 'utf8')) as Bom
+    const text = fs.readFileSync(path.join(ws, 'project', 'pylock.lambda.toml'), 'utf8')
+    const fromIndex = bom.components.filter(c => normalized(c.name) !== 'lpl-helper')
+    expect(fromIndex.map(c => normalized(c.name)).sort()).toEqual([
+      'certifi',
+      'idna',
+      'jmespath',
+      'six'
+    ])
+    for (const c of fromIndex) {
+      expect(c.hashes).toHaveLength(1)
+      expect(text).toMatch(
+        new RegExp(
+          `${c.version.replace(/\./g, '\\.')}-py[^"]*\\.whl"[^\\n]*sha256 = "${c.hashes?.[0].content}"`
+        )
+      )
+    }
+  })
+})
+
 describe('publishing with an SBOM', () => {
   it('uploads it next to the zip, names it in the description, and reuses the version on a rerun', async () => {
     const bucket = unique('sbom-bucket')
