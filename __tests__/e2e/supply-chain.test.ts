@@ -4,7 +4,9 @@
  * hex SHA-256 (zip-sha256), and the CycloneDX SBOM beside the zip
  * (sbom-path): exactly the zip's distributions, with the lock's hashes, the
  * same bytes from a build and from the cache, uploaded next to the zip and
- * named in the version's description, which an unchanged rerun reuses.
+ * named in the version's description, which an unchanged rerun reuses; a
+ * function whose code signing configuration enforces signatures refused
+ * before anything is built, one in Warn mode attached with a warning.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
@@ -15,6 +17,9 @@ import { ROOT, runAction, workspace, type ActionRun } from '../helpers/action.js
 import {
   awsEnv,
   createBucket,
+  lambda,
+  layersOf,
+  role,
   layerVersionInfo,
   objectKeys,
   s3,
@@ -25,6 +30,8 @@ import { startCacheService, type CacheService } from '../helpers/cache-service.j
 import { entries } from '../helpers/layer.js'
 import { makeToolCache } from '../helpers/toolcache.js'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
+import { CreateCodeSigningConfigCommand, CreateFunctionCommand } from '@aws-sdk/client-lambda'
+import AdmZip from 'adm-zip'
 
 const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
 makeToolCache(toolCache, ['3.12'])
@@ -226,5 +233,62 @@ describe('publishing with an SBOM', () => {
     expect(again.outputs.published).toBe('false')
     expect(again.outputs['layer-version-arn']).toBe(first.outputs['layer-version-arn'])
     expect(await versionCount(layer)).toBe(1)
+  })
+})
+
+describe('functions with code signing', () => {
+  const PROFILE = 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/layers/v1'
+
+  /** A function whose code signing configuration is in `mode`. */
+  async function signedFunction(mode: 'Enforce' | 'Warn'): Promise<string> {
+    const config = await lambda().send(
+      new CreateCodeSigningConfigCommand({
+        AllowedPublishers: { SigningProfileVersionArns: [PROFILE] },
+        CodeSigningPolicies: { UntrustedArtifactOnDeployment: mode }
+      })
+    )
+    const code = new AdmZip()
+    code.addFile('app.py', Buffer.from('def handler(event, context):\n    return "ok"\n'))
+    const name = unique(`signed-${mode.toLowerCase()}`)
+    await lambda().send(
+      new CreateFunctionCommand({
+        FunctionName: name,
+        Runtime: 'python3.12',
+        Role: await role(),
+        Handler: 'app.handler',
+        Code: { ZipFile: code.toBuffer() },
+        Architectures: ['x86_64'],
+        CodeSigningConfigArn: config.CodeSigningConfig?.CodeSigningConfigArn
+      })
+    )
+    return name
+  }
+
+  it('refuses one that enforces signatures before building, naming its allowed profiles', async () => {
+    const fn = await signedFunction('Enforce')
+    const layer = unique('unsigned')
+    const run = await runAction(
+      { 'layer-name': layer, runtimes: 'python3.12', functions: fn },
+      { workspace: workspace('six==1.16.0\n'), toolCache, env: awsEnv() }
+    )
+    expect(run.exitCode).toBe(1)
+    const error = run.errors.join('\n')
+    expect(error).toMatch(/A function enforces code signing; nothing was built or published/)
+    expect(error).toContain(`function:${fn}: its code signing configuration`)
+    expect(error).toContain(`allowed signing profiles: ${PROFILE}`)
+    expect(run.log).not.toMatch(/ pip install /)
+    expect(await versionCount(layer)).toBe(0)
+    expect(await layersOf(fn)).toEqual([])
+  })
+
+  it('attaches to one in Warn mode, with a warning', async () => {
+    const fn = await signedFunction('Warn')
+    const run = await runAction(
+      { 'layer-name': unique('unsigned-warn'), runtimes: 'python3.12', functions: fn },
+      { workspace: workspace('six==1.16.0\n'), toolCache, env: awsEnv() }
+    )
+    expect(run.errors).toEqual([])
+    expect(run.log).toMatch(/^::warning.*Warn mode; the layer is not signed/m)
+    expect(await layersOf(fn)).toEqual([run.outputs['layer-version-arn']])
   })
 })

@@ -25,6 +25,7 @@ import {
 } from './attach.js'
 import type { FunctionRef, LayerName } from './arn.js'
 import { type CallLimits, createLambdaClient } from './client.js'
+import { type CodeSigning, readCodeSigning, signingProblems } from './code-signing.js'
 import { enforce, type Finding } from '../checks/index.js'
 import { type FunctionPart, readFunctionSize, tooLarge } from './function-size.js'
 import {
@@ -128,6 +129,7 @@ export async function preflight(
   if (!settings.publish || settings.regions.length === 0) return undefined
   const limits: CallLimits = { callTimeoutMs: settings.awsTimeoutMs }
   const several = settings.regions.length > 1
+  const signing: Array<{ functionArn: string; signing: CodeSigning }> = []
   const regions = await report.phase(
     'Preflight',
     async () =>
@@ -156,6 +158,13 @@ export async function preflight(
           if (functions.length > 0) {
             core.info(`Preflight${where}: read ${plural(functions.length, 'function')}`)
             await measureFunctions(client, plans, limits)
+            const configs = new Map<string, Promise<CodeSigning>>()
+            await mapConcurrent(plans, FUNCTION_CONCURRENCY, async plan => {
+              signing.push({
+                functionArn: plan.functionArn,
+                signing: await readCodeSigning(client, plan.functionArn, limits, configs)
+              })
+            })
           }
           if (settings.lambdaSmokeTest && region === settings.regions[0]) {
             await checkProbeNames(
@@ -173,6 +182,7 @@ export async function preflight(
         }
       })
   )
+  refuseCodeSigning(signing, report)
   report.warnTogether(
     regions.flatMap(r =>
       r.plans.flatMap(p =>
@@ -200,6 +210,31 @@ export async function preflight(
     )
   }
   return { regions, limits }
+}
+
+/**
+ * Refuses, before anything is built, a function whose code signing
+ * configuration enforces signatures (the layer is not signed); warns of one
+ * in Warn mode.
+ */
+function refuseCodeSigning(
+  signing: ReadonlyArray<{ functionArn: string; signing: CodeSigning }>,
+  report: RunReport
+): void {
+  const sorted = [...signing].sort((a, b) => a.functionArn.localeCompare(b.functionArn, 'en'))
+  const { refused, warned, unreadable } = signingProblems(sorted)
+  if (refused.length > 0) {
+    throw new ActionError(
+      `${refused.length === 1 ? 'A function enforces' : `${refused.length} functions enforce`} code signing; nothing was built or published:\n${refused.map(r => `- ${r}`).join('\n')}\nRemove ${refused.length === 1 ? 'it' : 'them'} from \`functions\`, or set the configuration's UntrustedArtifactOnDeployment to Warn.`
+    )
+  }
+  report.warnTogether(
+    warned,
+    n => `${n} functions have code signing in Warn mode; the layer is not signed`
+  )
+  for (const line of unreadable) {
+    core.info(`Code signing of ${line}: whether it accepts an unsigned layer is left to Lambda.`)
+  }
 }
 
 /**
