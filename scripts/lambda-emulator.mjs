@@ -39,6 +39,11 @@
  *     exiting -> 200 with X-Amz-Function-Error: Unhandled; X-Amz-Log-Type: Tail
  *     -> X-Amz-Log-Result (the last 4 KiB of START, output, END, REPORT). Code
  *     that did not pass through the emulator -> 500 ServiceException.
+ *   - CreateCodeSigningConfig and GetCodeSigningConfig, which moto lacks, are
+ *     answered here from memory (AllowedPublishers, CodeSigningPolicies as
+ *     given; UntrustedArtifactOnDeployment Warn by default, as Lambda's).
+ *     moto keeps a function's CodeSigningConfigArn from CreateFunction and
+ *     answers GetFunctionCodeSigningConfig itself.
  */
 import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
@@ -94,6 +99,7 @@ let baseUrl = '' // http://127.0.0.1:PORT once listening
 const layers = new Map() // LayerVersionArn -> zip
 const functions = new Map() // "region/name" -> zip
 const active = new Set() // running invocations: {work, pid}
+const signingConfigs = new Map() // CodeSigningConfigArn -> CodeSigningConfig
 
 // ------------------------------------------------------------------ routing
 
@@ -116,7 +122,9 @@ const ROUTES = [
   ['DELETE', '/2018-10-31/layers/{}/versions/{}', 'DeleteLayerVersion'],
   ['POST', '/2018-10-31/layers/{}/versions/{}/policy', 'AddLayerVersionPermission'],
   ['GET', '/2018-10-31/layers/{}/versions/{}/policy', 'GetLayerVersionPolicy'],
-  ['DELETE', '/2018-10-31/layers/{}/versions/{}/policy/{}', 'RemoveLayerVersionPermission']
+  ['DELETE', '/2018-10-31/layers/{}/versions/{}/policy/{}', 'RemoveLayerVersionPermission'],
+  ['POST', '/2020-04-22/code-signing-configs', 'CreateCodeSigningConfig'],
+  ['GET', '/2020-04-22/code-signing-configs/{}', 'GetCodeSigningConfig']
 ].map(([method, pattern, op]) => {
   const regex = new RegExp(`^${pattern.replaceAll('{}', '([^/]+)')}/?$`)
   return { method, op, regex }
@@ -225,6 +233,35 @@ function sendJson(res, status, body, headers = {}) {
 function sendError(res, status, type, message) {
   const body = { Type: status >= 500 ? 'Service' : 'User', message, __type: type }
   sendJson(res, status, body, { 'x-amzn-ErrorType': type, 'x-amzn-RequestId': crypto.randomUUID() })
+}
+
+/** CreateCodeSigningConfig and GetCodeSigningConfig, kept in memory. */
+async function codeSigningConfig(req, res, r) {
+  if (r.op === 'GetCodeSigningConfig') {
+    const config = signingConfigs.get(r.name)
+    if (!config) {
+      return sendError(
+        res,
+        404,
+        'ResourceNotFoundException',
+        `Code signing config ${r.name} not found`
+      )
+    }
+    return sendJson(res, 200, { CodeSigningConfig: config })
+  }
+  const request = JSON.parse((await readAll(req)).toString('utf8') || '{}')
+  const { region } = credential(req.headers)
+  const id = `csc-${crypto.randomBytes(9).toString('hex').slice(0, 17)}`
+  const config = {
+    CodeSigningConfigId: id,
+    CodeSigningConfigArn: `arn:aws:lambda:${region}:123456789012:code-signing-config:${id}`,
+    Description: request.Description ?? '',
+    AllowedPublishers: request.AllowedPublishers ?? { SigningProfileVersionArns: [] },
+    CodeSigningPolicies: request.CodeSigningPolicies ?? { UntrustedArtifactOnDeployment: 'Warn' },
+    LastModified: new Date().toISOString()
+  }
+  signingConfigs.set(config.CodeSigningConfigArn, config)
+  sendJson(res, 201, { CodeSigningConfig: config })
 }
 
 async function pass(req, res) {
@@ -720,6 +757,8 @@ const server = http.createServer((req, res) => {
   const handle = async () => {
     if (r.op.startsWith('Emulator:')) serveCode(req, res, url)
     else if (r.op === 'Invoke') await invoke(req, res, r)
+    else if (r.op === 'CreateCodeSigningConfig' || r.op === 'GetCodeSigningConfig')
+      await codeSigningConfig(req, res, r)
     else if (CAPTURED.has(r.op)) await capture(req, res, r)
     else await pass(req, res)
   }

@@ -17,6 +17,7 @@ import {
 } from './aws/index.js'
 import { openCache } from './cache/index.js'
 import { getInputs } from './inputs.js'
+import { writeSbom } from './layer/sbom.js'
 import { zipPathIn } from './layer/work-dir.js'
 import { buildLayer } from './pipeline.js'
 import { begin, closeSandbox, prepare, sandboxPackageCode } from './prepare.js'
@@ -52,6 +53,8 @@ export async function run(): Promise<void> {
       saved = built.saved
       layer = built.layer
     }
+    const built = layer
+    layer = { ...built, sbom: await report.phase('SBOM', async () => writeSbom(built, inputs)) }
     report.layer(layer)
     cancellation.throwIfCancelled()
 

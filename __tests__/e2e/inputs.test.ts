@@ -37,7 +37,7 @@ describe('reuse-unchanged, description, license-info', () => {
     expect(again.outputs['code-sha256']).toBe(first.outputs['code-sha256'])
     expect(await versionCount(layer)).toBe(2)
     expect(await layerVersionInfo(again.outputs['layer-version-arn'])).toEqual({
-      description: 'six for the API',
+      description: `six for the API [sbom ${again.outputs['zip-sha256']}.cdx.json]`,
       licenseInfo: 'MIT',
       runtimes: ['python3.12']
     })

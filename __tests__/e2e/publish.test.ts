@@ -229,7 +229,11 @@ describe('publishing through S3 (s3-bucket)', () => {
     expect(result.errors).toEqual([])
     expect(result.outputs.published).toBe('true')
     const hex = Buffer.from(result.outputs['code-sha256'], 'base64').toString('hex')
-    expect(await objectKeys(bucket)).toEqual([`ci/layers/${layer}/${hex}.zip`])
+    // The SBOM is next to the zip, named by the zip's SHA-256.
+    expect((await objectKeys(bucket)).sort()).toEqual([
+      `ci/layers/${layer}/${hex}.cdx.json`,
+      `ci/layers/${layer}/${hex}.zip`
+    ])
     expect(await layerSha256(result.outputs['layer-version-arn'])).toBe(
       result.outputs['code-sha256']
     )

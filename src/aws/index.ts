@@ -9,6 +9,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda'
 import fs from 'node:fs'
 import { ActionError, errorMessage } from '../errors.js'
 import type { BuiltLayer } from '../layer/built.js'
+import { hexSha256 } from '../layer/zip.js'
 import type { RunReport } from '../report/run-report.js'
 import { type Architecture, LIMITS, type Runtime } from '../runtimes.js'
 import { cancellation, CancelledError } from '../util/cancel.js'
@@ -26,6 +27,7 @@ import {
 } from './attach.js'
 import { type FunctionRef, type LayerName, parseFunctionName } from './arn.js'
 import { type CallLimits, createLambdaClient } from './client.js'
+import { type CodeSigning, readCodeSigning, signingProblems } from './code-signing.js'
 import { enforce, type Finding } from '../checks/index.js'
 import { type FunctionPart, readFunctionSize, tooLarge } from './function-size.js'
 import type { WeightedAliases } from './alias.js'
@@ -42,9 +44,10 @@ import {
   checkLayerAccess,
   findReusableVersion,
   publishLayerVersion,
-  type PublishedLayerVersion
+  type PublishedLayerVersion,
+  versionDescription
 } from './publish.js'
-import { checkBucket, createS3Client, type S3Location, uploadZip } from './s3.js'
+import { checkBucket, createS3Client, type S3Location, uploadSbom, uploadZip } from './s3.js'
 import { type Principal, principalLabel, syncLayerPermissions } from './share.js'
 import { checkParameter, createSsmClient, type ParameterOutcome, writeParameter } from './ssm.js'
 
@@ -145,6 +148,7 @@ export async function preflight(
   if (!settings.publish || settings.regions.length === 0) return undefined
   const limits: CallLimits = { callTimeoutMs: settings.awsTimeoutMs }
   const several = settings.regions.length > 1
+  const signing: Array<{ functionArn: string; signing: CodeSigning }> = []
   const regions = await report.phase(
     'Preflight',
     async () =>
@@ -181,6 +185,13 @@ export async function preflight(
           if (functions.length > 0) {
             core.info(`Preflight${where}: read ${plural(functions.length, 'function')}`)
             await measureFunctions(client, plans, limits)
+            const configs = new Map<string, Promise<CodeSigning>>()
+            await mapConcurrent(plans, FUNCTION_CONCURRENCY, async plan => {
+              signing.push({
+                functionArn: plan.functionArn,
+                signing: await readCodeSigning(client, plan.functionArn, limits, configs)
+              })
+            })
           }
           if (settings.lambdaSmokeTest && region === settings.regions[0]) {
             await checkProbeNames(
@@ -205,6 +216,7 @@ export async function preflight(
         }
       })
   )
+  refuseCodeSigning(signing, report)
   report.warnTogether(
     regions.flatMap(r =>
       r.plans.flatMap(p =>
@@ -242,6 +254,31 @@ export async function preflight(
 }
 
 /**
+ * Refuses, before anything is built, a function whose code signing
+ * configuration enforces signatures (the layer is not signed); warns of one
+ * in Warn mode.
+ */
+function refuseCodeSigning(
+  signing: ReadonlyArray<{ functionArn: string; signing: CodeSigning }>,
+  report: RunReport
+): void {
+  const sorted = [...signing].sort((a, b) => a.functionArn.localeCompare(b.functionArn, 'en'))
+  const { refused, warned, unreadable } = signingProblems(sorted)
+  if (refused.length > 0) {
+    throw new ActionError(
+      `${refused.length === 1 ? 'A function enforces' : `${refused.length} functions enforce`} code signing; nothing was built or published:\n${refused.map(r => `- ${r}`).join('\n')}\nRemove ${refused.length === 1 ? 'it' : 'them'} from \`functions\`, or set the configuration's UntrustedArtifactOnDeployment to Warn.`
+    )
+  }
+  report.warnTogether(
+    warned,
+    n => `${n} functions have code signing in Warn mode; the layer is not signed`
+  )
+  for (const line of unreadable) {
+    core.info(`Code signing of ${line}: whether it accepts an unsigned layer is left to Lambda.`)
+  }
+}
+
+/**
  * Reads the unzipped size of each function's code and other layers, for
  * the check that the function still fits with the new layer (publishLayer).
  */
@@ -257,6 +294,17 @@ async function measureFunctions(
   })
 }
 
+/** The new version's description: the user's, and the name of its SBOM where it fits. */
+function describe(description: string | undefined, zipHex: string): string {
+  const { text, suffixed } = versionDescription(description, zipHex)
+  if (!suffixed) {
+    core.info(
+      `The description leaves no room for " [sbom ${zipHex}.cdx.json]" within Lambda's ${LIMITS.descriptionMaxLength} characters: the version gets the description alone.`
+    )
+  }
+  return text
+}
+
 /** Publishes (or reuses) the layer in one region. */
 async function publishIn(
   settings: DeploySettings,
@@ -267,6 +315,18 @@ async function publishIn(
 ): Promise<RegionVersion> {
   const { client, publishClient, region } = target
   const { zip } = layer
+  const zipHex = hexSha256(zip.sha256)
+  // Reused or new, the version's SBOM is next to its zip.
+  if (target.s3 && layer.sbom) {
+    await uploadSbom(
+      createS3Client(region, limits),
+      target.s3,
+      settings.layerName,
+      layer.sbom,
+      zipHex,
+      limits
+    )
+  }
   const reused = settings.reuseUnchanged
     ? await findReusableVersion(
         client,
@@ -302,7 +362,7 @@ async function publishIn(
       content,
       runtimes: settings.runtimes,
       architectures: settings.architectures,
-      description: settings.description,
+      description: describe(settings.description, zipHex),
       licenseInfo: settings.licenseInfo
     },
     { limits, publishClient }

@@ -61,6 +61,25 @@ export interface PublishRequest {
   licenseInfo?: string
 }
 
+/**
+ * The description a new version gets: the user's `description`, then
+ * ` [sbom <zip sha256 hex>.cdx.json]`, the name of the version's SBOM (in S3
+ * next to the zip, with `s3-bucket`) and its zip's SHA-256 at once. Lambda
+ * allows 256 characters: when the user's text leaves no room, it stays as it
+ * is, without the suffix (`suffixed` false). Reuse is decided on the
+ * content alone (CodeSha256, runtimes, architectures), never on this text.
+ */
+export function versionDescription(
+  description: string | undefined,
+  zipSha256Hex: string
+): { text: string; suffixed: boolean } {
+  const suffix = `[sbom ${zipSha256Hex}.cdx.json]`
+  const user = description ?? ''
+  const text = user === '' ? suffix : `${user} ${suffix}`
+  if (text.length <= LIMITS.descriptionMaxLength) return { text, suffixed: true }
+  return { text: user, suffixed: false }
+}
+
 /** Base64 SHA-256 of the zip: the form of Lambda's `Content.CodeSha256`. */
 export function codeSha256(zip: Uint8Array): string {
   return createHash('sha256').update(zip).digest('base64')

@@ -111,6 +111,49 @@ export async function uploadZip(
 }
 
 /**
+ * Uploads the layer's SBOM next to its zip: <prefix><layer name>/<zip
+ * sha256 hex>.cdx.json, the name the version's description gives. Returns
+ * the key.
+ */
+export async function uploadSbom(
+  client: S3Client,
+  location: S3Location,
+  layerName: string,
+  sbomPath: string,
+  zipSha256Hex: string,
+  limits: CallLimits = DEFAULT_LIMITS
+): Promise<string> {
+  const name = layerName.split(':').pop() ?? layerName
+  const key = `${location.prefix}${name}/${zipSha256Hex}.cdx.json`
+  const body = fs.readFileSync(sbomPath)
+  core.info(`Uploading the SBOM (${body.length} bytes) to s3://${location.bucket}/${key}`)
+  try {
+    await call(`S3 PutObject (s3://${location.bucket}/${key})`, limits.callTimeoutMs, abortSignal =>
+      client.send(
+        new PutObjectCommand({
+          Bucket: location.bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/vnd.cyclonedx+json',
+          ChecksumAlgorithm: 'SHA256'
+        }),
+        { abortSignal }
+      )
+    )
+  } catch (error) {
+    const hint = isMissingCredentials(error)
+      ? ': no AWS credentials found'
+      : isAccessDenied(error)
+        ? ` (the credentials need s3:PutObject on arn:aws:s3:::${location.bucket}/${location.prefix}*)`
+        : ''
+    throw new ActionError(
+      `Uploading the layer's SBOM to s3://${location.bucket}/${key} (input \`s3-bucket\`) failed${hint}: ${describeAwsError(error)}. Nothing was published.`
+    )
+  }
+  return key
+}
+
+/**
  * Before anything is published anywhere: the bucket exists, in `region`.
  * HeadBucket needs s3:ListBucket, which publishing does not: when it is
  * refused, the upload itself will say what is wrong, so that is not an error.

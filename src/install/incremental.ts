@@ -76,6 +76,62 @@ export function readPipReport(file: string): SiteResolution | undefined {
   return { pip: parsed.pip_version, dists }
 }
 
+/**
+ * The hex SHA-256 of the file each distribution of a pip installation report
+ * came from (normalized name → digest): every archive from an index or a
+ * remote URL that the report gives a sha256 for. A direct `file:` URL is a
+ * wheel the action built from a local project: no origin. Empty when
+ * unreadable.
+ */
+export function archiveHashes(file: string): Map<string, string> {
+  const hashes = new Map<string, string>()
+  let parsed: {
+    install?: Array<{
+      is_direct?: boolean
+      metadata?: { name?: string }
+      download_info?: {
+        url?: string
+        archive_info?: { hashes?: { sha256?: string }; hash?: string }
+      }
+    }>
+  }
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof parsed
+  } catch {
+    return hashes
+  }
+  for (const item of Array.isArray(parsed.install) ? parsed.install : []) {
+    const name = item.metadata?.name
+    if (item.is_direct === true && item.download_info?.url?.startsWith('file:')) continue
+    const archive = item.download_info?.archive_info
+    const sha256 =
+      archive?.hashes?.sha256 ?? /^sha256=([0-9a-f]{64})$/i.exec(archive?.hash ?? '')?.[1]
+    if (name && sha256 && /^[0-9a-f]{64}$/i.test(sha256)) {
+      hashes.set(normalizeName(name), sha256.toLowerCase())
+    }
+  }
+  return hashes
+}
+
+/**
+ * The one hash each line of a pinned, hashed requirements file allows
+ * (`six==1.17.0 --hash=sha256:…`, as a lock is installed): normalized name
+ * → digest, for the lines that allow exactly one file.
+ */
+export function singleHashes(text: string): Map<string, string> {
+  const hashes = new Map<string, string>()
+  for (const line of text.split(/\r?\n/)) {
+    const pin =
+      /^([A-Za-z0-9][A-Za-z0-9._-]*)==\S+((?:\s+--hash=sha256:[0-9a-fA-F]{64})+)\s*$/.exec(
+        line.trim()
+      )
+    if (!pin) continue
+    const digests = [...pin[2].matchAll(/sha256:([0-9a-fA-F]{64})/g)].map(m => m[1].toLowerCase())
+    if (new Set(digests).size === 1) hashes.set(normalizeName(pin[1]), digests[0])
+  }
+  return hashes
+}
+
 const identity = (d: ResolvedDist): string =>
   `${d.name}\n${d.version}\n${d.file}\n${d.sha256}\n${d.requested}`
 

@@ -19,7 +19,13 @@ import {
   uvTargetAbove,
   type UvTool
 } from './uv.js'
-import { installIncrementally, pipHasReport, readPipReport } from './incremental.js'
+import {
+  archiveHashes,
+  installIncrementally,
+  pipHasReport,
+  readPipReport,
+  singleHashes
+} from './incremental.js'
 import { explainMissing, firstWithoutTargetWheel, resolveMissing } from './no-wheel.js'
 import {
   conflictDependencies,
@@ -35,7 +41,11 @@ import { normalizeName } from '../requirements/names.js'
 /** Installs the requirements into options.targetDir and returns what was installed. */
 export async function installRequirements(options: InstallOptions): Promise<InstalledPackage[]> {
   if (options.uv && (await installWithUv(options, options.uv))) {
-    return await finishInstall(options.targetDir, new Map())
+    // uv reports no files: a lock's pins name them where they allow one.
+    const hashes = options.uv.locked
+      ? singleHashes(fs.readFileSync(options.requirements, 'utf8'))
+      : new Map<string, string>()
+    return await finishInstall(options.targetDir, new Map(), hashes)
   }
   const { interpreter, runtime, architecture, targetDir } = options
   const withReport = options.pipVersion !== undefined && pipHasReport(options.pipVersion)
@@ -44,7 +54,8 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
     const resolution = await installIncrementally(options, options.earlier, report)
     if (resolution) {
       options.onResolved?.(resolution)
-      return await finishInstall(targetDir, new Map())
+      const hashes = new Map(resolution.dists.map(d => [d.name, d.sha256]))
+      return await finishInstall(targetDir, new Map(), hashes)
     }
   }
   fs.rmSync(targetDir, { recursive: true, force: true })
@@ -53,6 +64,7 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
   const triedFromSource = new Set<string>()
   /** Packages built from their source distribution (normalized name → how). */
   const built = new Map<string, string>()
+  let hashes = new Map<string, string>()
 
   for (;;) {
     const args = pipInstallArgs({
@@ -75,6 +87,7 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
       // so the next build's resolution could not find it and would be wasted.
       const resolution = withReport && built.size === 0 ? readPipReport(report) : undefined
       if (resolution) options.onResolved?.(resolution)
+      if (withReport) hashes = archiveHashes(report)
       break
     }
 
@@ -112,13 +125,20 @@ export async function installRequirements(options: InstallOptions): Promise<Inst
     built.set(key, await resolveMissing(options, missing, wheelhouse))
   }
 
-  return await finishInstall(targetDir, built)
+  return await finishInstall(targetDir, built, hashes)
 }
 
-/** What every install leaves behind that a layer must not carry; the packages installed. */
+/**
+ * What every install leaves behind that a layer must not carry; the packages
+ * installed, with how those built from source were built and the SHA-256 of
+ * the file each came from (normalized name → hex) where it is known. A
+ * package built from source is installed from a wheel built here: the hash
+ * of that wheel is no origin, so it has none.
+ */
 async function finishInstall(
   targetDir: string,
-  built: ReadonlyMap<string, string>
+  built: ReadonlyMap<string, string>,
+  hashes: ReadonlyMap<string, string>
 ): Promise<InstalledPackage[]> {
   // Console scripts are useless in a layer (and point at the runner's interpreter).
   fs.rmSync(path.join(targetDir, 'bin'), { recursive: true, force: true })
@@ -126,7 +146,9 @@ async function finishInstall(
   const installed = await installedDistributions(targetDir)
   return installed.map(p => {
     const how = built.get(normalizeName(p.name))
-    return how ? { ...p, builtFromSource: how } : p
+    if (how) return { ...p, builtFromSource: how }
+    const sha256 = hashes.get(normalizeName(p.name))
+    return sha256 ? { ...p, sha256 } : p
   })
 }
 

@@ -34,6 +34,8 @@ import { repairForTarget } from './auditwheel.js'
 import type { SourceBuilds } from './options.js'
 import { buildEnv, mayCompile, NO_COMPILER, whereToCompile } from './no-wheel.js'
 import { pinnedUv } from './pinned-uv.js'
+import { type InstalledPackage, readDistributions } from '../layer/dist-info.js'
+import { normalizeName } from '../requirements/names.js'
 import { UV_VERSION } from './uv.js'
 
 const reading = new Once<string, Lock>()
@@ -177,4 +179,56 @@ async function localWheelLine(p: LockedPackage, lock: Lock, b: LocalBuild): Prom
   }
   const digest = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')
   return `${p.name} @ ${pathToFileURL(file).href} --hash=sha256:${digest}`
+}
+
+/** The tags a wheel's file name gives (`py2.py3-none-any` → py2-none-any, py3-none-any); empty for any other file. */
+export function wheelFileTags(file: string): string[] {
+  if (!file.endsWith('.whl')) return []
+  const parts = file.slice(0, -'.whl'.length).split('-')
+  if (parts.length !== 5 && parts.length !== 6) return []
+  const [py, abi, platform] = parts.slice(-3).map(p => p.split('.'))
+  return py.flatMap(p => abi.flatMap(a => platform.map(pl => `${p}-${a}-${pl}`))).sort()
+}
+
+/** The `Tag:` lines of a dist-info's WHEEL file, sorted; empty when it has none. */
+function installedWheelTags(distInfo: string): string[] {
+  let text = ''
+  try {
+    text = fs.readFileSync(path.join(distInfo, 'WHEEL'), 'utf8')
+  } catch {
+    return []
+  }
+  return [...text.matchAll(/^Tag:\s*(\S+)\s*$/gm)].map(m => m[1]).sort()
+}
+
+/**
+ * The packages of a site installed from a lock, each without a known origin
+ * given the SHA-256 of the lock's wheel that it was installed from: the
+ * one file of its lock entry whose name carries exactly the tags of the
+ * installed WHEEL. What uv, which reports no files, leaves unknown.
+ */
+export async function withLockedOrigins(
+  source: LockSource,
+  python: string,
+  env: InstallerEnv,
+  siteDir: string,
+  packages: readonly InstalledPackage[]
+): Promise<InstalledPackage[]> {
+  if (packages.every(p => p.sha256 || p.builtFromSource)) return [...packages]
+  const lock = await readLock(source, python, env)
+  const locked = new Map(lock.packages.map(p => [`${normalizeName(p.name)}==${p.version}`, p]))
+  const distInfos = new Map(
+    (await readDistributions(siteDir)).map(d => [`${normalizeName(d.name)}==${d.version}`, d])
+  )
+  return packages.map(p => {
+    if (p.sha256 || p.builtFromSource) return p
+    const key = `${normalizeName(p.name)}==${p.version}`
+    const files = locked.get(key)?.files ?? []
+    const dist = distInfos.get(key)
+    if (!dist || files.length === 0) return p
+    const tags = installedWheelTags(dist.distInfo).join(' ')
+    const matching = files.filter(f => tags !== '' && wheelFileTags(f.name).join(' ') === tags)
+    const digests = new Set(matching.map(f => f.sha256))
+    return digests.size === 1 ? { ...p, sha256: [...digests][0] } : p
+  })
 }

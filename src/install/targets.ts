@@ -17,7 +17,7 @@ import { type Interpreter, pipVersion } from './interpreters.js'
 import type { LockSource } from '../requirements/lock.js'
 import { installRequirements } from './install.js'
 import type { InstallerEnv } from './installer-env.js'
-import { lockRequirementsFor } from './lock-install.js'
+import { lockRequirementsFor, withLockedOrigins } from './lock-install.js'
 import type { SourceBuilds, UvPlan } from './options.js'
 import type { EarlierZip, SiteResolution } from '../layer/earlier.js'
 
@@ -123,7 +123,7 @@ export async function stageLayer(options: StageOptions): Promise<StagedTree> {
       const dir = siteDir(runtime, runtimes)
       const earlier = options.earlier?.resolutions[dir]
       const pip = pips.get(runtime)
-      const packages = await core.group(
+      const installed = await core.group(
         `${options.uv ? 'uv' : 'pip'} install for ${runtime} / ${architecture}`,
         async () =>
           await installRequirements({
@@ -168,6 +168,16 @@ export async function stageLayer(options: StageOptions): Promise<StagedTree> {
             }
           })
       )
+      // The lock names the file of each package the installer did not report.
+      const packages = options.lock
+        ? await withLockedOrigins(
+            options.lock,
+            [...interpreters.values()][0]?.path ?? interpreter.path,
+            options.env,
+            path.join(root, dir),
+            installed
+          )
+        : installed
       core.info(
         packages.length === 0
           ? `${runtime} / ${architecture}: ${path.basename(options.requirements)} installs no packages`

@@ -22,6 +22,8 @@ export interface BuiltLayer {
   machineCode: boolean
   /** A layer built now: what pip installed in each site folder, where it reported it. */
   resolutions?: Record<string, SiteResolution>
+  /** The CycloneDX SBOM beside the zip, once it is written (sbom.ts). */
+  sbom?: string
 }
 
 /** "name==version" of every package in the layer, once each, sorted by normalized name. */

@@ -23,6 +23,11 @@ export interface Distribution {
 export type InstalledPackage = Pick<Distribution, 'name' | 'version'> & {
   /** Set when no wheel fitted and the action built it from its source distribution: how. */
   builtFromSource?: string
+  /**
+   * The hex SHA-256 of the wheel or source distribution it was installed
+   * from, where the installer's report or the lock names that one file.
+   */
+  sha256?: string
 }
 
 /** "numpy==2.2.6", the way findings and logs name a distribution. */

@@ -356,3 +356,8 @@ export async function zipDirectory(root: string, outFile: string): Promise<ZipRe
 export function fileSha256(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('base64')
 }
+
+/** A base64 SHA-256 (CodeSha256) in hex, the form `sha256sum` prints and attestations take. */
+export function hexSha256(base64: string): string {
+  return Buffer.from(base64, 'base64').toString('hex')
+}

@@ -7,6 +7,7 @@ import * as core from '@actions/core'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { describeFailure, errorMessage } from '../errors.js'
 import { type BuiltLayer, packageList } from '../layer/built.js'
+import { hexSha256 } from '../layer/zip.js'
 import { cancellation, CancelledError } from '../util/cancel.js'
 import { type SummaryData, writeSummary } from './summary.js'
 
@@ -111,9 +112,11 @@ export class RunReport {
     ]
     this.output('zip-path', zip.path)
     this.output('code-sha256', zip.sha256)
+    this.output('zip-sha256', hexSha256(zip.sha256))
     this.output('code-size', String(zip.bytes))
     this.output('unzipped-size', String(zip.unzippedBytes))
     this.output('packages', JSON.stringify(packageList(layer)))
+    if (layer.sbom) this.output('sbom-path', layer.sbom)
   }
 
   /** Records why the run failed: a user's error as its message, a bug with its stack too. */

@@ -15,10 +15,32 @@ export interface LockedPackage {
   marker?: string
   /** sha256 digests of its files (any of them may be the one installed). */
   hashes: string[]
+  /** Its files that the lock names, with their digests (the SBOM tells which one was installed). */
+  files?: LockedFile[]
   /** A local project (path relative to the lock's folder), installed as a regular package. */
   directory?: string
   /** The package index (simple API URL) the lock says the package comes from. */
   index?: string
+}
+
+/** A file of a locked package, by its name: a wheel or a source distribution. */
+export interface LockedFile {
+  name: string
+  sha256: string
+}
+
+/** The file name at the end of a URL or path ("six-1.17.0-py2.py3-none-any.whl"). */
+export function fileNameOf(location: string): string {
+  const last =
+    location
+      .replace(/[#?].*$/, '')
+      .split(/[/\\]/)
+      .pop() ?? ''
+  try {
+    return decodeURIComponent(last)
+  } catch {
+    return last
+  }
 }
 
 /** Fails the `requirements` input, naming the lock file. */

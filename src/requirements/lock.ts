@@ -12,7 +12,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
-import { fail, type LockedPackage, sha256Hex, tomlData } from './lock-data.js'
+import { fail, fileNameOf, type LockedPackage, sha256Hex, tomlData } from './lock-data.js'
 import { evaluateMarker, type MarkerEnvironment } from './markers.js'
 import { readPoetry } from './poetry-lock.js'
 
@@ -84,6 +84,11 @@ export function readPylock(text: string, file: string): LockedPackage[] {
       ...(raw.archive ? [raw.archive as Record<string, unknown>] : [])
     ]
     const hashes = files.map(f => sha256Of(f.hashes)).filter((h): h is string => h !== undefined)
+    const named = files.flatMap(f => {
+      const sha256 = sha256Of(f.hashes)
+      const where = [f.name, f.url, f.path].find((v): v is string => typeof v === 'string')
+      return sha256 && where ? [{ name: fileNameOf(where), sha256 }] : []
+    })
     if (typeof raw.version !== 'string') fail(file, `locks ${name} without a version.`)
     if (hashes.length === 0) fail(file, `locks ${name} ${raw.version} without sha256 hashes.`)
     const index = typeof raw.index === 'string' ? raw.index : undefined
@@ -91,6 +96,7 @@ export function readPylock(text: string, file: string): LockedPackage[] {
       name,
       version: raw.version,
       hashes: [...new Set(hashes)],
+      ...(named.length > 0 ? { files: named } : {}),
       ...(marker ? { marker } : {}),
       ...(index ? { index } : {})
     }

@@ -17,7 +17,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { fail, type LockedPackage, sha256Hex, tomlData } from './lock-data.js'
+import { fail, type LockedFile, type LockedPackage, sha256Hex, tomlData } from './lock-data.js'
 import {
   evaluateNode,
   type MarkerEnvironment,
@@ -115,9 +115,13 @@ export function readPoetryLock(
         `locks ${name} from ${source.type === 'git' ? 'version control' : 'a URL'}; only index packages and local directories are supported.`
       )
     }
-    const hashes = (Array.isArray(raw.files) ? (raw.files as Array<{ hash?: string }>) : [])
+    const lockedFiles = Array.isArray(raw.files)
+      ? (raw.files as Array<{ file?: string; hash?: string }>)
+      : []
+    const hashes = lockedFiles
       .map(f => sha256Hex(f.hash))
       .filter((h): h is string => h !== undefined)
+    const named = namedFiles(lockedFiles)
     if (hashes.length === 0)
       fail(file, `locks ${name} ${String(raw.version)} without sha256 hashes.`)
     // Packages from PyPI carry no source; one from another index carries its URL.
@@ -127,6 +131,7 @@ export function readPoetryLock(
       name,
       version: String(raw.version),
       hashes,
+      ...(named.length > 0 ? { files: named } : {}),
       ...(marker ? { marker } : {}),
       ...(index ? { index } : {})
     })
@@ -343,8 +348,9 @@ function readOldPackages(data: Record<string, unknown>, file: string): OldLocked
     const version = String(info.version)
     const source = (info.source ?? {}) as Record<string, unknown>
     const files = Array.isArray(info.files)
-      ? (info.files as Array<{ hash?: string }>)
-      : (metaFiles[name] ?? [])
+      ? (info.files as Array<{ file?: string; hash?: string }>)
+      : ((metaFiles[name] ?? []) as Array<{ file?: string; hash?: string }>)
+    const named = namedFiles(files)
     const hashes = [
       ...new Set(files.map(f => sha256Hex(f.hash)).filter((h): h is string => h !== undefined))
     ]
@@ -368,6 +374,7 @@ function readOldPackages(data: Record<string, unknown>, file: string): OldLocked
         name,
         version,
         hashes,
+        ...(named.length > 0 ? { files: named } : {}),
         ...(source.type === 'legacy' && typeof source.url === 'string' ? { index: source.url } : {})
       }
       if (source.type === 'git') refused = 'version control'
@@ -598,4 +605,12 @@ export function readPoetry(
     ...walked,
     readBy: `the action (poetry.lock ${version}, walked from pyproject.toml as Poetry exports it)`
   }
+}
+
+/** The files a poetry.lock names for a package (`{ file, hash }`), with their sha256. */
+function namedFiles(files: ReadonlyArray<{ file?: string; hash?: string }>): LockedFile[] {
+  return files.flatMap(f => {
+    const sha256 = sha256Hex(f.hash)
+    return sha256 && typeof f.file === 'string' ? [{ name: f.file, sha256 }] : []
+  })
 }

@@ -16,8 +16,13 @@ jest.unstable_mockModule('@actions/core', () => ({
   warning: jest.fn()
 }))
 
-const { checkLayerAccess, codeSha256, findReusableVersion, publishLayerVersion } =
-  await import('../../../src/aws/publish.js')
+const {
+  checkLayerAccess,
+  codeSha256,
+  findReusableVersion,
+  publishLayerVersion,
+  versionDescription
+} = await import('../../../src/aws/publish.js')
 const { LIMITS } = await import('../../../src/runtimes.js')
 
 const lambda = mockClient(LambdaClient)
@@ -416,5 +421,28 @@ describe('publishLayerVersion never publishes twice blindly', () => {
     const [publishCall] = lambda.commandCalls(PublishLayerVersionCommand)
     expect(publishCall.thisValue).toBe(once)
     expect(lambda.commandCalls(ListLayerVersionsCommand)[0].thisValue).toBe(client)
+  })
+})
+
+describe('versionDescription', () => {
+  const HEX = 'c'.repeat(64)
+  it('appends the name of the SBOM, which is the zip SHA-256, to the description', () => {
+    expect(versionDescription('six for the API', HEX)).toEqual({
+      text: `six for the API [sbom ${HEX}.cdx.json]`,
+      suffixed: true
+    })
+    expect(versionDescription(undefined, HEX)).toEqual({
+      text: `[sbom ${HEX}.cdx.json]`,
+      suffixed: true
+    })
+  })
+
+  it('fills up to 256 characters, and leaves a description with no room for it as it is', () => {
+    const room = LIMITS.descriptionMaxLength - ` [sbom ${HEX}.cdx.json]`.length
+    expect(versionDescription('x'.repeat(room), HEX).text).toHaveLength(256)
+    expect(versionDescription('x'.repeat(room + 1), HEX)).toEqual({
+      text: 'x'.repeat(room + 1),
+      suffixed: false
+    })
   })
 })

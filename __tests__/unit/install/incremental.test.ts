@@ -2,7 +2,13 @@ import { afterAll, describe, expect, it } from '@jest/globals'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { pipHasReport, readPipReport, recordPaths } from '../../../src/install/incremental.js'
+import {
+  archiveHashes,
+  pipHasReport,
+  readPipReport,
+  recordPaths,
+  singleHashes
+} from '../../../src/install/incremental.js'
 import { isSiteResolution } from '../../../src/layer/earlier.js'
 import { previousZipIn } from '../../../src/cache/downloads.js'
 
@@ -142,5 +148,64 @@ describe('the resolutions kept with the earlier zip', () => {
     expect(previousZipIn(dir, origin)?.resolutions).toEqual({
       python: { pip: '25.2', dists: [dist] }
     })
+  })
+})
+
+describe('archiveHashes', () => {
+  const A = 'a'.repeat(64)
+  const B = 'B'.repeat(64)
+  it('gives the hash of each archive from an index or a remote URL, by normalized name', () => {
+    const file = report([
+      {
+        ...(wheel('Typing_Extensions', '4.12.2', false) as object),
+        download_info: { url: 'https://x/t.whl', archive_info: { hashes: { sha256: A } } }
+      },
+      {
+        is_direct: true,
+        metadata: { name: 'remote', version: '1' },
+        download_info: { url: 'https://x/remote-1.tar.gz', archive_info: { hash: `sha256=${B}` } }
+      },
+      {
+        is_direct: true,
+        metadata: { name: 'local', version: '1' },
+        download_info: {
+          url: 'file:///tmp/local-1-py3-none-any.whl',
+          archive_info: { hashes: { sha256: A } }
+        }
+      },
+      {
+        is_direct: true,
+        metadata: { name: 'tree', version: '1' },
+        download_info: { url: 'file:///src/tree', dir_info: {} }
+      }
+    ])
+    expect(Object.fromEntries(archiveHashes(file))).toEqual({
+      'typing-extensions': A,
+      remote: B.toLowerCase()
+    })
+  })
+
+  it('is empty for a report it cannot read', () => {
+    expect(archiveHashes(path.join(work, 'missing.json')).size).toBe(0)
+  })
+})
+
+describe('singleHashes', () => {
+  it('names the one file a pinned line allows, and nothing for a line that allows several', () => {
+    const A = 'a'.repeat(64)
+    const B = 'b'.repeat(64)
+    expect(
+      Object.fromEntries(
+        singleHashes(
+          [
+            `Six==1.17.0 --hash=sha256:${A}`,
+            `idna==3.10 --hash=sha256:${A} --hash=sha256:${B}`,
+            `certifi==2024.8.30`,
+            `lpl-helper @ file:///tmp/x.whl --hash=sha256:${B}`,
+            ''
+          ].join('\n')
+        )
+      )
+    ).toEqual({ six: A })
   })
 })

@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { walkLayer } from '../../../src/layer/scan.js'
-import { zipDirectory } from '../../../src/layer/zip.js'
+import { hexSha256, zipDirectory } from '../../../src/layer/zip.js'
 
 /** A layer tree with files, an executable, an empty file and an empty folder. */
 function tree(mtime: Date, order: 'forward' | 'reverse' = 'forward'): string {
@@ -114,5 +114,13 @@ describe('walkLayer', () => {
     const names = walkLayer(root).entries.map(e => e.name)
     expect(names).toContain('python/link.py')
     expect(names.some(n => n.includes('loop'))).toBe(false)
+  })
+})
+
+describe('hexSha256', () => {
+  it('turns a CodeSha256 (base64) into the hex digest sha256sum prints', () => {
+    const bytes = Buffer.from('layer bytes')
+    const base64 = crypto.createHash('sha256').update(bytes).digest('base64')
+    expect(hexSha256(base64)).toBe(crypto.createHash('sha256').update(bytes).digest('hex'))
   })
 })

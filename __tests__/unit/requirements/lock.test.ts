@@ -43,6 +43,17 @@ describe('readPylock', () => {
     expect(six?.hashes).toContain(
       '4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274'
     )
+    // Each file by name, for the SBOM to tell which one was installed.
+    expect(six?.files).toEqual([
+      {
+        name: 'six-1.17.0-py2.py3-none-any.whl',
+        sha256: '4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274'
+      },
+      {
+        name: 'six-1.17.0.tar.gz',
+        sha256: 'ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81'
+      }
+    ])
     expect(packages.find(p => p.name === 'lpl-helper')).toEqual({
       name: 'lpl-helper',
       hashes: [],
