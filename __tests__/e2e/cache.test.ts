@@ -147,3 +147,33 @@ describe('the layer cache on the GitHub cache service', () => {
     })
   })
 })
+
+describe('runners that keep their work folders elsewhere', () => {
+  /**
+   * A runner's layout: its home at <root>, <root>/_work/<repo>/<repo> beside
+   * <root>/_work/_temp, its own tool cache.
+   */
+  async function onRunner(root: string): Promise<ActionRun> {
+    const workspace = path.join(root, '_work', 'repo', 'repo')
+    const temp = path.join(root, '_work', '_temp')
+    const tools = path.join(root, 'toolcache')
+    fs.mkdirSync(workspace, { recursive: true })
+    fs.mkdirSync(temp, { recursive: true })
+    makeToolCache(tools, ['3.12'])
+    fs.writeFileSync(path.join(workspace, 'requirements.txt'), 'six==1.16.0\n')
+    return await runAction(
+      { 'layer-name': 'fleet', runtimes: 'python3.12', publish: 'false', cache: 'true' },
+      { workspace, toolCache: tools, runnerTemp: temp, env: { ...service.env, HOME: root } }
+    )
+  }
+
+  it('hit the entry another runner saved, and rebuild the same bytes', async () => {
+    const first = await onRunner(path.join(work, 'runner-one'))
+    const second = await onRunner(path.join(work, 'a-second-runner-with-a-longer-root'))
+    expect(first.exitCode).toBe(0)
+    expect(first.outputs['cache-hit']).toBe('false')
+    expect(second.exitCode).toBe(0)
+    expect(second.outputs['cache-hit']).toBe('true')
+    expect(second.outputs['code-sha256']).toBe(first.outputs['code-sha256'])
+  }, 180_000)
+})

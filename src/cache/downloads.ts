@@ -24,7 +24,7 @@ import { type EarlierZip, isSiteResolution, type SiteResolution } from '../layer
 import type { InstallerEnv } from '../install/index.js'
 import { errorMessage } from '../errors.js'
 import { formatBytes } from '../util/format.js'
-import { runnerTemp } from '../util/runner-temp.js'
+import { cachePath, runnerTemp } from '../util/runner-temp.js'
 
 /** Entries larger than this are not saved: restoring them would cost more than downloading. */
 export const MAX_DOWNLOADS_BYTES = 2 * 1024 ** 3
@@ -144,7 +144,7 @@ export async function restoreDownloads(
   fs.mkdirSync(dir, { recursive: true })
   let found: string | undefined
   try {
-    found = await cache.restoreCache([dir], key, [prefix])
+    found = await cache.restoreCache([cachePath(dir)], key, [prefix])
   } catch (error) {
     core.info(`Download cache not restored: ${errorMessage(error)}`)
   }
@@ -186,7 +186,7 @@ export async function restoreDownloads(
         return
       }
       try {
-        const id = await cache.saveCache([dir], key)
+        const id = await cache.saveCache([cachePath(dir)], key)
         if (id !== -1) core.info(`Download cache saved as ${key} (${formatBytes(bytes)}).`)
       } catch (error) {
         core.info(`Download cache not saved: ${errorMessage(error)}`)

@@ -8,6 +8,7 @@ import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { errorMessage } from '../errors.js'
+import { cachePath } from '../util/runner-temp.js'
 import type { SiteRecord } from '../layer/built.js'
 import { fileSha256, type ZipResult } from '../layer/zip.js'
 
@@ -77,11 +78,11 @@ export async function restoreLayer(dir: string, key: string): Promise<Restored> 
   const keys: [string, string[]] = [`${key}${REBUILT}`, [key]]
   let entry: string | undefined
   try {
-    entry = await cache.restoreCache([dir], ...keys)
+    entry = await cache.restoreCache([cachePath(dir)], ...keys)
     if (!entry) {
       // A miss, or an entry whose archive failed to download or unpack
       // (@actions/cache logs that as a warning and returns undefined).
-      const found = await cache.restoreCache([dir], ...keys, { lookupOnly: true })
+      const found = await cache.restoreCache([cachePath(dir)], ...keys, { lookupOnly: true })
       if (found) return { entry: found, problem: 'its archive could not be restored' }
     }
   } catch (error) {
@@ -121,7 +122,7 @@ export async function saveLayer(
     fs.mkdirSync(dir, { recursive: true })
     fs.copyFileSync(zipPath, path.join(dir, ZIP_NAME))
     fs.writeFileSync(path.join(dir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`)
-    const id = await cache.saveCache([dir], key)
+    const id = await cache.saveCache([cachePath(dir)], key)
     if (id === -1) {
       core.info(`Cache not saved for ${key} (see @actions/cache's message above).`)
       return false
