@@ -2,10 +2,10 @@
  * npm run bench:attach: the attach phase (planFunctions, then
  * attachToFunctions, as the action runs them) for 50 and 200 functions
  * against moto_server behind the fault proxy, which adds Lambda-like
- * latency (reads 50 ms, updates 200 ms) and, in the throttled rows, answers
- * 30% of the updates with 429. Prints the seconds and the calls by kind.
- * moto applies an update at once, so Lambda's InProgress window after each
- * update is not part of these figures.
+ * latency (reads 50 ms, updates 200 ms), keeps each function InProgress for
+ * 2 s after its update (as Lambda does; moto applies an update at once),
+ * and, in the throttled rows, answers 30% of the updates with 429. Prints
+ * the seconds and the calls by kind.
  */
 import {
   CreateFunctionCommand,
@@ -15,7 +15,7 @@ import {
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam'
 import AdmZip from 'adm-zip'
 import { startMoto } from '../__tests__/e2e/moto.mjs'
-import { errors, startFaultProxy } from '../__tests__/helpers/fault-proxy.js'
+import { errors, simulateUpdateWindow, startFaultProxy } from '../__tests__/helpers/fault-proxy.js'
 import { attachToFunctions, planFunctions } from '../src/aws/attach.js'
 import { createLambdaClient } from '../src/aws/client.js'
 import { RegionPace } from '../src/aws/pace.js'
@@ -65,8 +65,7 @@ async function main(): Promise<void> {
           op: r => r.op === 'UpdateFunctionConfiguration' && Math.random() < throttled,
           action: errors.throttled()
         })
-        proxy.add({ op: 'UpdateFunctionConfiguration', action: { kind: 'delay', ms: 200 } })
-        proxy.add({ op: 'GetFunctionConfiguration', action: { kind: 'delay', ms: 50 } })
+        simulateUpdateWindow(proxy, 2000, { readMs: 50, updateMs: 200 })
         process.env.AWS_ENDPOINT_URL = proxy.url
         const limits = { callTimeoutMs: 120_000 }
         const client = createLambdaClient(REGION, { limits })

@@ -25,7 +25,12 @@ import {
   unique,
   versionCount
 } from '../helpers/aws.js'
-import { errors, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js'
+import {
+  errors,
+  simulateUpdateWindow,
+  startFaultProxy,
+  type FaultProxy
+} from '../helpers/fault-proxy.js'
 import { makeToolCache } from '../helpers/toolcache.js'
 import { makeWheel } from '../helpers/wheel.js'
 
@@ -248,7 +253,7 @@ describe('a newer version of the layer attached meanwhile (concurrent runs)', ()
 
 describe('a run cancelled (SIGINT) while attaching', () => {
   const layer = unique('cancel')
-  const fns = Array.from({ length: 6 }, (_, i) => unique(`fn-cancel${i}`))
+  const fns = Array.from({ length: 10 }, (_, i) => unique(`fn-cancel${i}`))
   let run: ActionRun
   let layers: Record<string, string[]>
 
@@ -288,7 +293,7 @@ describe('a run cancelled (SIGINT) while attaching', () => {
     const notChanged = /^Not changed: (.*)\.$/m.exec(message)?.[1] ?? ''
     const truly = fns.filter(f => layers[f].includes(arn))
     expect(truly.length).toBeGreaterThan(0)
-    // Four at a time: at least two never started.
+    // Eight at a time at first: at least two never started.
     expect(fns.length - truly.length).toBeGreaterThanOrEqual(2)
     for (const f of fns) {
       if (truly.includes(f)) {
@@ -627,4 +632,62 @@ describe('updates throttled without end', () => {
     expect(seconds).toBeLessThan(120)
     for (const fn of fns) expect(await layersOf(fn)).toEqual([])
   })
+})
+
+describe('cancelled at three points while updates are in progress', () => {
+  // After each update, the function stays InProgress for 2 s, as on Lambda.
+  it.each([1, 3, 6])(
+    'writes the summary with each function within 5 s of SIGINT (after %i updates)',
+    async after => {
+      const layer = unique(`cancel-window-${after}`)
+      const fns = Array.from({ length: 6 }, (_, i) => unique(`fn-window${after}-${i}`))
+      for (const fn of fns) await createFunction(fn)
+      proxy.reset()
+      simulateUpdateWindow(proxy, 2000)
+      const update = (r: { op: string; resource?: string }) =>
+        r.op === 'UpdateFunctionConfiguration' &&
+        fns.some(f => (r.resource ?? '').endsWith(`:function:${f}`) || r.resource === f)
+      let seenUpdates = 0
+      let signal: (() => void) | undefined
+      let signalledAt = 0
+      let closedAt = 0
+      proxy.on(update, () => {
+        seenUpdates += 1
+        if (seenUpdates === after) {
+          signal?.()
+          signal = undefined
+        }
+      })
+      const run = await act(
+        { 'layer-name': layer, functions: fns.join('\n') },
+        workspace('six==1.17.0\n'),
+        {
+          onSpawn: child => {
+            signal = () => {
+              signalledAt = Date.now()
+              child.kill('SIGINT')
+            }
+            child.on('close', () => (closedAt = Date.now()))
+          }
+        }
+      )
+      expect(signalledAt).toBeGreaterThan(0)
+      expect(closedAt - signalledAt).toBeLessThan(5000)
+      expect(run.exitCode).toBe(1)
+      expect(errorOf(run)).toMatch(/^The run was cancelled \(SIGINT\) while attaching /)
+      // Every function has its row, with its true state.
+      const rows = run.summary
+        .split('<tr>')
+        .filter(r => fns.some(f => r.includes(`:function:${f}<`)))
+      expect(rows).toHaveLength(fns.length)
+      const arn = run.outputs['layer-version-arn']
+      for (const f of fns) {
+        const row = rows.find(r => r.includes(`:function:${f}<`)) ?? ''
+        const layers = await layersOf(f)
+        if (layers.includes(arn)) expect(row).toMatch(/>updated<|unknown/)
+        else expect(row).toMatch(/not changed|unknown|failed/)
+      }
+    },
+    120_000
+  )
 })

@@ -28,6 +28,13 @@ export type FaultAction =
   | { kind: 'drop-after' }
   /** Reset the client connection at once; nothing is forwarded. */
   | { kind: 'reset' }
+  /** Forward to moto, then answer with its JSON body as `edit` returns it (status and headers kept). */
+  | {
+      kind: 'rewrite'
+      edit: (body: Record<string, unknown>, req: RecordedRequest) => unknown
+      /** Wait this long before forwarding (latency). */
+      delayMs?: number
+    }
 
 export type FaultActionKind = FaultAction['kind']
 
@@ -393,6 +400,9 @@ export async function startFaultProxy(
       case 'delay':
         if (!(await sleep(action.ms))) return
         break
+      case 'rewrite':
+        if (action.delayMs !== undefined && !(await sleep(action.delayMs))) return
+        break
       case 'pass':
       case 'drop-after':
         break
@@ -409,6 +419,27 @@ export async function startFaultProxy(
       return
     }
     rec.upstreamStatus = answer.statusCode
+    if (action.kind === 'rewrite') {
+      const raw = await readBody(answer)
+      let payload = raw
+      try {
+        const parsed = JSON.parse(raw.toString('utf8')) as Record<string, unknown>
+        payload = Buffer.from(JSON.stringify(action.edit(parsed, rec)))
+      } catch {
+        // not JSON: passed on as it came
+      }
+      const headers: string[] = []
+      for (let i = 0; i < answer.rawHeaders.length; i += 2) {
+        const name = answer.rawHeaders[i].toLowerCase()
+        if (name === 'content-length' || name === 'transfer-encoding') continue
+        headers.push(answer.rawHeaders[i], answer.rawHeaders[i + 1])
+      }
+      headers.push('Content-Length', String(payload.length))
+      rec.status = answer.statusCode
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers)
+      res.end(payload)
+      return
+    }
     if (action.kind === 'drop-after') {
       await readBody(answer).catch(() => undefined)
       socket.destroy()
@@ -473,5 +504,63 @@ export async function startFaultProxy(
       })
       return stopping
     }
+  }
+}
+
+/** The function name of a recorded request's resource (a name or an ARN, qualified or not). */
+function functionNameOf(resource: string | undefined): string {
+  const value = resource ?? ''
+  const match = /:function:([^:]+)/.exec(value)
+  return match ? match[1] : value.split(':')[0]
+}
+
+/**
+ * Lambda's behaviour after a configuration update, which moto applies at
+ * once: for `ms` after an UpdateFunctionConfiguration of a function, its
+ * update is InProgress. The update's own answer and every read of the
+ * function say so, and another update is refused with 409
+ * ResourceConflictException, as Lambda does. reset() ends the simulation.
+ */
+export function simulateUpdateWindow(
+  proxy: FaultProxy,
+  ms: number,
+  /** Latency of reads and updates, as Lambda's (e.g. 50 ms and 200 ms). */
+  latency: { readMs?: number; updateMs?: number } = {}
+): void {
+  const busyUntil = new Map<string, number>()
+  const busy = (r: RecordedRequest): boolean =>
+    (busyUntil.get(functionNameOf(r.resource)) ?? 0) > r.at
+  const inProgress = (body: Record<string, unknown>): Record<string, unknown> => ({
+    ...body,
+    LastUpdateStatus: 'InProgress',
+    LastUpdateStatusReason: 'The function is being updated.'
+  })
+  proxy.add({
+    op: r => r.op === 'UpdateFunctionConfiguration' && busy(r),
+    action: errors.conflict(
+      'The operation cannot be performed at this time. An update is in progress for resource.'
+    )
+  })
+  proxy.add({
+    op: r => r.op === 'UpdateFunctionConfiguration' && !busy(r),
+    action: {
+      kind: 'rewrite',
+      ...(latency.updateMs ? { delayMs: latency.updateMs } : {}),
+      edit: (body, r) => {
+        busyUntil.set(functionNameOf(r.resource), Date.now() + ms)
+        return inProgress(body)
+      }
+    }
+  })
+  proxy.add({
+    op: r => r.op === 'GetFunctionConfiguration' && busy(r),
+    action: {
+      kind: 'rewrite',
+      ...(latency.readMs ? { delayMs: latency.readMs } : {}),
+      edit: body => inProgress(body)
+    }
+  })
+  if (latency.readMs) {
+    proxy.add({ op: 'GetFunctionConfiguration', action: { kind: 'delay', ms: latency.readMs } })
   }
 }

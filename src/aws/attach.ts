@@ -403,9 +403,16 @@ async function readWhenIdle(
   client: LambdaClient,
   functionArn: string,
   settings: Settings,
-  waitingFor: string
+  waitingFor: string,
+  /** Known to be busy (the update's own answer said so): wait before the first read. */
+  busy = false
 ): Promise<FunctionConfiguration> {
   let waited = 0
+  if (busy) {
+    await settings.sleep(POLL_FIRST_MS)
+    waited += POLL_FIRST_MS
+    if (cancellation.requested) throw new CancelledError(cancellation.requested)
+  }
   let throttled: unknown
   let throttledSince = 0
   let throttledAt = 0
@@ -600,7 +607,7 @@ async function attachOne(
     let final = updated
     if (!isIdle(updated)) {
       try {
-        final = await readWhenIdle(client, plan.functionArn, settings, 'the layer update')
+        final = await readWhenIdle(client, plan.functionArn, settings, 'the layer update', true)
       } catch (error) {
         const why = error instanceof CancelledError ? 'the run was cancelled' : errorMessage(error)
         return result(

@@ -4,10 +4,10 @@
  * respects after throttling (one backoff for the region, not one per
  * function). Lambda's control plane allows about 15 requests per second
  * per account and region (GetFunction excepted), shared by every caller:
- * the run starts at `initial` updates in flight, halves that on throttling
- * (at most once a second, as throttled answers to calls already in flight
- * tell nothing new), and adds one back after each run of successes as long
- * as the limit, up to `max`. The region's pause after a throttled call
+ * the run starts at `initial` updates in flight, takes a quarter off on
+ * throttling (at most once every 2 s, as throttled answers to calls already
+ * in flight tell nothing new), and adds one back after each run of
+ * successes half as long as the limit, up to `max`. The region's pause after a throttled call
  * doubles with each throttled call in a row (0.25 s up to 8 s) and starts
  * over after a success.
  */
@@ -23,8 +23,8 @@ export interface PaceFigures {
   limit: number
 }
 
-/** The limit is halved at most this often. */
-const DECREASE_EVERY_MS = 1000
+/** The limit is lowered at most this often. */
+const DECREASE_EVERY_MS = 2000
 const PAUSE_BASE_MS = 250
 const PAUSE_CAP_MS = 8000
 
@@ -73,7 +73,7 @@ export class RegionPace {
     this.figures.throttles++
     const now = Date.now()
     if (now - this.lastDecrease >= DECREASE_EVERY_MS) {
-      this.limit = Math.max(1, Math.floor(this.limit / 2))
+      this.limit = Math.max(1, Math.floor((this.limit * 3) / 4))
       this.lastDecrease = now
     }
     this.successes = 0
@@ -85,11 +85,11 @@ export class RegionPace {
     this.figures.limit = this.limit
   }
 
-  /** A call succeeded: after as many successes as the limit, one more in flight. */
+  /** A call succeeded: after half as many successes as the limit, one more in flight. */
   succeeded(): void {
     this.inARow = 0
     this.successes++
-    if (this.successes >= this.limit && this.limit < this.max) {
+    if (this.successes >= Math.ceil(this.limit / 2) && this.limit < this.max) {
       this.limit++
       this.successes = 0
       this.figures.limit = this.limit

@@ -35,29 +35,31 @@ const plan = (i: number) => ({
 })
 
 describe('RegionPace', () => {
-  it('halves the updates in flight on throttling, at most once a second, and adds one back per run of successes', async () => {
+  it('takes a quarter off on throttling, at most every 2 s, and adds one back per run of successes', async () => {
     const now = jest.spyOn(Date, 'now')
     let clock = 1_000_000
     now.mockImplementation(() => clock)
     try {
       const pace = new RegionPace(8, 16, async () => {})
       pace.throttled()
-      expect(pace.stats.limit).toBe(4)
+      expect(pace.stats.limit).toBe(6)
       // Answers to calls already in flight: no new information.
       pace.throttled()
       pace.throttled()
-      expect(pace.stats.limit).toBe(4)
-      for (const step of [2, 1, 1]) {
-        clock += 1000
+      expect(pace.stats.limit).toBe(6)
+      for (const step of [4, 3, 2, 1, 1]) {
+        clock += 2000
         pace.throttled()
         expect(pace.stats.limit).toBe(step)
       }
       pace.succeeded()
       expect(pace.stats.limit).toBe(2)
       pace.succeeded()
-      pace.succeeded()
       expect(pace.stats.limit).toBe(3)
-      expect(pace.stats.throttles).toBe(6)
+      pace.succeeded()
+      pace.succeeded()
+      expect(pace.stats.limit).toBe(4)
+      expect(pace.stats.throttles).toBe(8)
     } finally {
       now.mockRestore()
     }
@@ -76,10 +78,9 @@ describe('RegionPace', () => {
     await Promise.all(Array.from({ length: 12 }, async () => await pace.run(task)))
     expect(most).toBe(3)
     pace.throttled()
-    pace.throttled()
     most = 0
     await Promise.all(Array.from({ length: 6 }, async () => await pace.run(task)))
-    expect(most).toBe(1)
+    expect(most).toBe(2)
   })
 
   it('makes every caller wait out the pause one throttled call set', async () => {
@@ -125,7 +126,7 @@ describe('attachToFunctions at scale', () => {
     )
     expect(results.every(r => r.status === 'updated')).toBe(true)
     expect(pace.stats.throttles).toBe(1)
-    expect(pace.stats.peak).toBeLessThanOrEqual(8)
+    expect(pace.stats.peak).toBeLessThanOrEqual(16)
   })
 
   it('starts no update once the phase is past its time limit, and says so for each function', async () => {
