@@ -166,14 +166,22 @@ describe('a module that fails to import only on Lambda', () => {
 describe('a run killed while the probe runs', () => {
   const layer = unique('probe-kill')
   const probe = `${layer}-import-probe-py312-x86_64`
+  // While this file exists, the module's import waits (on Lambda only): the
+  // test holds the probe mid-invoke, then lets the next run import at once.
+  const hold = path.join(os.tmpdir(), unique('probe-hold'))
   let ws = ''
   let killed: ActionRun
 
   beforeAll(async () => {
+    fs.writeFileSync(hold, '')
     ws = layerWorkspace('slowonlambda', {
-      'slowonlambda/__init__.py':
-        'import os, time\nif os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and os.path.exists(os.path.join(os.path.dirname(__file__), "slow")):\n    time.sleep(60)\n',
-      'slowonlambda/slow': ''
+      'slowonlambda/__init__.py': `import os, time
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    for _ in range(300):
+        if not os.path.exists(${JSON.stringify(hold)}):
+            break
+        time.sleep(0.2)
+`
     })
     const seen = emulator.requests().length
     killed = await runAction(
@@ -188,8 +196,8 @@ describe('a run killed while the probe runs', () => {
         toolCache,
         env: env(),
         onSpawn: child => {
-          // SIGKILL while the probe is being invoked (its import sleeps 60 s on
-          // Lambda): nothing can clean up.
+          // SIGKILL while the probe is being invoked (its import is held):
+          // nothing can clean up.
           const timer = setInterval(() => {
             if (
               emulator
@@ -207,30 +215,26 @@ describe('a run killed while the probe runs', () => {
     )
   }, 120_000)
 
+  afterAll(() => {
+    fs.rmSync(hold, { force: true })
+  })
+
   it('leaves the probe behind, and the next run replaces it, passes, and deletes it', async () => {
     expect(killed.exitCode).not.toBe(0)
     expect(await exists(probe)).toBe(true)
-    // The next run: the module no longer sleeps (another build of the package).
-    const wheels = path.join(ws, 'wheels')
-    fs.rmSync(wheels, { recursive: true, force: true })
-    makeWheel(wheels, {
-      name: 'slowonlambda',
-      version: '1.0',
-      tag: 'py3-none-any',
-      files: { 'slowonlambda/__init__.py': 'FAST = True\n' }
-    })
+    fs.rmSync(hold, { force: true })
     const rerun = await runAction(
       {
         'layer-name': layer,
         runtimes: 'python3.12',
-        'pip-args': `--find-links ${wheels} --no-cache-dir`,
-        cache: 'false',
+        'pip-args': `--find-links ${path.join(ws, 'wheels')}`,
         'lambda-smoke-test-role': role
       },
       { workspace: ws, toolCache, env: env() }
     )
     expect(rerun.errors).toEqual([])
     expect(rerun.exitCode).toBe(0)
+    expect(rerun.log).toMatch(/python3\.12\/x86_64: 2 modules imported/)
     expect(await exists(probe)).toBe(false)
   }, 120_000)
 })
