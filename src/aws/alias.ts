@@ -264,6 +264,18 @@ export async function moveAlias(
         const version = answer.Version ?? ''
         const active = await waitForVersion(client, functionArn, version, limits)
         const carried = (active.Layers ?? []).some(l => l.Arn === layerVersionArn)
+        const newer = (active.Layers ?? []).some(
+          l =>
+            l.Arn !== undefined &&
+            layerArnOf(l.Arn) === ours &&
+            (layerVersionOf(l.Arn) ?? 0) > ourVersion
+        )
+        if (!carried && newer && !options.allowDowngrade) {
+          // Another run attached a newer version meanwhile: its run moves the alias.
+          const message = `${label}: left alone: $LATEST had a newer version of the layer than ${layerVersionArn} when version ${version} was published (another run attached it)`
+          core.info(message)
+          return { ...base, status: 'newer-present', error: message }
+        }
         if (!carried) {
           return failed(
             `the version published from $LATEST (${version}) does not carry ${layerVersionArn}: $LATEST changed meanwhile`

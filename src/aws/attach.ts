@@ -681,6 +681,18 @@ async function aliasAfterLatest(
     }
   }
   if (!layersOf(config).includes(layerVersionArn)) {
+    // Another run attached a newer version meanwhile: its run moves the alias.
+    const present = layersOf(config).find(arn => layerArnOf(arn) === layerArnOf(layerVersionArn))
+    const newer =
+      present !== undefined &&
+      (layerVersionOf(present) ?? 0) > (layerVersionOf(layerVersionArn) ?? 0)
+    if (newer && !settings.allowDowngrade) {
+      return {
+        ...base,
+        status: 'newer-present',
+        error: `${label}: left alone: $LATEST has ${present}, newer than ${layerVersionArn} (another run attached it)`
+      }
+    }
     return {
       ...base,
       status: 'failed',
