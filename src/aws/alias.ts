@@ -75,15 +75,14 @@ export function weightedAliasProblem(state: AliasState): string | undefined {
   return `alias ${state.name} routes ${weightsText(state.weights, state.version)} (weighted routing: a gradual deployment in progress); it is not overwritten. Finish or undo that deployment, or set \`weighted-aliases: replace\` to point the alias at the new version alone`
 }
 
-/** Our layer's version on a published version of the function. */
-async function layerOnVersion(
+/** The configuration of a published version of the function. */
+async function readVersion(
   client: LambdaClient,
   functionArn: string,
   version: string,
-  ourLayerArn: string,
   limits: CallLimits
-): Promise<string | undefined> {
-  const config = await call(
+): Promise<FunctionConfiguration> {
+  return await call(
     `GetFunctionConfiguration (${functionArn}:${version})`,
     limits.callTimeoutMs,
     async abortSignal =>
@@ -93,6 +92,17 @@ async function layerOnVersion(
       ),
     { repeat: true }
   )
+}
+
+/** Our layer's version on a published version of the function. */
+async function layerOnVersion(
+  client: LambdaClient,
+  functionArn: string,
+  version: string,
+  ourLayerArn: string,
+  limits: CallLimits
+): Promise<string | undefined> {
+  const config = await readVersion(client, functionArn, version, limits)
   return (config.Layers ?? []).map(l => l.Arn ?? '').find(arn => layerArnOf(arn) === ourLayerArn)
 }
 
@@ -156,16 +166,7 @@ async function waitForVersion(
 ): Promise<FunctionConfiguration> {
   const deadline = Date.now() + PUBLISH_WAIT_MS
   for (;;) {
-    const config = await call(
-      `GetFunctionConfiguration (${functionArn}:${version})`,
-      limits.callTimeoutMs,
-      async abortSignal =>
-        await client.send(
-          new GetFunctionConfigurationCommand({ FunctionName: functionArn, Qualifier: version }),
-          { abortSignal }
-        ),
-      { repeat: true }
-    )
+    const config = await readVersion(client, functionArn, version, limits)
     if (config.State === 'Failed') {
       throw new Error(
         `version ${version} failed to become active: ${config.StateReasonCode ?? ''} ${config.StateReason ?? ''}`.trim()
