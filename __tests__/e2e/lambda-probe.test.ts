@@ -6,14 +6,13 @@
  * runner's smoke test and is caught here, before any function changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam'
 import { GetFunctionCommand, ListFunctionsCommand, type LambdaClient } from '@aws-sdk/client-lambda'
 import { LambdaClient as Client } from '@aws-sdk/client-lambda'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runAction, workspace, type ActionRun } from '../helpers/action.js'
-import { awsEnv, REGION, unique } from '../helpers/aws.js'
+import { awsEnv, REGION, role as executionRole, unique } from '../helpers/aws.js'
 import { startLambdaEmulator, type LambdaEmulator } from '../helpers/lambda-emulator.js'
 import { makeToolCache } from '../helpers/toolcache.js'
 import { makeWheel } from '../helpers/wheel.js'
@@ -31,23 +30,7 @@ beforeAll(async () => {
   const moto = process.env.E2E_AWS_ENDPOINT_URL ?? ''
   emulator = await startLambdaEmulator({ moto, env: { RUNNER_TOOL_CACHE: toolCache } })
   client = new Client({ region: REGION, endpoint: emulator.url, credentials })
-  const iam = new IAMClient({ region: REGION, endpoint: moto, credentials })
-  const created = await iam.send(
-    new CreateRoleCommand({
-      RoleName: unique('probe-role'),
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'lambda.amazonaws.com' },
-            Action: 'sts:AssumeRole'
-          }
-        ]
-      })
-    })
-  )
-  role = created.Role?.Arn ?? ''
+  role = await executionRole()
 })
 
 afterAll(async () => {
