@@ -44,6 +44,23 @@
  *     given; UntrustedArtifactOnDeployment Warn by default, as Lambda's).
  *     moto keeps a function's CodeSigningConfigArn from CreateFunction and
  *     answers GetFunctionCodeSigningConfig itself.
+ *   - GetSigningProfile of a missing profile answers 404
+ *     ResourceNotFoundException, as Signer does (moto answers 500).
+ *   - StartSigningJob and DescribeSigningJob (AWS Signer), which moto lacks,
+ *     are answered here: the profile is moto's (PutSigningProfile,
+ *     GetSigningProfile pass through), the source is read from moto's S3 at
+ *     the version given (required, as Signer's), and the signed zip is written
+ *     to destination prefix + jobId + ".zip": the source with its zip comment
+ *     set to `lambda-emulator-signature {"profileVersionArn", "jobArn"}`, a
+ *     marker tests can read. A job is InProgress for 300 ms, then Succeeded
+ *     (Failed for a source that is not a zip or is already signed); a repeated
+ *     clientRequestToken returns the first job.
+ *   - A layer published from a zip with that marker answers with
+ *     Content.SigningProfileVersionArn and SigningJobArn (PublishLayerVersion,
+ *     GetLayerVersion, GetLayerVersionByArn). UpdateFunctionConfiguration with
+ *     Layers, on a function whose code signing configuration enforces
+ *     signatures, is refused (400 CodeVerificationFailedException) unless
+ *     every layer is signed by an allowed profile.
  */
 import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
@@ -100,6 +117,9 @@ const layers = new Map() // LayerVersionArn -> zip
 const functions = new Map() // "region/name" -> zip
 const active = new Set() // running invocations: {work, pid}
 const signingConfigs = new Map() // CodeSigningConfigArn -> CodeSigningConfig
+const signingJobs = new Map() // jobId -> DescribeSigningJob answer (without status)
+const signingTokens = new Map() // clientRequestToken -> jobId
+const layerSignatures = new Map() // LayerVersionArn -> {SigningProfileVersionArn, SigningJobArn}
 
 // ------------------------------------------------------------------ routing
 
@@ -124,7 +144,10 @@ const ROUTES = [
   ['GET', '/2018-10-31/layers/{}/versions/{}/policy', 'GetLayerVersionPolicy'],
   ['DELETE', '/2018-10-31/layers/{}/versions/{}/policy/{}', 'RemoveLayerVersionPermission'],
   ['POST', '/2020-04-22/code-signing-configs', 'CreateCodeSigningConfig'],
-  ['GET', '/2020-04-22/code-signing-configs/{}', 'GetCodeSigningConfig']
+  ['GET', '/2020-04-22/code-signing-configs/{}', 'GetCodeSigningConfig'],
+  ['GET', '/signing-profiles/{}', 'GetSigningProfile'],
+  ['POST', '/signing-jobs', 'StartSigningJob'],
+  ['GET', '/signing-jobs/{}', 'DescribeSigningJob']
 ].map(([method, pattern, op]) => {
   const regex = new RegExp(`^${pattern.replaceAll('{}', '([^/]+)')}/?$`)
   return { method, op, regex }
@@ -264,6 +287,208 @@ async function codeSigningConfig(req, res, r) {
   sendJson(res, 201, { CodeSigningConfig: config })
 }
 
+// ------------------------------------------------------------------ signing
+
+const SIGNATURE_TAG = 'lambda-emulator-signature '
+const SIGNING_MS = 300 // a job is InProgress this long, then Succeeded
+const EOCD = 0x06054b50
+
+/** Where a zip's end-of-central-directory record starts, or -1. */
+function endOfDirectory(zip) {
+  for (let at = zip.length - 22; at >= Math.max(0, zip.length - 22 - 0xffff); at--) {
+    if (zip.readUInt32LE(at) === EOCD && at + 22 + zip.readUInt16LE(at + 20) === zip.length)
+      return at
+  }
+  return -1
+}
+
+/** The signature a zip carries in its comment, as this emulator's Signer wrote it, or undefined. */
+function signatureOf(zip) {
+  const at = endOfDirectory(zip)
+  if (at === -1) return undefined
+  const comment = zip.subarray(at + 22).toString('utf8')
+  if (!comment.startsWith(SIGNATURE_TAG)) return undefined
+  try {
+    return JSON.parse(comment.slice(SIGNATURE_TAG.length))
+  } catch {
+    return undefined
+  }
+}
+
+/** The zip with `signature` as its comment: still a zip Lambda unpacks, with other bytes. */
+function signed(zip, signature) {
+  const at = endOfDirectory(zip)
+  const comment = Buffer.from(SIGNATURE_TAG + JSON.stringify(signature), 'utf8')
+  const head = Buffer.from(zip.subarray(0, at + 22))
+  head.writeUInt16LE(comment.length, at + 20)
+  return Buffer.concat([head, comment])
+}
+
+/**
+ * StartSigningJob and DescribeSigningJob, which moto lacks. The profile is
+ * read from moto (GetSigningProfile); the source object version from moto's
+ * S3; the signed zip (the source with a signature comment naming the
+ * profile version and the job) is written to the destination in moto's S3
+ * at once, and the job answers InProgress for SIGNING_MS, then Succeeded.
+ * A repeated clientRequestToken returns the first job.
+ */
+async function signing(req, res, r) {
+  if (r.op === 'DescribeSigningJob') {
+    const job = signingJobs.get(r.name)
+    if (!job) return sendError(res, 404, 'ResourceNotFoundException', `job ${r.name} not found`)
+    const done = Date.now() - job.createdAt * 1000 >= SIGNING_MS
+    return sendJson(res, 200, {
+      ...job,
+      status: job.failure ? 'Failed' : done ? 'Succeeded' : 'InProgress',
+      ...(job.failure ? { statusReason: job.failure } : {}),
+      ...(done && !job.failure ? { completedAt: job.createdAt + SIGNING_MS / 1000 } : {}),
+      failure: undefined
+    })
+  }
+  const request = JSON.parse((await readAll(req)).toString('utf8') || '{}')
+  const { region } = credential(req.headers)
+  const known = request.clientRequestToken && signingTokens.get(request.clientRequestToken)
+  if (known) return sendJson(res, 200, { jobId: known, jobOwner: signingJobs.get(known).jobOwner })
+  const source = request.source?.s3
+  const destination = request.destination?.s3
+  if (!request.profileName || !source?.bucketName || !source.key || !destination?.bucketName) {
+    return sendError(
+      res,
+      400,
+      'ValidationException',
+      'profileName, source.s3 and destination.s3 are required'
+    )
+  }
+  if (!source.version) {
+    return sendError(
+      res,
+      400,
+      'ValidationException',
+      'source.s3.version is required: the source bucket must be versioned'
+    )
+  }
+  const profile = await exchange(
+    'GET',
+    `/signing-profiles/${encodeURIComponent(request.profileName)}`,
+    {
+      Authorization: dummyAuth(req.headers, 'signer', region)
+    }
+  )
+  if (!ok(profile.answer)) return reply(res, profile.answer, profile.body)
+  const { profileVersionArn, profileVersion, arn, status, platformId } = JSON.parse(
+    profile.body.toString('utf8')
+  )
+  if (status !== 'Active') {
+    return sendError(res, 400, 'ValidationException', `profile ${request.profileName} is ${status}`)
+  }
+  const jobId = crypto.randomUUID()
+  const jobOwner = arn.split(':')[4]
+  const jobArn = `arn:aws:signer:${region}:${jobOwner}:/signing-jobs/${jobId}`
+  let zip
+  let failure
+  try {
+    zip = await codeBytes(
+      { S3Bucket: source.bucketName, S3Key: source.key, S3ObjectVersion: source.version },
+      req.headers
+    )
+  } catch (error) {
+    failure = `the source object could not be read: ${error.message}`
+  }
+  if (zip && endOfDirectory(zip) === -1) failure = 'the source object is not a zip file'
+  else if (zip && signatureOf(zip)) failure = 'the source object already has a signature'
+  const key = `${destination.prefix ?? ''}${jobId}.zip`
+  if (!failure) {
+    const target = `/${encodeURIComponent(destination.bucketName)}/${key.split('/').map(encodeURIComponent).join('/')}`
+    const put = await exchange(
+      'PUT',
+      target,
+      { Authorization: dummyAuth(req.headers, 's3', region) },
+      signed(zip, { profileVersionArn, jobArn })
+    )
+    if (!ok(put.answer))
+      failure = `writing s3://${destination.bucketName}/${key} failed (${put.answer.statusCode})`
+  }
+  const createdAt = Date.now() / 1000
+  signingJobs.set(jobId, {
+    jobId,
+    source: request.source,
+    platformId,
+    profileName: request.profileName,
+    profileVersion,
+    createdAt,
+    jobOwner,
+    jobInvoker: jobOwner,
+    ...(failure
+      ? { failure }
+      : { signedObject: { s3: { bucketName: destination.bucketName, key } } })
+  })
+  if (request.clientRequestToken) signingTokens.set(request.clientRequestToken, jobId)
+  sendJson(res, 200, { jobId, jobOwner })
+}
+
+/** GetSigningProfile: moto's answer, except its 500 for a missing profile, which is Signer's 404. */
+async function signingProfile(req, res) {
+  const got = await exchange(req.method, req.url, req.rawHeaders, await readAll(req))
+  if (got.answer.statusCode === 500 && !/json/.test(got.answer.headers['content-type'] ?? '')) {
+    return sendError(res, 404, 'ResourceNotFoundException', 'The signing profile does not exist')
+  }
+  reply(res, got.answer, got.body)
+}
+
+/** Content.SigningProfileVersionArn and SigningJobArn of a layer version whose zip this Signer signed. */
+function addSignature(answer) {
+  const signature = layerSignatures.get(answer?.LayerVersionArn)
+  if (!signature || !answer.Content) return false
+  answer.Content.SigningProfileVersionArn = signature.profileVersionArn
+  answer.Content.SigningJobArn = signature.jobArn
+  return true
+}
+
+/**
+ * UpdateFunctionConfiguration with Layers, on a function whose code signing
+ * configuration enforces signatures: each layer must be signed by an allowed
+ * profile, as Lambda checks (CodeVerificationFailedException otherwise).
+ */
+async function updateConfiguration(req, res, r) {
+  const body = await readAll(req)
+  let layersAsked
+  try {
+    layersAsked = JSON.parse(body.toString('utf8')).Layers
+  } catch {
+    // not JSON: moto answers
+  }
+  if (Array.isArray(layersAsked) && layersAsked.length > 0) {
+    const { name } = functionRef(r.name)
+    const csc = await exchange(
+      'GET',
+      `/2020-06-30/functions/${encodeURIComponent(name)}/code-signing-config`,
+      {
+        Authorization: dummyAuth(req.headers, 'lambda')
+      }
+    )
+    const arn = ok(csc.answer)
+      ? JSON.parse(csc.body.toString('utf8')).CodeSigningConfigArn
+      : undefined
+    const config = arn && signingConfigs.get(arn)
+    if (config?.CodeSigningPolicies?.UntrustedArtifactOnDeployment === 'Enforce') {
+      const allowed = config.AllowedPublishers?.SigningProfileVersionArns ?? []
+      const bad = layersAsked.filter(
+        layer => !allowed.includes(layerSignatures.get(layer)?.profileVersionArn)
+      )
+      if (bad.length > 0) {
+        return sendError(
+          res,
+          400,
+          'CodeVerificationFailedException',
+          `Lambda cannot deploy the function. The function or layer might be signed using a signature that the client is not configured to accept: ${bad.join(', ')}`
+        )
+      }
+    }
+  }
+  const got = await exchange(req.method, req.url, req.rawHeaders, body)
+  reply(res, got.answer, got.body)
+}
+
 async function pass(req, res) {
   const answer = await toMoto(req.method, req.url, req.rawHeaders, req)
   res.writeHead(answer.statusCode, answer.statusMessage, answer.rawHeaders)
@@ -326,13 +551,17 @@ async function capture(req, res, r) {
       // UpdateFunctionCode names the zip at the top level; with DryRun it changes nothing.
       const code = { PublishLayerVersion: request.Content, CreateFunction: request.Code }[r.op]
       const bytes = request.DryRun ? undefined : await codeBytes(code ?? request, req.headers)
-      if (bytes && r.op === 'PublishLayerVersion') layers.set(answer.LayerVersionArn, bytes)
-      else if (bytes) functions.set(functionKey(answer.FunctionArn), bytes)
+      if (bytes && r.op === 'PublishLayerVersion') {
+        layers.set(answer.LayerVersionArn, bytes)
+        const signature = signatureOf(bytes)
+        if (signature) layerSignatures.set(answer.LayerVersionArn, signature)
+      } else if (bytes) functions.set(functionKey(answer.FunctionArn), bytes)
     } catch (error) {
       process.stderr.write(`lambda-emulator: ${r.op}: the code was not kept: ${error.message}\n`)
     }
   }
-  if (!locate(r.op, answer)) return reply(res, got.answer, got.body)
+  const signedLayer = r.op !== 'GetFunction' && addSignature(answer)
+  if (!locate(r.op, answer) && !signedLayer) return reply(res, got.answer, got.body)
   reply(res, got.answer, Buffer.from(JSON.stringify(answer)))
 }
 
@@ -759,6 +988,9 @@ const server = http.createServer((req, res) => {
     else if (r.op === 'Invoke') await invoke(req, res, r)
     else if (r.op === 'CreateCodeSigningConfig' || r.op === 'GetCodeSigningConfig')
       await codeSigningConfig(req, res, r)
+    else if (r.op === 'StartSigningJob' || r.op === 'DescribeSigningJob') await signing(req, res, r)
+    else if (r.op === 'GetSigningProfile') await signingProfile(req, res)
+    else if (r.op === 'UpdateFunctionConfiguration') await updateConfiguration(req, res, r)
     else if (CAPTURED.has(r.op)) await capture(req, res, r)
     else await pass(req, res)
   }

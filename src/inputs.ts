@@ -8,6 +8,7 @@ import path from 'node:path'
 import {
   type CodeArtifactRepository,
   type DeploySettings,
+  descriptionMarker,
   type FunctionRef,
   parseCodeArtifact,
   parseFunctionName,
@@ -15,6 +16,7 @@ import {
   parseLayerName,
   parseS3Location,
   parseShareWith,
+  parseSigningProfile,
   parseSsmParameter,
   type S3Location
 } from './aws/index.js'
@@ -463,6 +465,26 @@ export function getInputs(
       `Input \`ssm-parameter\` ("${ssmParameterInput}") needs \`publish: true\`: it holds the ARN of the published layer version.`
     )
   }
+  const signingProfile = parseSigningProfile(read('signing-profile'))
+  if (signingProfile && !publish) {
+    throw new ActionError(
+      `Input \`signing-profile\` ("${signingProfile}") needs \`publish: true\`: the zip is signed on its way to Lambda.`
+    )
+  }
+  if (signingProfile && !s3) {
+    throw new ActionError(
+      `Input \`signing-profile\` ("${signingProfile}") needs \`s3-bucket\`: AWS Signer reads the zip from a versioned S3 bucket and writes the signed zip beside it. Set \`s3-bucket\` to a bucket with versioning enabled, in the layer's region.`
+    )
+  }
+  if (signingProfile) {
+    // A signed version is recognised for reuse by its description (publish.ts).
+    const room = LIMITS.descriptionMaxLength - descriptionMarker('0'.repeat(64)).length - 1
+    if ((description ?? '').length > room) {
+      throw new ActionError(
+        `Input \`description\` is ${description?.length} characters; with \`signing-profile\` the version's description also names its zip's SHA-256 ("${descriptionMarker('<64 hex digits>')}"), which is how an unchanged re-run finds the signed version to reuse, so the description may have at most ${room} characters.`
+      )
+    }
+  }
   // Every name, placeholders replaced, is checked before any work starts.
   const ssmParameter = parseSsmParameter(ssmParameterInput, { regions, runtimes, architectures })
   if (publish && regions.length > 1 && layerName.startsWith('arn:')) {
@@ -505,6 +527,7 @@ export function getInputs(
       ? { lambdaSmokeTest: { role: lambdaSmokeTestRole, strict: smokeTest === 'true' } }
       : {}),
     ...(ssmParameter ? { ssmParameter } : {}),
+    ...(signingProfile ? { signingProfile } : {}),
     cache,
     verify,
     smokeTest,

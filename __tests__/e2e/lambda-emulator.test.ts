@@ -2,11 +2,14 @@
  * scripts/lambda-emulator.mjs with the real AWS SDK against moto_server:
  * functions run for real (layers on sys.path, Lambda's environment, errors,
  * timeouts, logs), and the code behind Code.Location / Content.Location can
- * be fetched, ranges included.
+ * be fetched, ranges included; AWS Signer's signing jobs write signed zips
+ * that layers published from carry, and a function enforcing signatures
+ * refuses an unsigned layer.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam'
 import {
+  CreateCodeSigningConfigCommand,
   CreateFunctionCommand,
   GetFunctionCommand,
   GetLayerVersionByArnCommand,
@@ -18,10 +21,25 @@ import {
   ResourceNotFoundException,
   ServiceException,
   UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
   type Architecture,
   type InvokeCommandOutput
 } from '@aws-sdk/client-lambda'
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client
+} from '@aws-sdk/client-s3'
+import {
+  DescribeSigningJobCommand,
+  GetSigningProfileCommand,
+  PutSigningProfileCommand,
+  SignerClient,
+  StartSigningJobCommand
+} from '@aws-sdk/client-signer'
 import AdmZip from 'adm-zip'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -106,6 +124,14 @@ describe('lambda emulator', () => {
   let emulator: LambdaEmulator
   let client: LambdaClient
   let layerArns: string[]
+  let roleArn: string | undefined
+  /** How the SDK clients reach the emulator. */
+  let config: {
+    region: string
+    endpoint: string
+    credentials: { accessKeyId: string; secretAccessKey: string }
+    maxAttempts: number
+  }
   let publishedLocation: string | undefined
 
   const payloadOf = (out: InvokeCommandOutput): unknown =>
@@ -125,7 +151,7 @@ describe('lambda emulator', () => {
       moto,
       env: { RUNNER_TOOL_CACHE: toolCache, [CANARY]: 'the emulator environment leaked' }
     })
-    const config = {
+    config = {
       region: REGION,
       endpoint: emulator.url,
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
@@ -149,6 +175,7 @@ describe('lambda emulator', () => {
         })
       })
     )
+    roleArn = role.Role?.Arn
     layerArns = []
     for (const zip of [layerOne, layerTwo]) {
       const out = await client.send(
@@ -363,6 +390,134 @@ describe('lambda emulator', () => {
     const error = await invoke(names.foreign).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ServiceException)
     expect((error as Error).message).toMatch(/was not created through the emulator/)
+  })
+
+  describe('AWS Signer', () => {
+    const bucket = unique('emu-signing')
+    let signer: SignerClient
+    let s3: S3Client
+    let profile: string
+    let version: string | undefined
+
+    beforeAll(async () => {
+      signer = new SignerClient(config)
+      s3 = new S3Client({ ...config, forcePathStyle: true })
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }))
+      await s3.send(
+        new PutBucketVersioningCommand({
+          Bucket: bucket,
+          VersioningConfiguration: { Status: 'Enabled' }
+        })
+      )
+      version = (
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'layer.zip', Body: layerOne }))
+      ).VersionId
+      const made = await signer.send(
+        new PutSigningProfileCommand({
+          profileName: unique('emu').replaceAll('-', '_'),
+          platformId: 'AWSLambda-SHA384-ECDSA'
+        })
+      )
+      profile = made.profileVersionArn ?? ''
+    })
+
+    /** A signing job of `key` at version `v` (null: no version). */
+    const start = (token: string, key = 'layer.zip', v: string | null | undefined = version) =>
+      signer.send(
+        new StartSigningJobCommand({
+          profileName: profile.split('/')[2],
+          source: { s3: { bucketName: bucket, key, version: v ?? undefined } },
+          destination: { s3: { bucketName: bucket, prefix: 'signed/' } },
+          clientRequestToken: token
+        })
+      )
+
+    it('signs a version of an object into the destination, InProgress then Succeeded, once per token', async () => {
+      const { jobId } = await start('token-1')
+      expect((await start('token-1')).jobId).toBe(jobId)
+      expect((await signer.send(new DescribeSigningJobCommand({ jobId }))).status).toBe(
+        'InProgress'
+      )
+      await new Promise(resolve => setTimeout(resolve, 400))
+      const done = await signer.send(new DescribeSigningJobCommand({ jobId }))
+      expect(done.status).toBe('Succeeded')
+      expect(done.signedObject?.s3).toEqual({ bucketName: bucket, key: `signed/${jobId}.zip` })
+      const signedZip = Buffer.from(
+        await (
+          await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `signed/${jobId}.zip` }))
+        ).Body!.transformToByteArray()
+      )
+      const comment = new AdmZip(signedZip).getZipComment()
+      expect(JSON.parse(comment.replace('lambda-emulator-signature ', ''))).toEqual({
+        profileVersionArn: profile,
+        jobArn: `arn:aws:signer:${REGION}:123456789012:/signing-jobs/${jobId}`
+      })
+      expect(new AdmZip(signedZip).getEntries().map(e => e.entryName)).toEqual(
+        new AdmZip(layerOne).getEntries().map(e => e.entryName)
+      )
+
+      // Published from the signed object, the version names the profile and the job.
+      const published = await client.send(
+        new PublishLayerVersionCommand({
+          LayerName: unique('emu-signed'),
+          Content: { S3Bucket: bucket, S3Key: `signed/${jobId}.zip` }
+        })
+      )
+      expect(published.Content?.SigningProfileVersionArn).toBe(profile)
+      expect(published.Content?.SigningJobArn).toMatch(new RegExp(`/signing-jobs/${jobId}$`))
+    })
+
+    it('fails a job whose source is already signed, and refuses a source without a version', async () => {
+      const first = await start('token-2')
+      await new Promise(resolve => setTimeout(resolve, 400))
+      const again = await start('token-3', `signed/${first.jobId}.zip`, null).catch(
+        (e: unknown) => e
+      )
+      expect(again).toBeInstanceOf(Error)
+      expect((again as Error).name).toBe('ValidationException')
+      const signedVersion = (
+        await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `signed/${first.jobId}.zip` }))
+      ).VersionId
+      const twice = await start('token-4', `signed/${first.jobId}.zip`, signedVersion)
+      await new Promise(resolve => setTimeout(resolve, 400))
+      const job = await signer.send(new DescribeSigningJobCommand({ jobId: twice.jobId }))
+      expect(job.status).toBe('Failed')
+      expect(job.statusReason).toBe('the source object already has a signature')
+    })
+
+    it('answers a missing profile with ResourceNotFoundException', async () => {
+      const error = await signer
+        .send(new GetSigningProfileCommand({ profileName: 'no_such_profile' }))
+        .catch((e: unknown) => e)
+      expect((error as Error).name).toBe('ResourceNotFoundException')
+    })
+
+    it('refuses an unsigned layer on a function that enforces signatures, as Lambda does', async () => {
+      const config = await client.send(
+        new CreateCodeSigningConfigCommand({
+          AllowedPublishers: { SigningProfileVersionArns: [profile] },
+          CodeSigningPolicies: { UntrustedArtifactOnDeployment: 'Enforce' }
+        })
+      )
+      const name = unique('emu-enforcing')
+      await client.send(
+        new CreateFunctionCommand({
+          FunctionName: name,
+          Runtime: RUNTIME,
+          Role: roleArn,
+          Handler: 'app.handler',
+          Code: { ZipFile: code },
+          CodeSigningConfigArn: config.CodeSigningConfig?.CodeSigningConfigArn
+        })
+      )
+      const error = await client
+        .send(
+          new UpdateFunctionConfigurationCommand({ FunctionName: name, Layers: [layerArns[0]] })
+        )
+        .catch((e: unknown) => e)
+      expect((error as Error).name).toBe('CodeVerificationFailedException')
+      expect((error as Error).message).toContain(layerArns[0])
+    })
   })
 
   it('records each request with its operation', () => {

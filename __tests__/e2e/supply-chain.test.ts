@@ -6,7 +6,9 @@
  * same bytes from a build and from the cache, uploaded next to the zip and
  * named in the version's description, which an unchanged rerun reuses; a
  * function whose code signing configuration enforces signatures refused
- * before anything is built, one in Warn mode attached with a warning.
+ * before anything is built, one in Warn mode attached with a warning; a
+ * layer signed by AWS Signer (the loopback emulator's StartSigningJob) and
+ * attached to a function that enforces signatures, reused on a rerun.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
@@ -29,8 +31,13 @@ import {
 import { startCacheService, type CacheService } from '../helpers/cache-service.js'
 import { entries } from '../helpers/layer.js'
 import { makeToolCache } from '../helpers/toolcache.js'
-import { GetObjectCommand } from '@aws-sdk/client-s3'
-import { CreateCodeSigningConfigCommand, CreateFunctionCommand } from '@aws-sdk/client-lambda'
+import { GetObjectCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3'
+import {
+  CreateCodeSigningConfigCommand,
+  CreateFunctionCommand,
+  GetLayerVersionCommand
+} from '@aws-sdk/client-lambda'
+import { PutSigningProfileCommand, SignerClient } from '@aws-sdk/client-signer'
 import AdmZip from 'adm-zip'
 
 const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
@@ -236,36 +243,36 @@ describe('publishing with an SBOM', () => {
   })
 })
 
+/** A function whose code signing configuration is in `mode`, allowing `profiles`. */
+async function signedFunction(mode: 'Enforce' | 'Warn', profiles: string[]): Promise<string> {
+  const config = await lambda().send(
+    new CreateCodeSigningConfigCommand({
+      AllowedPublishers: { SigningProfileVersionArns: profiles },
+      CodeSigningPolicies: { UntrustedArtifactOnDeployment: mode }
+    })
+  )
+  const code = new AdmZip()
+  code.addFile('app.py', Buffer.from('def handler(event, context):\n    return "ok"\n'))
+  const name = unique(`signed-${mode.toLowerCase()}`)
+  await lambda().send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Runtime: 'python3.12',
+      Role: await role(),
+      Handler: 'app.handler',
+      Code: { ZipFile: code.toBuffer() },
+      Architectures: ['x86_64'],
+      CodeSigningConfigArn: config.CodeSigningConfig?.CodeSigningConfigArn
+    })
+  )
+  return name
+}
+
 describe('functions with code signing', () => {
   const PROFILE = 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/layers/v1'
 
-  /** A function whose code signing configuration is in `mode`. */
-  async function signedFunction(mode: 'Enforce' | 'Warn'): Promise<string> {
-    const config = await lambda().send(
-      new CreateCodeSigningConfigCommand({
-        AllowedPublishers: { SigningProfileVersionArns: [PROFILE] },
-        CodeSigningPolicies: { UntrustedArtifactOnDeployment: mode }
-      })
-    )
-    const code = new AdmZip()
-    code.addFile('app.py', Buffer.from('def handler(event, context):\n    return "ok"\n'))
-    const name = unique(`signed-${mode.toLowerCase()}`)
-    await lambda().send(
-      new CreateFunctionCommand({
-        FunctionName: name,
-        Runtime: 'python3.12',
-        Role: await role(),
-        Handler: 'app.handler',
-        Code: { ZipFile: code.toBuffer() },
-        Architectures: ['x86_64'],
-        CodeSigningConfigArn: config.CodeSigningConfig?.CodeSigningConfigArn
-      })
-    )
-    return name
-  }
-
   it('refuses one that enforces signatures before building, naming its allowed profiles', async () => {
-    const fn = await signedFunction('Enforce')
+    const fn = await signedFunction('Enforce', [PROFILE])
     const layer = unique('unsigned')
     const run = await runAction(
       { 'layer-name': layer, runtimes: 'python3.12', functions: fn },
@@ -282,13 +289,159 @@ describe('functions with code signing', () => {
   })
 
   it('attaches to one in Warn mode, with a warning', async () => {
-    const fn = await signedFunction('Warn')
+    const fn = await signedFunction('Warn', [PROFILE])
     const run = await runAction(
       { 'layer-name': unique('unsigned-warn'), runtimes: 'python3.12', functions: fn },
       { workspace: workspace('six==1.16.0\n'), toolCache, env: awsEnv() }
     )
     expect(run.errors).toEqual([])
-    expect(run.log).toMatch(/^::warning.*Warn mode; the layer is not signed/m)
+    expect(run.log).toMatch(
+      /^::warning.*Warn mode \(allowed signing profiles: .*\), and this layer is not signed/m
+    )
     expect(await layersOf(fn)).toEqual([run.outputs['layer-version-arn']])
+  })
+})
+
+describe('a layer signed with AWS Signer', () => {
+  const signer = (): SignerClient =>
+    new SignerClient({
+      region: 'us-east-1',
+      endpoint: process.env.E2E_AWS_ENDPOINT_URL,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
+    })
+
+  /** A Lambda signing profile; returns its version ARN. */
+  async function profile(name: string): Promise<string> {
+    const made = await signer().send(
+      new PutSigningProfileCommand({ profileName: name, platformId: 'AWSLambda-SHA384-ECDSA' })
+    )
+    return made.profileVersionArn ?? ''
+  }
+
+  async function versionedBucket(): Promise<string> {
+    const bucket = unique('signed-bucket')
+    await createBucket(bucket)
+    await s3().send(
+      new PutBucketVersioningCommand({
+        Bucket: bucket,
+        VersioningConfiguration: { Status: 'Enabled' }
+      })
+    )
+    return bucket
+  }
+
+  /** The signature comment the emulator's Signer put in a zip. */
+  function signatureOf(zip: Buffer): { profileVersionArn: string; jobArn: string } | undefined {
+    const comment = new AdmZip(zip).getZipComment()
+    const tag = 'lambda-emulator-signature '
+    return comment.startsWith(tag) ? JSON.parse(comment.slice(tag.length)) : undefined
+  }
+
+  it('is published from the signed zip, attached to a function that enforces signatures, and reused on a rerun', async () => {
+    const name = unique('layers').replaceAll('-', '_')
+    const versionArn = await profile(name)
+    const bucket = await versionedBucket()
+    const fn = await signedFunction('Enforce', [versionArn])
+    const layer = unique('signed')
+    const ws = workspace('six==1.16.0\n')
+    const inputs = {
+      'layer-name': layer,
+      runtimes: 'python3.12',
+      functions: fn,
+      's3-bucket': `${bucket}/layers`,
+      'signing-profile': name
+    }
+    const first = await runAction(inputs, { workspace: ws, toolCache, env: awsEnv() })
+    expect(first.errors).toEqual([])
+    expect(first.outputs.published).toBe('true')
+    const jobArn = first.outputs['signing-job-arn']
+    expect(jobArn).toMatch(/^arn:aws:signer:us-east-1:\d{12}:\/signing-jobs\/[0-9a-f-]{36}$/)
+    const jobId = jobArn.split('/').pop()
+    const hex = first.outputs['zip-sha256']
+    expect((await objectKeys(bucket)).sort()).toEqual([
+      `layers/${layer}/${hex}.cdx.json`,
+      `layers/${layer}/${hex}.zip`,
+      `layers/${layer}/signed/${jobId}.zip`
+    ])
+
+    // Lambda holds the signed zip: the same files as zip-path, with the signature.
+    const arn = first.outputs['layer-version-arn']
+    const got = await lambda().send(
+      new GetLayerVersionCommand({ LayerName: layer, VersionNumber: Number(arn.split(':')[7]) })
+    )
+    expect(got.Content?.SigningProfileVersionArn).toBe(versionArn)
+    expect(got.Content?.SigningJobArn).toBe(jobArn)
+    expect(got.Description).toBe(`[sbom ${hex}.cdx.json]`)
+    expect(got.Content?.CodeSha256).not.toBe(first.outputs['code-sha256'])
+    const held = Buffer.from(await (await fetch(got.Content?.Location ?? '')).arrayBuffer())
+    expect(signatureOf(held)).toEqual({ profileVersionArn: versionArn, jobArn })
+    expect(entries(held)).toEqual(entries(first.outputs['zip-path']))
+    expect(await layersOf(fn)).toEqual([arn])
+    expect(first.summary).toContain(`signed by Signer job <code>${jobArn}</code>`)
+
+    const again = await runAction(inputs, { workspace: ws, toolCache, env: awsEnv() })
+    expect(again.errors).toEqual([])
+    expect(again.outputs.published).toBe('false')
+    expect(again.outputs['layer-version-arn']).toBe(arn)
+    expect(again.outputs['signing-job-arn']).toBe(jobArn)
+    expect(again.log).not.toMatch(/Signing s3:/)
+    expect(await versionCount(layer)).toBe(1)
+  })
+
+  it('is refused before building when a function enforces signatures by another profile', async () => {
+    const name = unique('ours').replaceAll('-', '_')
+    const ours = await profile(name)
+    const theirs = await profile(unique('theirs').replaceAll('-', '_'))
+    const fn = await signedFunction('Enforce', [theirs])
+    const layer = unique('signed-refused')
+    const run = await runAction(
+      {
+        'layer-name': layer,
+        runtimes: 'python3.12',
+        functions: fn,
+        's3-bucket': await versionedBucket(),
+        'signing-profile': name
+      },
+      { workspace: workspace('six==1.16.0\n'), toolCache, env: awsEnv() }
+    )
+    expect(run.exitCode).toBe(1)
+    const error = run.errors.join('\n')
+    expect(error).toMatch(/A function enforces code signing; nothing was built or published/)
+    expect(error).toContain(`allowed signing profiles: ${theirs}`)
+    expect(error).toContain(
+      `signed by \`signing-profile\` ${name} (${ours}), which is not among them`
+    )
+    expect(run.log).not.toMatch(/ pip install /)
+    expect(await versionCount(layer)).toBe(0)
+  })
+
+  it('is refused before building when the bucket has no versioning, or the profile does not exist', async () => {
+    const name = unique('layers').replaceAll('-', '_')
+    await profile(name)
+    const bucket = unique('plain-bucket')
+    await createBucket(bucket)
+    const ws = workspace('six==1.16.0\n')
+    const base = { 'layer-name': unique('signed-bad'), runtimes: 'python3.12', 's3-bucket': bucket }
+    const unversioned = await runAction(
+      { ...base, 'signing-profile': name },
+      { workspace: ws, toolCache, env: awsEnv() }
+    )
+    expect(unversioned.exitCode).toBe(1)
+    expect(unversioned.errors.join('\n')).toContain(
+      `Input \`signing-profile\` needs versioning on bucket ${bucket}`
+    )
+    expect(unversioned.errors.join('\n')).toContain(
+      `aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled`
+    )
+    const missing = await runAction(
+      { ...base, 'signing-profile': 'no_such_profile' },
+      { workspace: ws, toolCache, env: awsEnv() }
+    )
+    expect(missing.exitCode).toBe(1)
+    expect(missing.errors.join('\n')).toContain(
+      'Input `signing-profile`: there is no signing profile "no_such_profile" in us-east-1'
+    )
+    for (const run of [unversioned, missing]) expect(run.log).not.toMatch(/ pip install /)
+    expect(await objectKeys(bucket)).toEqual([])
   })
 })

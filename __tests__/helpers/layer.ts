@@ -12,7 +12,7 @@ export function extract(zipPath: string): string {
   return dir
 }
 
-export function entries(zipPath: string): string[] {
+export function entries(zipPath: string | Buffer): string[] {
   return new AdmZip(zipPath).getEntries().map(e => e.entryName)
 }
 

@@ -182,6 +182,19 @@ describe('getInputs rejects, naming the input and the value', () => {
       { 'ssm-parameter': '/aws/deps' },
       /`ssm-parameter` is "\/aws\/deps", which is not a Parameter Store name/
     ],
+    [
+      { 'signing-profile': 'layers', publish: 'false' },
+      /`signing-profile` \("layers"\) needs `publish: true`/
+    ],
+    [
+      { 'signing-profile': 'layers' },
+      /`signing-profile` \("layers"\) needs `s3-bucket`: AWS Signer reads the zip from a versioned S3 bucket/
+    ],
+    [{ 'signing-profile': 'my-profile', 's3-bucket': 'b-1' }, /`signing-profile` is "my-profile"/],
+    [
+      { 'signing-profile': 'layers', 's3-bucket': 'b-1', description: 'x'.repeat(176) },
+      /`description` is 176 characters; with `signing-profile`.*at most 175 characters/
+    ],
     [{ publish: 'yes' }, /`publish` must be true or false, got "yes"/],
     [{ cache: '1' }, /`cache` must be true or false, got "1"/],
     [{ verify: 'on' }, /`verify` must be true or false, got "on"/],

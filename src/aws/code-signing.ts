@@ -2,10 +2,11 @@
  * The code signing configurations of the functions a layer is attached to,
  * read in the preflight. Lambda checks every layer of a function whose
  * configuration enforces signatures (UntrustedArtifactOnDeployment
- * Enforce) and refuses an unsigned one at UpdateFunctionConfiguration,
- * after the layer is published; this layer is not signed, so such a
- * function is refused before anything is built or published. In Warn mode
- * Lambda attaches it and logs a warning: so does the action.
+ * Enforce) and refuses one not signed by an allowed profile at
+ * UpdateFunctionConfiguration, after the layer is published; so such a
+ * function is refused before anything is built or published, unless
+ * `signing-profile` is one of its allowed profiles. In Warn mode Lambda
+ * attaches it and logs a warning: so does the action.
  */
 import {
   GetCodeSigningConfigCommand,
@@ -101,9 +102,18 @@ async function readConfig(
   }
 }
 
-/** What the code signing of the functions means for this unsigned layer. */
+/**
+ * What the code signing of the functions means for this layer: unsigned, or
+ * signed by `signedBy` (the signing-profile, as read in the function's
+ * region). Refused: a function that enforces signatures and does not allow
+ * the layer's signer. Warned: the same in Warn mode.
+ */
 export function signingProblems(
-  functions: ReadonlyArray<{ functionArn: string; signing: CodeSigning }>
+  functions: ReadonlyArray<{
+    functionArn: string
+    signing: CodeSigning
+    signedBy?: { name: string; versionArn: string }
+  }>
 ): {
   refused: string[]
   warned: string[]
@@ -112,20 +122,25 @@ export function signingProblems(
   const refused: string[] = []
   const warned: string[] = []
   const unreadable: string[] = []
-  for (const { functionArn, signing } of functions) {
+  for (const { functionArn, signing, signedBy } of functions) {
     if (signing.kind === 'unreadable') {
       unreadable.push(`${functionArn}: ${signing.why}`)
-    } else if (signing.kind === 'config') {
-      const allowed = signing.profiles.length > 0 ? signing.profiles.join(', ') : 'none listed'
-      if (signing.mode === 'Enforce') {
-        refused.push(
-          `${functionArn}: its code signing configuration ${signing.arn} enforces signatures (allowed signing profiles: ${allowed}), and this layer is not signed, so Lambda would refuse it`
-        )
-      } else {
-        warned.push(
-          `${functionArn}: its code signing configuration ${signing.arn} is in Warn mode; the layer is not signed, so Lambda attaches it and logs a signature warning (allowed signing profiles: ${allowed})`
-        )
-      }
+      continue
+    }
+    if (signing.kind !== 'config') continue
+    if (signedBy && signing.profiles.includes(signedBy.versionArn)) continue
+    const allowed = signing.profiles.length > 0 ? signing.profiles.join(', ') : 'none listed'
+    const layer = signedBy
+      ? `the layer is signed by \`signing-profile\` ${signedBy.name} (${signedBy.versionArn}), which is not among them`
+      : 'this layer is not signed (set `signing-profile` to one of them, with `s3-bucket`)'
+    if (signing.mode === 'Enforce') {
+      refused.push(
+        `${functionArn}: its code signing configuration ${signing.arn} enforces signatures (allowed signing profiles: ${allowed}), and ${layer}, so Lambda would refuse it`
+      )
+    } else {
+      warned.push(
+        `${functionArn}: its code signing configuration ${signing.arn} is in Warn mode (allowed signing profiles: ${allowed}), and ${layer}; Lambda attaches it and logs a signature warning`
+      )
     }
   }
   return { refused, warned, unreadable }

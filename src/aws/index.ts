@@ -45,9 +45,26 @@ import {
   findReusableVersion,
   publishLayerVersion,
   type PublishedLayerVersion,
+  type PublishRequest,
   versionDescription
 } from './publish.js'
-import { checkBucket, createS3Client, type S3Location, uploadSbom, uploadZip } from './s3.js'
+import {
+  checkBucket,
+  checkBucketVersioning,
+  createS3Client,
+  type S3Location,
+  signedPrefix,
+  uploadSbom,
+  uploadZip,
+  versioningProblem
+} from './s3.js'
+import {
+  createSignerClient,
+  readSigningProfile,
+  type SignedZip,
+  type SigningProfile,
+  signZip
+} from './signer.js'
 import { type Principal, principalLabel, syncLayerPermissions } from './share.js'
 import { checkParameter, createSsmClient, type ParameterOutcome, writeParameter } from './ssm.js'
 
@@ -62,6 +79,8 @@ export { parseKeepVersions } from './prune.js'
 export type { WeightedAliases } from './alias.js'
 export { parseS3Location, type S3Location } from './s3.js'
 export { parseShareWith, type Principal } from './share.js'
+export { parseSigningProfile } from './signer.js'
+export { descriptionMarker } from './publish.js'
 export { parseSsmParameter } from './ssm.js'
 
 /** What the AWS phases read of the inputs (the rest of them: inputs.ts). */
@@ -101,6 +120,8 @@ export interface DeploySettings {
   lambdaSmokeTest?: { role: string; strict: boolean }
   /** ssm-parameter: the parameter each region's layer version ARN is written to, per region. */
   ssmParameter?: Map<string, string>
+  /** signing-profile: the AWS Signer profile (a name, in every region) that signs the zip; needs s3. */
+  signingProfile?: string
 }
 
 /** Regions worked on at the same time. */
@@ -122,6 +143,8 @@ export interface RegionDeployment {
   /** Entries found by all-functions-using-layer that `functions` did not name. */
   discovered: string[]
   s3?: S3Location
+  /** signing-profile as read in this region. */
+  signingProfile?: SigningProfile
 }
 
 /** What the preflight established, in every region (the first is the primary). */
@@ -148,7 +171,11 @@ export async function preflight(
   if (!settings.publish || settings.regions.length === 0) return undefined
   const limits: CallLimits = { callTimeoutMs: settings.awsTimeoutMs }
   const several = settings.regions.length > 1
-  const signing: Array<{ functionArn: string; signing: CodeSigning }> = []
+  const signing: Array<{
+    functionArn: string
+    signing: CodeSigning
+    signedBy?: SigningProfile
+  }> = []
   const regions = await report.phase(
     'Preflight',
     async () =>
@@ -160,6 +187,16 @@ export async function preflight(
           await checkLayerAccess(client, settings.layerName, limits)
           const s3 = settings.s3?.get(region)
           if (s3) await checkBucket(createS3Client(region, limits), s3, region, limits)
+          let signingProfile: SigningProfile | undefined
+          if (settings.signingProfile && s3) {
+            signingProfile = await readSigningProfile(
+              createSignerClient(region, limits),
+              settings.signingProfile,
+              region,
+              limits
+            )
+            await checkBucketVersioning(createS3Client(region, limits), s3, region, limits)
+          }
           const parameter = settings.ssmParameter?.get(region)
           if (parameter)
             await checkParameter(createSsmClient(region, limits), parameter, region, limits)
@@ -189,7 +226,8 @@ export async function preflight(
             await mapConcurrent(plans, FUNCTION_CONCURRENCY, async plan => {
               signing.push({
                 functionArn: plan.functionArn,
-                signing: await readCodeSigning(client, plan.functionArn, limits, configs)
+                signing: await readCodeSigning(client, plan.functionArn, limits, configs),
+                ...(signingProfile ? { signedBy: signingProfile } : {})
               })
             })
           }
@@ -208,7 +246,8 @@ export async function preflight(
             publishClient,
             plans,
             discovered: discovered.map(f => f.input),
-            ...(s3 ? { s3 } : {})
+            ...(s3 ? { s3 } : {}),
+            ...(signingProfile ? { signingProfile } : {})
           }
         } catch (error) {
           if (!several || error instanceof CancelledError) throw error
@@ -255,23 +294,24 @@ export async function preflight(
 
 /**
  * Refuses, before anything is built, a function whose code signing
- * configuration enforces signatures (the layer is not signed); warns of one
- * in Warn mode.
+ * configuration enforces signatures and does not allow the layer's signer
+ * (none, without `signing-profile`); warns of one in Warn mode.
  */
 function refuseCodeSigning(
-  signing: ReadonlyArray<{ functionArn: string; signing: CodeSigning }>,
+  signing: Parameters<typeof signingProblems>[0],
   report: RunReport
 ): void {
   const sorted = [...signing].sort((a, b) => a.functionArn.localeCompare(b.functionArn, 'en'))
   const { refused, warned, unreadable } = signingProblems(sorted)
   if (refused.length > 0) {
     throw new ActionError(
-      `${refused.length === 1 ? 'A function enforces' : `${refused.length} functions enforce`} code signing; nothing was built or published:\n${refused.map(r => `- ${r}`).join('\n')}\nRemove ${refused.length === 1 ? 'it' : 'them'} from \`functions\`, or set the configuration's UntrustedArtifactOnDeployment to Warn.`
+      `${refused.length === 1 ? 'A function enforces' : `${refused.length} functions enforce`} code signing; nothing was built or published:\n${refused.map(r => `- ${r}`).join('\n')}\nSet \`signing-profile\` to an allowed profile (with \`s3-bucket\`), remove ${refused.length === 1 ? 'the function' : 'them'} from \`functions\`, or set the configuration's UntrustedArtifactOnDeployment to Warn.`
     )
   }
   report.warnTogether(
     warned,
-    n => `${n} functions have code signing in Warn mode; the layer is not signed`
+    n =>
+      `${n} functions have code signing in Warn mode and do not allow this layer's signer; Lambda attaches it with a warning`
   )
   for (const line of unreadable) {
     core.info(`Code signing of ${line}: whether it accepts an unsigned layer is left to Lambda.`)
@@ -327,6 +367,7 @@ async function publishIn(
       limits
     )
   }
+  const profile = target.signingProfile
   const reused = settings.reuseUnchanged
     ? await findReusableVersion(
         client,
@@ -334,31 +375,51 @@ async function publishIn(
           layerName: settings.layerName,
           codeSha256: zip.sha256,
           runtimes: settings.runtimes,
-          architectures: settings.architectures
+          architectures: settings.architectures,
+          ...(profile
+            ? { signed: { profileVersionArn: profile.versionArn, zipSha256Hex: zipHex } }
+            : {})
         },
         limits
       )
     : undefined
   if (reused) return { ...reused, region, published: false }
   cancellation.throwIfCancelled()
-  const content = target.s3
-    ? {
-        s3Bucket: target.s3.bucket,
-        s3Key: await uploadZip(
-          createS3Client(region, limits),
-          target.s3,
-          settings.layerName,
-          zip.path,
-          limits
-        ),
-        bytes: zip.bytes
+  let content: PublishRequest['content'] = { zip: fs.readFileSync(zip.path) }
+  let signed: SignedZip | undefined
+  if (target.s3) {
+    const uploaded = await uploadZip(
+      createS3Client(region, limits),
+      target.s3,
+      settings.layerName,
+      zip.path,
+      limits
+    )
+    content = { s3Bucket: target.s3.bucket, s3Key: uploaded.key, bytes: zip.bytes }
+    if (profile) {
+      if (!uploaded.versionId) {
+        throw new ActionError(
+          versioningProblem(target.s3.bucket, region, 'off: the upload returned no version')
+        )
       }
-    : { zip: fs.readFileSync(zip.path) }
+      cancellation.throwIfCancelled()
+      signed = await signZip(
+        createSignerClient(region, limits),
+        region,
+        profile,
+        { bucket: target.s3.bucket, key: uploaded.key, versionId: uploaded.versionId },
+        { bucket: target.s3.bucket, prefix: signedPrefix(target.s3, settings.layerName) },
+        { limits }
+      )
+      content = { s3Bucket: signed.bucket, s3Key: signed.key, bytes: zip.bytes }
+    }
+  }
   const published = await publishLayerVersion(
     client,
     {
       layerName: settings.layerName,
       codeSha256: zip.sha256,
+      ...(signed ? { signingJobArn: signed.jobArn } : {}),
       content,
       runtimes: settings.runtimes,
       architectures: settings.architectures,
@@ -377,6 +438,7 @@ async function publishIn(
     layerArn: published.layerArn,
     layerVersionArn: published.layerVersionArn,
     version: published.version,
+    ...(published.signingJobArn ? { signingJobArn: published.signingJobArn } : {}),
     region,
     published: true
   }
@@ -437,7 +499,8 @@ export async function publishLayer(
   report.summary.layers = versions.map(v => ({
     region: v.region,
     layerVersionArn: v.layerVersionArn,
-    published: v.published
+    published: v.published,
+    ...(v.signingJobArn ? { signingJobArn: v.signingJobArn } : {})
   }))
   const primary = versions.find(v => v.region === deployment.regions[0].region)
   if (primary) {
@@ -445,6 +508,7 @@ export async function publishLayer(
     report.output('layer-version-arn', primary.layerVersionArn)
     report.output('layer-version', String(primary.version))
     report.output('published', String(primary.published))
+    report.output('signing-job-arn', primary.signingJobArn ?? '')
   }
   report.output(
     'layer-version-arns',

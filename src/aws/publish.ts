@@ -37,6 +37,8 @@ export interface PublishedLayerVersion {
   /** `arn:aws:lambda:<region>:<account>:layer:<name>:<version>` */
   layerVersionArn: string
   version: number
+  /** The signing job whose signed zip the version holds (Content.SigningJobArn); unsigned: none. */
+  signingJobArn?: string
 }
 
 export interface ReuseQuery {
@@ -46,6 +48,12 @@ export interface ReuseQuery {
   codeSha256: string
   runtimes: readonly Runtime[]
   architectures: readonly Architecture[]
+  /**
+   * With `signing-profile`: Lambda holds the signed zip, whose CodeSha256
+   * is not ours, so a version is ours when that profile signed it and its
+   * description names our (unsigned) zip's SHA-256 (descriptionMarker).
+   */
+  signed?: { profileVersionArn: string; zipSha256Hex: string }
 }
 
 export interface PublishRequest {
@@ -59,6 +67,33 @@ export interface PublishRequest {
   architectures: readonly Architecture[]
   description?: string
   licenseInfo?: string
+  /**
+   * The signing job of a signed zip: how a version published by a request
+   * whose answer was lost is recognised instead of the CodeSha256.
+   */
+  signingJobArn?: string
+}
+
+/** The part of a version's description that names its SBOM and its (unsigned) zip's SHA-256. */
+export function descriptionMarker(zipSha256Hex: string): string {
+  return `[sbom ${zipSha256Hex}.cdx.json]`
+}
+
+/** How the versions of one content are recognised, for messages. */
+function identity(request: PublishRequest): string {
+  return request.signingJobArn
+    ? `signed by ${request.signingJobArn}`
+    : `with CodeSha256 ${request.codeSha256}`
+}
+
+/** Whether a version read with GetLayerVersion holds the request's content. */
+function holdsContent(
+  got: { Content?: { CodeSha256?: string; SigningJobArn?: string } },
+  request: PublishRequest
+): boolean {
+  return request.signingJobArn
+    ? got.Content?.SigningJobArn === request.signingJobArn
+    : got.Content?.CodeSha256 === request.codeSha256
 }
 
 /**
@@ -66,14 +101,16 @@ export interface PublishRequest {
  * ` [sbom <zip sha256 hex>.cdx.json]`, the name of the version's SBOM (in S3
  * next to the zip, with `s3-bucket`) and its zip's SHA-256 at once. Lambda
  * allows 256 characters: when the user's text leaves no room, it stays as it
- * is, without the suffix (`suffixed` false). Reuse is decided on the
- * content alone (CodeSha256, runtimes, architectures), never on this text.
+ * is, without the suffix (`suffixed` false). An unsigned version is reused
+ * on its content alone (CodeSha256, runtimes, architectures), never on this
+ * text; a signed one on its profile and this text (ReuseQuery.signed), so
+ * with `signing-profile` the suffix must fit (checked with the inputs).
  */
 export function versionDescription(
   description: string | undefined,
   zipSha256Hex: string
 ): { text: string; suffixed: boolean } {
-  const suffix = `[sbom ${zipSha256Hex}.cdx.json]`
+  const suffix = descriptionMarker(zipSha256Hex)
   const user = description ?? ''
   const text = user === '' ? suffix : `${user} ${suffix}`
   if (text.length <= LIMITS.descriptionMaxLength) return { text, suffixed: true }
@@ -118,7 +155,8 @@ export async function checkLayerAccess(
 }
 
 /**
- * The layer's latest version when it has our content (same CodeSha256) and the
+ * The layer's latest version when it has our content (same CodeSha256, or
+ * for a signed layer the same profile and zip: ReuseQuery.signed) and the
  * same compatible runtimes and architectures; otherwise undefined. Only the latest
  * version counts: reusing an older identical version (after a revert) would leave
  * the layer's latest version different from what is deployed. A layer that does
@@ -160,7 +198,21 @@ export async function findReusableVersion(
   }
 
   const label = `${layerName} version ${latest}`
-  if (found.Content?.CodeSha256 !== query.codeSha256) {
+  if (query.signed) {
+    const marker = descriptionMarker(query.signed.zipSha256Hex)
+    if (found.Content?.SigningProfileVersionArn !== query.signed.profileVersionArn) {
+      core.info(
+        `The latest version, ${label}, is ${found.Content?.SigningProfileVersionArn ? `signed by ${found.Content.SigningProfileVersionArn}` : 'not signed'}, not by ${query.signed.profileVersionArn}.`
+      )
+      return undefined
+    }
+    if (!(found.Description ?? '').includes(marker)) {
+      core.info(
+        `The latest version, ${label}, is signed by our profile but holds another zip (its description does not name ${marker}).`
+      )
+      return undefined
+    }
+  } else if (found.Content?.CodeSha256 !== query.codeSha256) {
     core.info(
       `The latest version, ${label}, has other content (CodeSha256 ${found.Content?.CodeSha256 ?? 'unknown'}, ours ${query.codeSha256}).`
     )
@@ -181,11 +233,14 @@ export async function findReusableVersion(
   if (!found.LayerArn || !found.LayerVersionArn || found.Version === undefined) {
     throw new ActionError(`GetLayerVersion returned no ARN for ${label}.`)
   }
-  core.info(`The latest version, ${label}, already holds this content: reusing it.`)
+  core.info(
+    `The latest version, ${label}, already holds this content${query.signed ? ', signed by our profile' : ''}: reusing it.`
+  )
   return {
     layerArn: found.LayerArn,
     layerVersionArn: found.LayerVersionArn,
-    version: found.Version
+    version: found.Version,
+    ...(found.Content?.SigningJobArn ? { signingJobArn: found.Content.SigningJobArn } : {})
   }
 }
 
@@ -296,7 +351,8 @@ async function versionsWithContent(
       throw error
     })
     if (
-      got?.Content?.CodeSha256 === request.codeSha256 &&
+      got &&
+      holdsContent(got, request) &&
       sameSet(got.CompatibleRuntimes, request.runtimes) &&
       sameSet(got.CompatibleArchitectures, request.architectures) &&
       got.LayerArn &&
@@ -306,7 +362,8 @@ async function versionsWithContent(
       found.push({
         layerArn: got.LayerArn,
         layerVersionArn: got.LayerVersionArn,
-        version: got.Version
+        version: got.Version,
+        ...(request.signingJobArn ? { signingJobArn: request.signingJobArn } : {})
       })
     }
   }
@@ -388,13 +445,13 @@ export async function publishLayerVersion(
       if (error instanceof CancelledError) {
         throw new CancelledError(
           error.signal,
-          `The run was cancelled (${error.signal}) while ${what} was in flight: a new version of layer ${layerName} may or may not have been published (look for versions above ${before} with CodeSha256 ${request.codeSha256}). No function was changed.`
+          `The run was cancelled (${error.signal}) while ${what} was in flight: a new version of layer ${layerName} may or may not have been published (look for versions above ${before} ${identity(request)}). No function was changed.`
         )
       }
       // No definite answer: the request may have taken effect.
       lost++
       core.warning(
-        `${what} ended without an answer (${describeAwsError(error)}). It may have published a version anyway: looking for one above version ${before} with CodeSha256 ${request.codeSha256}.`
+        `${what} ended without an answer (${describeAwsError(error)}). It may have published a version anyway: looking for one above version ${before} ${identity(request)}.`
       )
       const found = await versionsWithContent(client, request, before, limits)
       if (found.length > 0) {
@@ -418,7 +475,12 @@ export async function publishLayerVersion(
     core.info(
       `Published ${LayerVersionArn} (${bytes} bytes${'zip' in content ? '' : `, from s3://${content.s3Bucket}/${content.s3Key}`}).`
     )
-    const version = { layerArn: LayerArn, layerVersionArn: LayerVersionArn, version: Version }
+    const version = {
+      layerArn: LayerArn,
+      layerVersionArn: LayerVersionArn,
+      version: Version,
+      ...(request.signingJobArn ? { signingJobArn: request.signingJobArn } : {})
+    }
     if (lost === 0) return { ...version, adopted: false, duplicates: [] }
     const others = (await versionsWithContent(client, request, before, limits)).filter(
       v => v.version !== Version

@@ -5,7 +5,12 @@
  * same zip overwrites the same object.
  */
 import * as core from '@actions/core'
-import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import {
+  GetBucketVersioningCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  S3Client
+} from '@aws-sdk/client-s3'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { ActionError } from '../errors.js'
@@ -69,34 +74,41 @@ export function createS3Client(region: string, limits: CallLimits = DEFAULT_LIMI
   )
 }
 
-/** Uploads the zip; returns the key. Errors name the bucket and the permission. */
-export async function uploadZip(
+/** An uploaded object: its key, and its version in a bucket with versioning. */
+export interface UploadedObject {
+  key: string
+  versionId?: string
+}
+
+/**
+ * One PutObject of a whole file's bytes. PutObject of the same key and bytes
+ * is idempotent: the SDK may retry it. Errors name the object, the input and
+ * the permission.
+ */
+async function putObject(
   client: S3Client,
   location: S3Location,
-  layerName: string,
-  zipPath: string,
-  limits: CallLimits = DEFAULT_LIMITS
-): Promise<string> {
-  const zip = fs.readFileSync(zipPath)
-  const key = objectKey(location, layerName, zip)
-  core.info(`Uploading ${zip.length} bytes to s3://${location.bucket}/${key}`)
+  key: string,
+  body: Buffer,
+  what: { label: string; contentType: string; timeoutMs: number }
+): Promise<UploadedObject> {
   try {
-    // PutObject of the same key and bytes is idempotent: the SDK may retry it.
-    await call(
+    const put = await call(
       `S3 PutObject (s3://${location.bucket}/${key})`,
-      uploadTimeoutMs(limits, zip.length),
+      what.timeoutMs,
       abortSignal =>
         client.send(
           new PutObjectCommand({
             Bucket: location.bucket,
             Key: key,
-            Body: zip,
-            ContentType: 'application/zip',
+            Body: body,
+            ContentType: what.contentType,
             ChecksumAlgorithm: 'SHA256'
           }),
           { abortSignal }
         )
     )
+    return { key, ...(put?.VersionId ? { versionId: put.VersionId } : {}) }
   } catch (error) {
     const hint = isMissingCredentials(error)
       ? ': no AWS credentials found'
@@ -104,10 +116,27 @@ export async function uploadZip(
         ? ` (the credentials need s3:PutObject on arn:aws:s3:::${location.bucket}/${location.prefix}*)`
         : ''
     throw new ActionError(
-      `Uploading the layer zip to s3://${location.bucket}/${key} (input \`s3-bucket\`) failed${hint}: ${describeAwsError(error)}. Nothing was published.`
+      `Uploading ${what.label} to s3://${location.bucket}/${key} (input \`s3-bucket\`) failed${hint}: ${describeAwsError(error)}. Nothing was published.`
     )
   }
-  return key
+}
+
+/** Uploads the zip; returns its key (and version, in a bucket with versioning). */
+export async function uploadZip(
+  client: S3Client,
+  location: S3Location,
+  layerName: string,
+  zipPath: string,
+  limits: CallLimits = DEFAULT_LIMITS
+): Promise<UploadedObject> {
+  const zip = fs.readFileSync(zipPath)
+  const key = objectKey(location, layerName, zip)
+  core.info(`Uploading ${zip.length} bytes to s3://${location.bucket}/${key}`)
+  return await putObject(client, location, key, zip, {
+    label: 'the layer zip',
+    contentType: 'application/zip',
+    timeoutMs: uploadTimeoutMs(limits, zip.length)
+  })
 }
 
 /**
@@ -127,30 +156,56 @@ export async function uploadSbom(
   const key = `${location.prefix}${name}/${zipSha256Hex}.cdx.json`
   const body = fs.readFileSync(sbomPath)
   core.info(`Uploading the SBOM (${body.length} bytes) to s3://${location.bucket}/${key}`)
+  await putObject(client, location, key, body, {
+    label: "the layer's SBOM",
+    contentType: 'application/vnd.cyclonedx+json',
+    timeoutMs: limits.callTimeoutMs
+  })
+  return key
+}
+
+/** Where signed zips go: <prefix><layer name>/signed/ in the same bucket. */
+export function signedPrefix(location: S3Location, layerName: string): string {
+  const name = layerName.split(':').pop() ?? layerName
+  return `${location.prefix}${name}/signed/`
+}
+
+/**
+ * With `signing-profile`, before anything is built: Signer reads a
+ * versioned object, so the bucket must have versioning Enabled. When
+ * s3:GetBucketVersioning is refused, the upload tells (it returns no
+ * version), so that is not an error here.
+ */
+export async function checkBucketVersioning(
+  client: S3Client,
+  location: S3Location,
+  region: string,
+  limits: CallLimits = DEFAULT_LIMITS
+): Promise<void> {
+  let status: string | undefined
   try {
-    await call(`S3 PutObject (s3://${location.bucket}/${key})`, limits.callTimeoutMs, abortSignal =>
-      client.send(
-        new PutObjectCommand({
-          Bucket: location.bucket,
-          Key: key,
-          Body: body,
-          ContentType: 'application/vnd.cyclonedx+json',
-          ChecksumAlgorithm: 'SHA256'
-        }),
-        { abortSignal }
-      )
+    const got = await call(
+      `S3 GetBucketVersioning (${location.bucket})`,
+      limits.callTimeoutMs,
+      abortSignal =>
+        client.send(new GetBucketVersioningCommand({ Bucket: location.bucket }), { abortSignal }),
+      { repeat: true }
     )
+    status = got?.Status
   } catch (error) {
-    const hint = isMissingCredentials(error)
-      ? ': no AWS credentials found'
-      : isAccessDenied(error)
-        ? ` (the credentials need s3:PutObject on arn:aws:s3:::${location.bucket}/${location.prefix}*)`
-        : ''
+    if (isAccessDenied(error)) return
     throw new ActionError(
-      `Uploading the layer's SBOM to s3://${location.bucket}/${key} (input \`s3-bucket\`) failed${hint}: ${describeAwsError(error)}. Nothing was published.`
+      `Reading the versioning of bucket ${location.bucket} (input \`s3-bucket\`, for \`signing-profile\`) failed: ${describeAwsError(error)}. Nothing was built or published.`
     )
   }
-  return key
+  if (status !== 'Enabled') {
+    throw new ActionError(versioningProblem(location.bucket, region, status ?? 'never enabled'))
+  }
+}
+
+/** Why signing needs versioning, and how to turn it on. */
+export function versioningProblem(bucket: string, region: string, status: string): string {
+  return `Input \`signing-profile\` needs versioning on bucket ${bucket} (input \`s3-bucket\`; versioning is ${status}): AWS Signer signs one version of an object. Nothing was built or published. Enable it with \`aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled --region ${region}\`.`
 }
 
 /**

@@ -9,7 +9,13 @@ export interface SummaryData {
   architectures: string[]
   zip?: { bytes: number; unzippedBytes: number; sha256: string; files: number }
   /** The version of each region (the first is the primary). */
-  layers?: Array<{ region: string; layerVersionArn: string; published: boolean }>
+  layers?: Array<{
+    region: string
+    layerVersionArn: string
+    published: boolean
+    /** The Signer job whose signed zip the version holds. */
+    signingJobArn?: string
+  }>
   /** share-with, per region: what was granted, kept and removed. */
   sharing: Array<{ region: string; text: string }>
   /** lambda-smoke-test-role: per runtime/architecture, what the import test on Lambda found. */
@@ -82,7 +88,7 @@ export async function writeSummary(data: SummaryData): Promise<void> {
   for (const layer of data.layers ?? []) {
     rows.push([
       several ? `Layer version (${escapeHtml(layer.region)})` : 'Layer version',
-      `${code(layer.layerVersionArn)} (${layer.published ? 'new version' : 'reused: identical content'})`
+      `${code(layer.layerVersionArn)} (${layer.published ? 'new version' : 'reused: identical content'})${layer.signingJobArn ? `, signed by Signer job ${code(layer.signingJobArn)}` : ''}`
     ])
   }
   if (!data.layers?.length && data.publishDisabled) {

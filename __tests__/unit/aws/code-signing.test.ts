@@ -78,10 +78,42 @@ describe('signingProblems', () => {
       { functionArn: `${FN}-plain`, signing: { kind: 'none' } }
     ])
     expect(problems.refused).toEqual([
-      `${FN}: its code signing configuration ${CSC} enforces signatures (allowed signing profiles: ${PROFILE}), and this layer is not signed, so Lambda would refuse it`
+      `${FN}: its code signing configuration ${CSC} enforces signatures (allowed signing profiles: ${PROFILE}), and this layer is not signed (set \`signing-profile\` to one of them, with \`s3-bucket\`), so Lambda would refuse it`
     ])
     expect(problems.warned).toHaveLength(1)
     expect(problems.warned[0]).toMatch(/-warn: .* Warn mode/)
     expect(problems.unreadable).toEqual([])
+  })
+})
+
+describe('signingProblems with signing-profile', () => {
+  const enforce = (profiles: string[]): CodeSigning => ({
+    kind: 'config',
+    arn: CSC,
+    mode: 'Enforce',
+    profiles
+  })
+  const ours = { name: 'layers', versionArn: PROFILE }
+
+  it('accepts a function that allows the profile, in either mode', () => {
+    const problems = signingProblems([
+      { functionArn: FN, signing: enforce([`${PROFILE}-old`, PROFILE]), signedBy: ours },
+      {
+        functionArn: `${FN}-warn`,
+        signing: { kind: 'config', arn: CSC, mode: 'Warn', profiles: [PROFILE] },
+        signedBy: ours
+      }
+    ])
+    expect(problems).toEqual({ refused: [], warned: [], unreadable: [] })
+  })
+
+  it('refuses one that enforces other profiles, naming both', () => {
+    const other = `${PROFILE}-other`
+    const problems = signingProblems([
+      { functionArn: FN, signing: enforce([other]), signedBy: ours }
+    ])
+    expect(problems.refused).toEqual([
+      `${FN}: its code signing configuration ${CSC} enforces signatures (allowed signing profiles: ${other}), and the layer is signed by \`signing-profile\` layers (${PROFILE}), which is not among them, so Lambda would refuse it`
+    ])
   })
 })

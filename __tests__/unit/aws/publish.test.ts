@@ -93,6 +93,53 @@ describe('findReusableVersion', () => {
     expect(lambda.commandCalls(GetLayerVersionCommand)[0].args[0].input.VersionNumber).toBe(7)
   })
 
+  describe('of a signed layer', () => {
+    const PROFILE = 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/layers/abc'
+    const HEX = 'ab'.repeat(32)
+    const signed = { ...query, signed: { profileVersionArn: PROFILE, zipSha256Hex: HEX } }
+    const JOB = 'arn:aws:signer:us-east-1:123456789012:/signing-jobs/job-1'
+
+    it('reuses the latest version signed by the profile whose description names the zip', async () => {
+      latestVersion({
+        Content: {
+          CodeSha256: 'signed-zip',
+          SigningProfileVersionArn: PROFILE,
+          SigningJobArn: JOB
+        },
+        Description: `six [sbom ${HEX}.cdx.json]`
+      })
+      await expect(findReusableVersion(client, signed)).resolves.toEqual({
+        layerArn: LAYER_ARN,
+        layerVersionArn: `${LAYER_ARN}:7`,
+        version: 7,
+        signingJobArn: JOB
+      })
+    })
+
+    it('does not reuse one signed by another profile version, or unsigned, or of another zip', async () => {
+      latestVersion({
+        Content: { CodeSha256: 'signed-zip', SigningProfileVersionArn: `${PROFILE}2` },
+        Description: `[sbom ${HEX}.cdx.json]`
+      })
+      await expect(findReusableVersion(client, signed)).resolves.toBeUndefined()
+      latestVersion({ Description: `[sbom ${HEX}.cdx.json]` })
+      await expect(findReusableVersion(client, signed)).resolves.toBeUndefined()
+      latestVersion({
+        Content: { CodeSha256: 'signed-zip', SigningProfileVersionArn: PROFILE },
+        Description: `[sbom ${'cd'.repeat(32)}.cdx.json]`
+      })
+      await expect(findReusableVersion(client, signed)).resolves.toBeUndefined()
+    })
+
+    it('an unsigned run does not reuse a signed version of the same zip', async () => {
+      latestVersion({
+        Content: { CodeSha256: 'signed-zip', SigningProfileVersionArn: PROFILE },
+        Description: `[sbom ${HEX}.cdx.json]`
+      })
+      await expect(findReusableVersion(client, query)).resolves.toBeUndefined()
+    })
+  })
+
   it('does not reuse a version with other content', async () => {
     latestVersion({ Content: { CodeSha256: codeSha256(Buffer.from('other')) } })
     await expect(findReusableVersion(client, query)).resolves.toBeUndefined()
@@ -334,6 +381,38 @@ describe('publishLayerVersion never publishes twice blindly', () => {
     expect(
       lambda.commandCalls(GetLayerVersionCommand).map(c => c.args[0].input.VersionNumber)
     ).toEqual([6])
+  })
+
+  it('recognises the version a lost answer published from a signed zip by its signing job', async () => {
+    const JOB = 'arn:aws:signer:us-east-1:123456789012:/signing-jobs/job-1'
+    lambda
+      .on(ListLayerVersionsCommand)
+      .resolvesOnce(versions(5))
+      .resolves(versions(5, 6, 7))
+    // 7: the same unsigned zip signed by another run's job; 6: ours.
+    lambda.on(GetLayerVersionCommand, { VersionNumber: 7 }).resolves({
+      ...version(7, 'signed-by-job-2'),
+      Content: { CodeSha256: 'signed-by-job-2', SigningJobArn: `${JOB}x` }
+    })
+    lambda.on(GetLayerVersionCommand, { VersionNumber: 6 }).resolves({
+      ...version(6, 'signed-by-job-1'),
+      Content: { CodeSha256: 'signed-by-job-1', SigningJobArn: JOB }
+    })
+    lambda.on(PublishLayerVersionCommand).rejects(lost())
+    const signedRequest = {
+      ...request,
+      content: { s3Bucket: 'b', s3Key: 'deps/signed/job-1.zip', bytes: 100 },
+      signingJobArn: JOB
+    }
+    await expect(publishLayerVersion(client, signedRequest, { sleep })).resolves.toEqual({
+      layerArn: LAYER_ARN,
+      layerVersionArn: `${LAYER_ARN}:6`,
+      version: 6,
+      signingJobArn: JOB,
+      adopted: true,
+      duplicates: []
+    })
+    expect(lambda.commandCalls(PublishLayerVersionCommand)).toHaveLength(1)
   })
 
   it('publishes again when the lost request published nothing, and reports duplicates found later', async () => {

@@ -1,5 +1,10 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
-import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3'
+import {
+  GetBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException
+} from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -7,7 +12,8 @@ import os from 'node:os'
 import path from 'node:path'
 
 jest.unstable_mockModule('@actions/core', () => ({ info: jest.fn(), debug: jest.fn() }))
-const { objectKey, parseS3Location, uploadZip } = await import('../../../src/aws/s3.js')
+const { checkBucketVersioning, objectKey, parseS3Location, uploadZip } =
+  await import('../../../src/aws/s3.js')
 
 const s3 = mockClient(S3Client)
 const client = new S3Client({ region: 'eu-west-1' })
@@ -42,11 +48,25 @@ describe('uploadZip', () => {
 
   it('stores the zip under <prefix><layer>/<sha256>.zip', async () => {
     s3.on(PutObjectCommand).resolves({})
-    const key = await uploadZip(client, { bucket: 'b', prefix: 'layers/' }, 'deps', zipFile)
+    const { key, versionId } = await uploadZip(
+      client,
+      { bucket: 'b', prefix: 'layers/' },
+      'deps',
+      zipFile
+    )
     expect(key).toBe(`layers/deps/${hex}.zip`)
+    expect(versionId).toBeUndefined()
     const input = s3.commandCalls(PutObjectCommand)[0].args[0].input
     expect(input).toMatchObject({ Bucket: 'b', Key: key })
     expect(Buffer.from(input.Body as Buffer)).toEqual(zipBytes)
+  })
+
+  it('returns the version of the object in a bucket with versioning (what Signer signs)', async () => {
+    s3.on(PutObjectCommand).resolves({ VersionId: 'v-3' })
+    await expect(uploadZip(client, { bucket: 'b', prefix: '' }, 'deps', zipFile)).resolves.toEqual({
+      key: `deps/${hex}.zip`,
+      versionId: 'v-3'
+    })
   })
 
   it('uses the bare layer name when given an ARN', () => {
@@ -71,5 +91,37 @@ describe('uploadZip', () => {
     await expect(uploadZip(client, { bucket: 'b', prefix: '' }, 'deps', zipFile)).rejects.toThrow(
       /s3:\/\/b\/deps\/.*\(input `s3-bucket`\) failed \(the credentials need s3:PutObject on arn:aws:s3:::b\/\*\).*Nothing was published/
     )
+  })
+})
+
+describe('checkBucketVersioning', () => {
+  beforeEach(() => {
+    s3.reset()
+  })
+
+  it('passes a bucket with versioning Enabled, and one whose versioning may not be read', async () => {
+    s3.on(GetBucketVersioningCommand).resolvesOnce({ Status: 'Enabled' })
+    await checkBucketVersioning(client, { bucket: 'b', prefix: '' }, 'us-east-1')
+    s3.on(GetBucketVersioningCommand).rejects(
+      new S3ServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        message: 'Access Denied',
+        $metadata: { httpStatusCode: 403 }
+      })
+    )
+    await checkBucketVersioning(client, { bucket: 'b', prefix: '' }, 'us-east-1')
+  })
+
+  it('refuses a bucket whose versioning is suspended or was never enabled, saying how to enable it', async () => {
+    s3.on(GetBucketVersioningCommand).resolvesOnce({ Status: 'Suspended' }).resolves({})
+    await expect(
+      checkBucketVersioning(client, { bucket: 'b', prefix: '' }, 'eu-west-1')
+    ).rejects.toThrow(
+      /needs versioning on bucket b \(input `s3-bucket`; versioning is Suspended\).*put-bucket-versioning --bucket b --versioning-configuration Status=Enabled --region eu-west-1/
+    )
+    await expect(
+      checkBucketVersioning(client, { bucket: 'b', prefix: '' }, 'eu-west-1')
+    ).rejects.toThrow(/versioning is never enabled/)
   })
 })
