@@ -15,7 +15,7 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
-import { installedDistributions } from '../layer/dist-info.js'
+import { installedDistributions, parseRecord } from '../layer/dist-info.js'
 import { type ResolvedDist, type SiteResolution } from '../layer/earlier.js'
 import { ZipReader } from '../layer/zip-reader.js'
 import { plural } from '../util/format.js'
@@ -135,31 +135,6 @@ export function singleHashes(text: string): Map<string, string> {
 const identity = (d: ResolvedDist): string =>
   `${d.name}\n${d.version}\n${d.file}\n${d.sha256}\n${d.requested}`
 
-/** The path of each row of a RECORD file (its first CSV field). */
-export function recordPaths(text: string): string[] {
-  const paths: string[] = []
-  for (const line of text.split(/\r?\n/)) {
-    if (line === '') continue
-    if (!line.startsWith('"')) {
-      paths.push(line.slice(0, line.indexOf(',') === -1 ? line.length : line.indexOf(',')))
-      continue
-    }
-    let value = ''
-    for (let i = 1; i < line.length; i++) {
-      if (line[i] === '"' && line[i + 1] === '"') {
-        value += '"'
-        i++
-      } else if (line[i] === '"') {
-        break
-      } else {
-        value += line[i]
-      }
-    }
-    paths.push(value)
-  }
-  return paths
-}
-
 /**
  * The files of a distribution below the site, when every one is in the zip;
  * undefined otherwise. With `pycs`, the .pyc files the earlier build
@@ -175,7 +150,7 @@ function filesInZip(
   const text = record && zip.dataSync(record)
   if (!text) return undefined
   const files: string[] = []
-  for (const rel of recordPaths(text.toString('utf8'))) {
+  for (const rel of parseRecord(text.toString('utf8'))) {
     const normal = path.posix.normalize(rel)
     // Scripts (../../bin) are outside the site, and the layer drops them.
     if (normal.startsWith('../') || path.posix.isAbsolute(normal)) continue

@@ -6,9 +6,9 @@ import {
   archiveHashes,
   pipHasReport,
   readPipReport,
-  recordPaths,
   singleHashes
 } from '../../../src/install/incremental.js'
+import { parseRecord } from '../../../src/layer/dist-info.js'
 import { isSiteResolution } from '../../../src/layer/earlier.js'
 import { previousZipIn } from '../../../src/cache/downloads.js'
 
@@ -92,7 +92,7 @@ describe('readPipReport', () => {
   })
 })
 
-describe('recordPaths', () => {
+describe('parseRecord', () => {
   it('reads the first field of each row, quoted or not', () => {
     const record = [
       'six.py,sha256=abc,34549',
@@ -102,7 +102,7 @@ describe('recordPaths', () => {
       '../../bin/tool,sha256=x,1',
       ''
     ].join('\r\n')
-    expect(recordPaths(record)).toEqual([
+    expect(parseRecord(record)).toEqual([
       'six.py',
       'odd,name.py',
       'say "hi".txt',
