@@ -7,7 +7,7 @@
 import { ActionError } from '../errors.js'
 import { ARCHITECTURES, type Architecture, RUNTIMES, type Runtime } from '../runtimes.js'
 import { normalizeName } from './names.js'
-import { compareKeys, versionKey } from './versions.js'
+import { compareKeys, orderHolds, versionKey } from './versions.js'
 
 /** The marker variables of one target, plus the extras and dependency groups asked for. */
 export interface MarkerEnvironment {
@@ -133,26 +133,13 @@ function compare(left: string, op: string, right: string): boolean {
   const b = versionKey(right)
   if (a && b) {
     const d = compareKeys(a, b)
-    switch (op) {
-      case '==': {
-        // "3.12.*" style wildcards are not in markers' version values; plain equality.
-        return d === 0
-      }
-      case '!=':
-        return d !== 0
-      case '<':
-        return d < 0
-      case '<=':
-        return d <= 0
-      case '>':
-        return d > 0
-      case '>=':
-        return d >= 0
-      case '~=': {
-        const prefix = b.release.slice(0, Math.max(1, b.release.length - 1))
-        return d >= 0 && prefix.every((p, i) => a.release[i] === p)
-      }
+    if (op === '~=') {
+      const prefix = b.release.slice(0, Math.max(1, b.release.length - 1))
+      return d >= 0 && prefix.every((p, i) => a.release[i] === p)
     }
+    // "3.12.*" style wildcards are not in markers' version values: == is plain equality.
+    const held = orderHolds(op, d)
+    if (held !== undefined) return held
   }
   if (op === '==') return left === right
   if (op === '!=') return left !== right

@@ -165,8 +165,15 @@ function holds(c: Comparison, key: VersionKey): boolean {
     const same = prefix.every((n, i) => (key.release[i] ?? 0) === n)
     return c.op === '==*' ? same : !same
   }
-  const d = compareKeys(key, target)
-  switch (c.op) {
+  return orderHolds(c.op, compareKeys(key, target)) ?? false
+}
+
+/**
+ * Whether a comparison by order holds, given the sign of left - right
+ * (compareKeys); undefined for an operator that is not an order.
+ */
+export function orderHolds(op: string, d: number): boolean | undefined {
+  switch (op) {
     case '<':
       return d < 0
     case '<=':
@@ -180,7 +187,7 @@ function holds(c: Comparison, key: VersionKey): boolean {
     case '!=':
       return d !== 0
   }
-  return false
+  return undefined
 }
 
 /** True when `version` satisfies the constraint (a package's version). */
