@@ -343,7 +343,7 @@ async function stripCopies(
   dir: string,
   names: readonly string[],
   bytes: number
-): Promise<{ failed: boolean; said: string }> {
+): Promise<{ failed: boolean; timedOut: boolean; said: string }> {
   const limit = timeLimit(bytes)
   const result = await run(tool.path, [...STRIP_ARGS, ...names], {
     silent: true,
@@ -355,7 +355,7 @@ async function stripCopies(
   const said = result.timedOut
     ? `strip did not finish within ${Math.round(limit / 1000)} s`
     : (result.spawnError ?? tail(`${result.stderr}\n${result.stdout}`, 3))
-  return { failed: result.exitCode !== 0 || result.timedOut, said }
+  return { failed: result.exitCode !== 0 || result.timedOut, timedOut: result.timedOut, said }
 }
 
 /** RECORD's hash of some bytes: sha256=<urlsafe base64, no padding>. */
@@ -378,15 +378,21 @@ async function stripBatch(
   const dir = fs.mkdtempSync(path.join(scratch, 'strip-'))
   try {
     const names = batch.map((_, i) => `copy${i}`)
-    const copy = (i: number): void => fs.copyFileSync(batch[i].abs, path.join(dir, names[i]))
+    const copy = (i: number): void => {
+      // A copy keeps its original's mode, which may not let it be written over.
+      fs.rmSync(path.join(dir, names[i]), { force: true })
+      fs.copyFileSync(batch[i].abs, path.join(dir, names[i]))
+    }
     batch.forEach((_, i) => copy(i))
     const bytes = batch.reduce((sum, f) => sum + f.size, 0)
     const together = await stripCopies(tool, dir, names, bytes)
     const refused = new Map<number, string>()
     // strip names the copy ("strip: copy3: file format not recognized"): the layer's name is shown instead.
     const own = (i: number, said: string): string => said.replaceAll(`${names[i]}: `, '')
-    if (together.failed && batch.length === 1) refused.set(0, own(0, together.said))
-    if (together.failed && batch.length > 1) {
+    if (together.failed && (batch.length === 1 || together.timedOut)) {
+      // A strip that hangs is not given each file again: the whole batch stays as it was.
+      batch.forEach((_, i) => refused.set(i, own(i, together.said)))
+    } else if (together.failed) {
       for (let i = 0; i < batch.length; i++) {
         // Fresh: strip may have left a copy half written.
         copy(i)
