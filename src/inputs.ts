@@ -20,7 +20,12 @@ import {
   parseSsmParameter,
   type S3Location
 } from './aws/index.js'
-import type { InstallerChoice, SourceBuilds, StagingChoice } from './install/index.js'
+import {
+  type InstallerChoice,
+  type SourceBuilds,
+  type StagingChoice,
+  stripOnPath
+} from './install/index.js'
 import type { SandboxMode } from './sandbox/index.js'
 import type { LockSource } from './requirements/lock.js'
 import { readProjectInput } from './requirements/project.js'
@@ -66,6 +71,8 @@ export interface Inputs extends DeploySettings {
   /** smoke-test: `auto` where the runner executes the target, failures that prove the layer broken fatal; `true`: every failure fatal; `false`. */
   smokeTest: 'auto' | 'true' | 'false'
   compile: boolean
+  /** strip: remove symbol tables and debug sections from the layer's ELF files (binutils' strip). */
+  strip: boolean
   /** exclude: patterns of files to leave out, relative to each site folder, in the order given. */
   exclude: PathGlob[]
   /** Which source distributions may be built (build-from-source). */
@@ -382,6 +389,12 @@ export function getInputs(
   ] as const)
   const compile = parseBoolean('compile', read('compile') || 'true')
   const exclude = parseExclude(read('exclude'))
+  const strip = parseBoolean('strip', read('strip') || 'false')
+  if (strip && !stripOnPath(env.PATH ?? '')) {
+    throw new ActionError(
+      "Input `strip` is true, but this runner has no `strip` program on PATH: strip comes with binutils (GitHub's hosted Linux runners have it). Install binutils before this step (`sudo apt-get install -y binutils` on Ubuntu and Debian, `dnf install -y binutils` on Amazon Linux and Fedora), or set `strip: false`. Nothing was installed."
+    )
+  }
   const buildFromSource = parseChoice('build-from-source', read('build-from-source') || 'auto', [
     'auto',
     'pure',
@@ -532,6 +545,7 @@ export function getInputs(
     verify,
     smokeTest,
     compile,
+    strip,
     exclude,
     allowDowngrade,
     allFunctionsUsingLayer,

@@ -34,9 +34,10 @@ export async function run(): Promise<void> {
     const inputs = getInputs()
     const workDir = begin(inputs, report)
     sandbox = await sandboxPackageCode(inputs, report)
-    const { deployment, interpreters, env, uv } = await prepare(inputs, sandbox, report)
+    const { deployment, interpreters, env, uv, strip } = await prepare(inputs, sandbox, report)
 
-    const cache = await openCache(inputs, interpreters, uv?.label ?? 'pip', env, report)
+    const tools = { installer: uv?.label ?? 'pip', strip }
+    const cache = await openCache(inputs, interpreters, tools, env, report)
     let layer = await cache.restore(zipPathIn(workDir))
     if (!layer) {
       cancellation.throwIfCancelled()
@@ -44,6 +45,7 @@ export async function run(): Promise<void> {
         inputs,
         interpreters,
         uv,
+        strip,
         env,
         workDir,
         sandbox,

@@ -1,8 +1,8 @@
 /**
  * The cache-miss path, read top to bottom: stage (install every target),
- * exclude, compile the bytecode, scan, verify, then the import smoke test
- * with the zip made alongside it, and the zip's size. The caches are saved
- * while the run goes on.
+ * exclude, strip, compile the bytecode, scan, verify, then the import smoke
+ * test with the zip made alongside it, and the zip's size. The caches are
+ * saved while the run goes on.
  */
 import * as core from '@actions/core'
 import fs from 'node:fs'
@@ -14,6 +14,7 @@ import {
   finishSmokeTest,
   fingerprintTree,
   type Measured,
+  NEAR_LIMIT_RATIO,
   startSmokeTest,
   verifyStaged
 } from './checks/index.js'
@@ -23,12 +24,17 @@ import {
   type StagedTree,
   compileBytecode,
   excludeFiles,
+  findStripTools,
   type InstallerEnv,
   type Interpreter,
   pruneUvCache,
+  savedBytes,
   type Site,
   stageLayer,
   Staging,
+  stripFiles,
+  stripLayer,
+  type StripTools,
   type UvPlan
 } from './install/index.js'
 import type { BuiltLayer } from './layer/built.js'
@@ -48,6 +54,8 @@ export interface BuildOptions {
   interpreters: Map<Runtime, Interpreter>
   /** How uv installs; undefined: pip. */
   uv: UvPlan | undefined
+  /** With `strip: true`, the strip of each architecture; undefined: nothing is stripped. */
+  strip: StripTools | undefined
   /** The installers' environment of the run (index, pip's configuration). */
   env: InstallerEnv
   /** The layer's work folder: the zip goes there, and the tree when staged on disk. */
@@ -186,8 +194,8 @@ async function stageWithin(
 
 /**
  * Installs the requirements into a tree staged in `dir`, leaves out what
- * `exclude` names, and compiles the bytecode: every step that writes the
- * layer's files.
+ * `exclude` names, strips the ELF files (`strip`), and compiles the
+ * bytecode: every step that writes the layer's files.
  */
 async function stageAndCompile(
   o: BuildOptions,
@@ -230,6 +238,17 @@ async function stageAndCompile(
     )
   }
 
+  // What is left is stripped before anything checks or measures it.
+  const tools = o.strip
+  if (tools) {
+    await report.phase(
+      'Strip',
+      async () =>
+        stripLayer({ root: staged.root, sites: staged.sites, tools, scratch: dir, report }),
+      'Strip symbols (strip)'
+    )
+  }
+
   if (inputs.compile) {
     await report.phase(
       'Compile bytecode',
@@ -267,9 +286,10 @@ async function checkAndZip(
   const { inputs, report } = o
   let scan = await report.phase('Scan', async () => scanLayer(staged.root))
   await refuseEscapingLinks(scan, staged.sites)
+  const strip = await measureStrip(o, scan)
   // Bytecode must not make a layer that fits undeployable.
   if (inputs.compile && scan.unzippedBytes > LIMITS.unzippedBytes) {
-    scan = await dropBytecodeToFit(staged.root, scan, 'unzipped', report)
+    scan = await dropBytecodeToFit(staged.root, scan, 'unzipped', report, strip)
   }
   const sites = staged.sites.map(s => ({
     runtime: s.runtime,
@@ -284,7 +304,14 @@ async function checkAndZip(
     )
 
   const before = fingerprintTree(staged.root)
-  let measured: Measured = await verifyStaged(inputs, staged.root, sites, scan, report)
+  let measured: Measured = await verifyStaged(
+    inputs,
+    staged.root,
+    sites,
+    scan,
+    report,
+    strip ? { strip } : {}
+  )
   // The zip is made while the smoke test runs; the smoke test's log, and its problems, come first.
   const [smoked, zipped] = await Promise.allSettled([
     startSmokeTest(inputs, staged.root, sites, scan, report),
@@ -361,6 +388,47 @@ async function refuseEscapingLinks(scan: LayerScan, sites: readonly Site[]): Pro
 }
 
 /**
+ * What `strip: true` would save, when the layer is near or over Lambda's
+ * unzipped limit and strip is off: measured, not estimated, by stripping
+ * copies of its ELF files the way `strip: true` does (the same choice of
+ * files, the same checks), in the work folder. Undefined when it does not
+ * matter (verify off, a smaller layer, no ELF files) or no strip is here.
+ */
+async function measureStrip(
+  o: BuildOptions,
+  scan: LayerScan
+): Promise<Measured['strip'] | undefined> {
+  const { inputs, report } = o
+  if (o.strip || !inputs.verify) return undefined
+  if (scan.unzippedBytes <= LIMITS.unzippedBytes * NEAR_LIMIT_RATIO) return undefined
+  const elf = scan.files.filter(f => f.format === 'elf')
+  if (elf.length === 0) return undefined
+  const tools = await findStripTools(inputs.architectures)
+  if (tools.size === 0) return undefined
+  return await report.phase(
+    'Strip, measured on copies',
+    async () => {
+      const scratch = fs.mkdtempSync(path.join(o.workDir, 'strip-measure-'))
+      try {
+        const outcome = await stripFiles({ files: elf, tools, scratch, apply: false })
+        const measured = {
+          savedBytes: savedBytes(outcome),
+          files: outcome.stripped.length,
+          elfFiles: outcome.elfFiles
+        }
+        core.info(
+          `The layer is ${formatBytes(scan.unzippedBytes)}; \`strip: true\` would save ${formatBytes(measured.savedBytes)} (${measured.files} of ${measured.elfFiles} ELF files stripped, measured on copies).`
+        )
+        return measured
+      } finally {
+        fs.rmSync(scratch, { recursive: true, force: true })
+      }
+    },
+    'Strip, measured on copies'
+  )
+}
+
+/**
  * Removes the precompiled bytecode from the staged layer and scans it again,
  * when the .pyc files are what pushes it over a limit. For the unzipped
  * limit, only when the sources alone fit (else the size check explains);
@@ -370,7 +438,8 @@ async function dropBytecodeToFit(
   root: string,
   scan: LayerScan,
   limit: 'unzipped' | 'zip',
-  report: RunReport
+  report: RunReport,
+  strip?: Measured['strip']
 ): Promise<LayerScan> {
   const pyc = bytecodeBytes(scan)
   if (pyc === 0) return scan
@@ -386,8 +455,13 @@ async function dropBytecodeToFit(
   report.summary.bytecode = undefined
   const rescanned = await report.phase('Scan without bytecode', async () => scanLayer(root))
   if (limit === 'unzipped') {
+    const stripped = strip ? scan.unzippedBytes - strip.savedBytes : undefined
+    const keep =
+      stripped !== undefined && stripped <= LIMITS.unzippedBytes
+        ? ` \`strip: true\` would keep them: stripped (measured on copies of its ELF files), the layer with its .pyc files is ${formatBytes(stripped)}.`
+        : ''
     report.warn(
-      `Precompiled bytecode (.pyc, ${formatBytes(pyc)}) would make the layer ${formatBytes(scan.unzippedBytes)} unzipped, over Lambda's limit of ${formatBytes(LIMITS.unzippedBytes)}; without it the layer is ${formatBytes(rescanned.unzippedBytes)}, so it ships without .pyc files (imports compile on each cold start). Set \`compile: false\` to say so, or make the layer smaller to keep them.`
+      `Precompiled bytecode (.pyc, ${formatBytes(pyc)}) would make the layer ${formatBytes(scan.unzippedBytes)} unzipped, over Lambda's limit of ${formatBytes(LIMITS.unzippedBytes)}; without it the layer is ${formatBytes(rescanned.unzippedBytes)}, so it ships without .pyc files (imports compile on each cold start). Set \`compile: false\` to say so, or make the layer smaller to keep them.${keep}`
     )
   }
   return rescanned

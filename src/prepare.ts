@@ -1,7 +1,8 @@
 /**
  * Before the cache: the sandbox every program starts in; the interpreters
- * (and pip's configuration of each) found while the AWS preflight runs; the
- * index the installs use (codeartifact); and the installer.
+ * (and pip's configuration of each) and, with `strip`, binutils' strip
+ * found while the AWS preflight runs; the index the installs use
+ * (codeartifact); and the installer.
  */
 import * as core from '@actions/core'
 import {
@@ -14,8 +15,10 @@ import type { Inputs } from './inputs.js'
 import {
   chooseInstaller,
   findInterpreters,
+  findStripTools,
   InstallerEnv,
   type Interpreter,
+  type StripTools,
   type UvPlan
 } from './install/index.js'
 import type { RunReport } from './report/run-report.js'
@@ -33,6 +36,8 @@ export interface Prepared {
   env: InstallerEnv
   /** How uv installs; undefined: pip. */
   uv: UvPlan | undefined
+  /** With `strip: true`, the strip that reads each architecture's ELF files. */
+  strip: StripTools | undefined
 }
 
 /**
@@ -104,15 +109,29 @@ export async function prepare(
     }
     return found
   })
-  const [preflighted, found] = await Promise.allSettled([preflight(inputs, report), finding])
+  // strip is looked for before anything is installed: its version is in the cache key.
+  const stripping = inputs.strip
+    ? report.background(async () => {
+        const tools = await findStripTools(inputs.architectures, { required: true })
+        for (const [arch, tool] of tools)
+          core.info(`strip for ${arch}: ${tool.path} (${tool.version}).`)
+        return tools
+      })
+    : undefined
+  const [preflighted, found, stripped] = await Promise.allSettled([
+    preflight(inputs, report),
+    finding,
+    stripping
+  ])
   // The preflight's problem first: it is what the user reads about AWS.
   if (preflighted.status === 'rejected') throw preflighted.reason
   if (found.status === 'rejected') throw found.reason
+  if (stripped.status === 'rejected') throw stripped.reason
   const interpreters = found.value
   const env = early ?? InstallerEnv.create(await codeArtifactUrl(inputs, report))
   const uv = await chooseInstaller(inputs, interpreters, env)
   report.summary.installer = uv?.label ?? 'pip'
-  return { deployment: preflighted.value, interpreters, env, uv }
+  return { deployment: preflighted.value, interpreters, env, uv, strip: stripped.value }
 }
 
 /**

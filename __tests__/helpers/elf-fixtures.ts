@@ -27,6 +27,12 @@ export interface ElfFixtureOptions {
   soname?: string
   /** DT_RUNPATH, e.g. "$ORIGIN/../pkg.libs". */
   runpath?: string
+  /** e_type; 3 (ET_DYN, a shared object) by default. */
+  type?: number
+  /** Add a symbol table (.symtab, .strtab, not loaded), as a linker leaves it unstripped. */
+  symtab?: boolean
+  /** Bytes after the section header table, which no header describes. */
+  appended?: Buffer
 }
 
 export const EM_386 = 3
@@ -249,6 +255,8 @@ export function buildElf(options: ElfFixtureOptions = {}): Buffer {
   })
   const shstrtabIndex = sections.length
   const shstrtabName = shstr.add('.shstrtab')
+  const symtabName = options.symtab ? shstr.add('.symtab') : 0
+  const strtabName = options.symtab ? shstr.add('.strtab') : 0
   const shstrBuf = shstr.buffer()
   const shstrOff = at
   sections.push({
@@ -264,6 +272,35 @@ export function buildElf(options: ElfFixtureOptions = {}): Buffer {
   })
   at += shstrBuf.length
   at = Math.ceil(at / 8) * 8
+  // A symbol table of one null and one local symbol, and its strings.
+  const symEntry = is64 ? 24 : 16
+  const strtabBuf = Buffer.from('\0local_symbol\0', 'latin1')
+  const symtabOff = at
+  if (options.symtab) {
+    sections.push({
+      name: symtabName,
+      type: 2,
+      flags: 0,
+      offset: symtabOff,
+      size: 2 * symEntry,
+      link: sections.length + 1,
+      info: 2,
+      align: 8,
+      entsize: symEntry
+    })
+    sections.push({
+      name: strtabName,
+      type: 3,
+      flags: 0,
+      offset: symtabOff + 2 * symEntry,
+      size: strtabBuf.length,
+      link: 0,
+      info: 0,
+      align: 1,
+      entsize: 0
+    })
+    at = Math.ceil((symtabOff + 2 * symEntry + strtabBuf.length) / 8) * 8
+  }
   const shoff = withSections ? at : 0
   const loadSize = dynamicOff + dynamicSize
 
@@ -271,7 +308,7 @@ export function buildElf(options: ElfFixtureOptions = {}): Buffer {
   const w = new Writer(le, is64)
   w.bytes([0x7f, 0x45, 0x4c, 0x46, is64 ? 2 : 1, le ? 1 : 2, 1, 0])
   w.bytes(Buffer.alloc(8)) // EI_ABIVERSION + padding
-  w.u16(3) // e_type ET_DYN
+  w.u16(options.type ?? 3) // e_type, ET_DYN by default
   w.u16(machine)
   w.u32(1) // e_version
   w.word(0) // e_entry
@@ -309,6 +346,19 @@ export function buildElf(options: ElfFixtureOptions = {}): Buffer {
   }
   w.bytes(shstrBuf)
   w.align(8)
+  if (options.symtab) {
+    w.bytes(Buffer.alloc(symEntry)) // the null symbol
+    // local_symbol: st_name 1, STT_NOTYPE, STB_LOCAL, in .dynamic
+    const sym = Buffer.alloc(symEntry)
+    if (is64) {
+      if (le) sym.writeUInt32LE(1, 0)
+      else sym.writeUInt32BE(1, 0)
+    } else if (le) sym.writeUInt32LE(1, 0)
+    else sym.writeUInt32BE(1, 0)
+    w.bytes(sym)
+    w.bytes(strtabBuf)
+    w.align(8)
+  }
   if (withSections) {
     for (const s of sections) {
       w.u32(s.name)
@@ -323,6 +373,7 @@ export function buildElf(options: ElfFixtureOptions = {}): Buffer {
       w.word(s.entsize)
     }
   }
+  if (options.appended) w.bytes(options.appended)
   return w.buffer()
 }
 

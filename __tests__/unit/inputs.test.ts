@@ -231,6 +231,21 @@ describe('getInputs rejects, naming the input and the value', () => {
     expect(() => inputs(overrides as Record<string, string>, {})).toThrow(message)
   })
 
+  it('strip: true where no strip is on PATH: says to install binutils, before anything runs', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'no-strip-'))
+    expect(() => inputs({ strip: 'true' }, { PATH: empty })).toThrow(
+      /^Input `strip` is true, but this runner has no `strip` program on PATH: strip comes with binutils .*Install binutils before this step \(`sudo apt-get install -y binutils` .*or set `strip: false`\. Nothing was installed\.$/
+    )
+    expect(() => inputs({ strip: 'yes' }, {})).toThrow(/`strip` must be true or false, got "yes"/)
+  })
+
+  it('strip: false by default; true where a strip is on PATH', () => {
+    expect(inputs().strip).toBe(false)
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'strip-bin-'))
+    fs.writeFileSync(path.join(bin, 'strip'), '#!/bin/sh\n', { mode: 0o755 })
+    expect(inputs({ strip: 'true' }, { PATH: bin }).strip).toBe(true)
+  })
+
   it('a region from AWS_REGION that is not a region names AWS_REGION', () => {
     expect(() => inputs({ 'aws-region': '' }, { AWS_REGION: 'mars' })).toThrow(
       /region from AWS_REGION is not a valid AWS region: "mars"/

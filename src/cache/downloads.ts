@@ -36,6 +36,13 @@ export interface ZipOrigin {
   interpreters: Record<string, string>
   /** zlib's version: the deflated bytes depend on it. */
   zlib: string
+  /**
+   * strip: true: the strip of each architecture and its version. The
+   * incremental install restores files from the earlier zip as they are
+   * there: stripped or not, by this strip, they must be what this build
+   * makes of them. Absent with strip: false.
+   */
+  strip?: string
 }
 
 export interface DownloadCache {

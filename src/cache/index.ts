@@ -6,7 +6,12 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { InstallerEnv, Interpreter } from '../install/index.js'
+import {
+  type InstallerEnv,
+  type Interpreter,
+  stripLabel,
+  type StripTools
+} from '../install/index.js'
 import { smokeTestRuns } from '../checks/index.js'
 import type { Inputs } from '../inputs.js'
 import type { BuiltLayer } from '../layer/built.js'
@@ -34,14 +39,23 @@ export interface LayerCache {
 
 const cacheDir = (): string => runnerTemp('lambda-python-layer-cache')
 
+/** The programs besides the interpreters whose versions decide the layer's bytes. */
+export interface BuildTools {
+  /** "pip" or "uv 0.13.9". */
+  installer: string
+  /** With `strip: true`, the strip of each architecture. */
+  strip?: StripTools
+}
+
 export async function openCache(
   inputs: Inputs,
   interpreters: Map<Runtime, Interpreter>,
-  /** "pip" or "uv 0.13.9". */
-  installer: string,
+  tools: BuildTools,
   env: InstallerEnv,
   report: RunReport
 ): Promise<LayerCache> {
+  const { installer } = tools
+  const strip = tools.strip ? stripLabel(tools.strip) : undefined
   const none: LayerCache = {
     restore: async () => undefined,
     downloads: async () => ({ env, save: async () => undefined }),
@@ -58,7 +72,7 @@ export async function openCache(
     )
     return none
   }
-  const key = await cacheKeyFor(inputs, interpreters, installer, env)
+  const key = await cacheKeyFor(inputs, interpreters, { installer, strip }, env)
   const dir = cacheDir()
   // Set when the entry found cannot serve this run: the rebuild is saved
   // under a new key that later lookups prefer, since entries are immutable.
@@ -107,7 +121,8 @@ export async function openCache(
           {
             formatVersion: BUILD_FORMAT_VERSION,
             interpreters: Object.fromEntries([...interpreters].map(([r, i]) => [r, i.version])),
-            zlib: process.versions.zlib ?? ''
+            zlib: process.versions.zlib ?? '',
+            ...(strip !== undefined ? { strip } : {})
           },
           env
         )

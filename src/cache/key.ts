@@ -34,6 +34,12 @@ export interface KeyParts {
   buildFromSource: string
   /** "pip", or uv and its version: the installer writes its name into each dist-info. */
   installer: string
+  /**
+   * strip: true: the strip of each architecture and its version (its output
+   * depends on it). Absent with strip: false, so those keys are what they
+   * were before the input existed.
+   */
+  strip?: string
   os: string
   formatVersion: number
 }
@@ -88,7 +94,7 @@ export function computeCacheKey(parts: KeyParts): string {
 export async function cacheKeyFor(
   inputs: Inputs,
   interpreters: Map<Runtime, Interpreter>,
-  installer: string,
+  tools: { installer: string; strip?: string },
   env: InstallerEnv
 ): Promise<string> {
   const configs = new Set<string>()
@@ -111,7 +117,8 @@ export async function cacheKeyFor(
     compile: inputs.compile,
     exclude: inputs.exclude.map(g => g.pattern),
     buildFromSource: inputs.buildFromSource,
-    installer,
+    installer: tools.installer,
+    ...(tools.strip !== undefined ? { strip: tools.strip } : {}),
     os: process.platform === 'linux' ? 'Linux' : process.platform,
     formatVersion: BUILD_FORMAT_VERSION
   })

@@ -15,7 +15,7 @@ import { verifyLayer } from './binaries.js'
 import { enforce, type Finding, sortFindings } from './findings.js'
 import { type Measured, unzippedSizeFindings, zipSizeFindings } from './sizes.js'
 
-export { directUploadProblem, type Measured } from './sizes.js'
+export { directUploadProblem, type Measured, NEAR_LIMIT_RATIO } from './sizes.js'
 export { assertUnchanged, fingerprintTree } from './unchanged.js'
 export { enforce, type Finding } from './findings.js'
 export { type ImportResult, importFindings } from './smoke-test.js'
@@ -53,19 +53,23 @@ export type SmokeOutcome =
 
 /**
  * Verifies the binaries and the unzipped size (input `verify`); returns
- * what the zip's size check needs.
+ * what the zip's size check needs. `levers`: what was measured of the
+ * ways to make the layer smaller (what `strip: true` would save), for the
+ * size messages.
  */
 export async function verifyStaged(
   settings: CheckSettings,
   root: string,
   sites: readonly StagedSite[],
   scan: LayerScan,
-  report: RunReport
+  report: RunReport,
+  levers: Pick<Measured, 'strip'> = {}
 ): Promise<Measured> {
   const measured: Measured = {
     unzippedBytes: scan.unzippedBytes,
     packages: [],
-    bytecodeBytes: bytecodeBytes(scan)
+    bytecodeBytes: bytecodeBytes(scan),
+    ...levers
   }
   if (!settings.verify) return measured
   await report.phase(

@@ -3,8 +3,9 @@
  * function and all its layers together), the warning close to it, and the
  * largest zip PublishLayerVersion takes inline.
  */
+import { normalizeName } from '../requirements/names.js'
 import { LIMITS } from '../runtimes.js'
-import { formatBytes } from '../util/format.js'
+import { formatBytes, plural } from '../util/format.js'
 import type { Finding } from './findings.js'
 
 export interface PackageSize {
@@ -22,6 +23,17 @@ export interface Measured {
   packages: readonly PackageSize[]
   /** Bytes of .pyc files in `unzippedBytes` (compile: true). */
   bytecodeBytes?: number
+  /**
+   * With strip: false, near or over the limit: what `strip: true` would
+   * save, measured by stripping copies of the layer's ELF files.
+   */
+  strip?: {
+    savedBytes: number
+    /** ELF files the copies of which were stripped. */
+    files: number
+    /** ELF files in the layer. */
+    elfFiles: number
+  }
 }
 
 /** Share of the unzipped limit above which a warning is given. */
@@ -31,21 +43,63 @@ function describeSize(bytes: number): string {
   return `${formatBytes(bytes)} (${bytes.toLocaleString('en-US')} bytes)`
 }
 
+/**
+ * Distributions every Lambda Python runtime already has: the AWS SDK for
+ * Python and its own dependencies. The runtime's versions are the ones AWS
+ * ships, not those a requirements file pins.
+ */
+export const RUNTIME_PROVIDED: readonly string[] = ['boto3', 'botocore', 's3transfer', 'jmespath']
+
+/** Share of the layer the runtime's own packages must reach for their size and how to leave them out to be named. */
+export const PROVIDED_HINT_SHARE = 0.1
+
+/** The `exclude` patterns that leave out these packages with their metadata. */
+export function excludePatterns(names: readonly string[]): string {
+  return names.map(n => `${n}/** ${n}-*.dist-info/**`).join(' ')
+}
+
 /** "Largest packages: ..." and the hint for packages the runtime already provides. */
-function packageHints(packages: readonly PackageSize[]): string {
+function packageHints(packages: readonly PackageSize[], unzippedBytes: number): string {
   const largest = [...packages].sort((a, b) => b.bytes - a.bytes).slice(0, 5)
   const largestText =
     largest.length === 0
       ? ''
       : ` Largest packages: ${largest.map(p => `${p.name}==${p.version} (${formatBytes(p.bytes)})`).join(', ')}.`
-  const provided = packages.filter(p => /^(boto3|botocore|s3transfer)$/i.test(p.name))
-  const providedText =
-    provided.length === 0
-      ? ''
-      : ` ${provided.map(p => p.name).join(', ')} already ` +
-        `${provided.length === 1 ? 'ships' : 'ship'} with the Lambda Python runtime: ` +
-        `leave ${provided.length === 1 ? 'it' : 'them'} out unless you need a newer version.`
-  return largestText + providedText
+  const provided = RUNTIME_PROVIDED.flatMap(name =>
+    packages.filter(p => normalizeName(p.name) === name)
+  )
+  if (provided.length === 0) return largestText
+  const one = provided.length === 1
+  const names = provided.map(p => p.name).join(', ')
+  const bytes = provided.reduce((sum, p) => sum + p.bytes, 0)
+  const share = unzippedBytes > 0 ? bytes / unzippedBytes : 0
+  if (share < PROVIDED_HINT_SHARE) {
+    return `${largestText} ${names} already ${one ? 'ships' : 'ship'} with the Lambda Python runtime: leave ${one ? 'it' : 'them'} out unless you need a newer version.`
+  }
+  const patterns = excludePatterns(provided.map(p => normalizeName(p.name)))
+  return (
+    `${largestText} ${names} (${formatBytes(bytes)}, ${Math.round(share * 100)}% of the layer) ` +
+    `already ${one ? 'ships' : 'ship'} with every Lambda Python runtime: \`exclude: ${patterns}\` ` +
+    `leaves ${one ? 'it' : 'them'} out, and the functions then import the runtime's own ` +
+    `${one ? 'version, which may be older than this one' : 'versions, which may be older than these'}.`
+  )
+}
+
+/**
+ * What `strip: true` would save, when it was measured (strip: false, near
+ * or over the limit); `size` and `limit` are the unzipped size and limit.
+ */
+function stripHint(measured: Measured, size: number, limit: number): string {
+  const strip = measured.strip
+  if (strip === undefined) return ''
+  const measuredHow = `measured by stripping copies of its ${plural(strip.elfFiles, 'ELF file')}`
+  if (strip.savedBytes === 0) {
+    return ` \`strip: true\` would not make it smaller (${measuredHow}: none would still load as it does).`
+  }
+  const after = size - strip.savedBytes
+  const verdict =
+    size <= limit ? '' : after <= limit ? ', under the limit' : ', still over the limit'
+  return ` \`strip: true\` would save ${formatBytes(strip.savedBytes)} (${measuredHow}; ${strip.files} stripped), bringing it to ${formatBytes(after)}${verdict}.`
 }
 
 /** Share of the measured size that bytecode must reach for `compile: false` to be worth naming. */
@@ -79,15 +133,16 @@ export function directUploadProblem(zipBytes: number): string {
 export function unzippedSizeFindings(measured: Measured): Finding[] {
   const findings: Finding[] = []
   const { unzippedBytes, packages } = measured
-  const hints = packageHints(packages)
+  const hints = packageHints(packages, unzippedBytes)
   const limit = LIMITS.unzippedBytes
+  const strip = stripHint(measured, unzippedBytes, limit)
   if (unzippedBytes > limit) {
     findings.push({
       severity: 'error',
       code: 'unzipped-too-large',
       message:
         `The layer unzips to ${formatBytes(unzippedBytes)}, over Lambda's limit of ${describeSize(limit)} ` +
-        `for a function and all its layers together.${hints}${bytecodeHint(measured, unzippedBytes, limit)} ` +
+        `for a function and all its layers together.${hints}${strip}${bytecodeHint(measured, unzippedBytes, limit)} ` +
         'Remove packages the function does not need, or deploy the function as a container ' +
         'image (10 GB limit).'
     })
@@ -99,7 +154,7 @@ export function unzippedSizeFindings(measured: Measured): Finding[] {
       message:
         `The layer unzips to ${formatBytes(unzippedBytes)}, ${percent}% of Lambda's limit of ` +
         `${describeSize(limit)}, which the function's own code and all its other layers share.` +
-        `${hints} Remove packages the function does not need before the limit is reached.`
+        `${hints}${strip} Remove packages the function does not need before the limit is reached.`
     })
   }
   return findings
@@ -109,7 +164,7 @@ export function unzippedSizeFindings(measured: Measured): Finding[] {
 export function zipSizeFindings(measured: Measured): Finding[] {
   const findings: Finding[] = []
   const { zipBytes, packages } = measured
-  const hints = packageHints(packages)
+  const hints = packageHints(packages, measured.unzippedBytes)
   if (zipBytes !== undefined && zipBytes > LIMITS.directUploadBytes) {
     findings.push({
       severity: 'error',

@@ -2,7 +2,8 @@
  * Installing the layer's packages: the face of this folder. The installer
  * is chosen before the cache is read (chooseInstaller); on a cache miss the
  * pipeline (src/pipeline.ts) stages every target (stageLayer), leaves out
- * what `exclude` names and compiles the bytecode, where staging.ts says.
+ * what `exclude` names, strips the ELF files (`strip`) and compiles the
+ * bytecode, where staging.ts says.
  */
 import * as core from '@actions/core'
 import type { LockSource } from '../requirements/lock.js'
@@ -23,6 +24,16 @@ import {
 
 export { compileBytecode } from './bytecode.js'
 export { excludeFiles } from './exclude.js'
+export {
+  findStripTools,
+  savedBytes,
+  stripFiles,
+  stripLabel,
+  stripLayer,
+  stripOnPath,
+  type StripOutcome,
+  type StripTools
+} from './strip.js'
 export { InstallerEnv } from './installer-env.js'
 export { findInterpreters, type Interpreter } from './interpreters.js'
 export type { SourceBuilds, UvPlan } from './options.js'

@@ -60,10 +60,11 @@ const GLIBC_MARKERS: Readonly<Record<string, [number, number]>> = {
   GLIBC_ABI_DT_RELR: [2, 36]
 }
 
-/** Thrown internally when a read falls outside the buffer; never escapes this module. */
-class OutOfBounds extends Error {}
+/** Thrown when a read falls outside the buffer; never escapes the ELF readers (this module, elf-layout.ts). */
+export class OutOfBounds extends Error {}
 
-class Reader {
+/** Bounds-checked reads of an ELF file's fields, in its byte order and class. */
+export class Reader {
   constructor(
     readonly buf: Buffer,
     readonly littleEndian: boolean,

@@ -39,6 +39,17 @@ export interface SummaryData {
   builtFromSource?: string[]
   /** compile: .py files in the layer, those compiled, and those of test suites left as source. */
   bytecode?: { sources: number; compiled: number; testSuiteSources: number }
+  /** strip: the ELF files stripped, their bytes before and after, those left as they were. */
+  strip?: {
+    elfFiles: number
+    stripped: number
+    before: number
+    after: number
+    /** Left as they were: nothing to strip, or not safe to strip. */
+    left: number
+    /** Left because strip refused them. */
+    refused: number
+  }
   /** exclude: what each pattern removed, and the packages removed entirely. */
   excluded?: {
     files: number
@@ -137,6 +148,19 @@ export async function writeSummary(data: SummaryData): Promise<void> {
     rows.push([
       'Bytecode',
       `${compiled.toLocaleString('en-US')} of ${sources.toLocaleString('en-US')} .py files compiled${testSuiteSources > 0 ? `; ${testSuiteSources.toLocaleString('en-US')} in packages' test suites left as source` : ''}`
+    ])
+  }
+  if (data.strip) {
+    const { elfFiles, stripped, before, after, left, refused } = data.strip
+    const notes = [
+      left > 0
+        ? `${left.toLocaleString('en-US')} left as they were (nothing to strip, or not safe to strip: the log says why)`
+        : '',
+      refused > 0 ? `${refused.toLocaleString('en-US')} refused by strip` : ''
+    ].filter(Boolean)
+    rows.push([
+      'Stripped',
+      `${stripped.toLocaleString('en-US')} of ${elfFiles.toLocaleString('en-US')} ELF files${stripped > 0 ? `, ${formatBytes(before)} → ${formatBytes(after)} (${formatBytes(before - after)} saved)` : ''}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`
     ])
   }
   if (data.excluded) {

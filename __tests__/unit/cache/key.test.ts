@@ -56,10 +56,25 @@ describe('computeCacheKey', () => {
     ['exclude', { exclude: ['boto3/**'] }],
     ['build-from-source', { buildFromSource: 'pure' }],
     ['the installer', { installer: 'uv 0.13.9' }],
+    ['strip: true', { strip: 'x86_64: GNU strip (GNU Binutils for Ubuntu) 2.42' }],
     ['the OS', { os: 'macOS' }],
     ['the build format version', { formatVersion: BUILD_FORMAT_VERSION + 1 }]
   ])('changes with %s', (_what, change) => {
     expect(computeCacheKey({ ...base, ...change })).not.toBe(computeCacheKey(base))
+  })
+
+  it('changes with the version of strip', () => {
+    const a = computeCacheKey({ ...base, strip: 'x86_64: GNU strip (GNU Binutils) 2.42' })
+    const b = computeCacheKey({ ...base, strip: 'x86_64: GNU strip (GNU Binutils) 2.43' })
+    expect(a).not.toBe(b)
+  })
+
+  it('strip: false keeps the keys builds had before the input existed', () => {
+    // The key of `base` before strip was an input: a cache entry of then is still found.
+    const before = 'lambda-python-layer-v4-Linux-python3.12-x86_64-a24a1ae1d27320fe0277de37e5e3a9c0'
+    expect(BUILD_FORMAT_VERSION).toBe(4)
+    expect(computeCacheKey(base)).toBe(before)
+    expect(computeCacheKey({ ...base, strip: undefined })).toBe(before)
   })
 
   it('does not change with the order of exclude patterns', () => {

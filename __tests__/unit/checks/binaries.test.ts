@@ -682,7 +682,9 @@ describe('checkSizes', () => {
     const [finding] = checkSizes(limit + 1, undefined, [
       { name: 'botocore', version: '1.35.0', bytes: 90 * MB }
     ])
-    expect(finding.message).toContain('botocore already ships with the Lambda Python runtime')
+    expect(finding.message).toContain(
+      'botocore (90.0 MiB, 36% of the layer) already ships with every Lambda Python runtime: `exclude: botocore/** botocore-*.dist-info/**` leaves it out'
+    )
   })
 })
 

@@ -149,6 +149,27 @@ describe('the resolutions kept with the earlier zip', () => {
       python: { pip: '25.2', dists: [dist] }
     })
   })
+
+  it('serves only a build that stripped alike: not stripped, or by the same strip', () => {
+    // Its files are restored as they are in the zip: stripped or not, and by which strip.
+    const base = { formatVersion: 3, interpreters: { 'python3.12': '3.12.1' }, zlib: '1.3' }
+    const saved = (origin: object): string => {
+      const dir = fs.mkdtempSync(path.join(work, 'previous-'))
+      fs.writeFileSync(path.join(dir, 'previous.zip'), '')
+      fs.writeFileSync(path.join(dir, 'previous.json'), JSON.stringify({ sha256: 'x', origin }))
+      return dir
+    }
+    const gnu = { ...base, strip: 'x86_64: GNU strip (GNU Binutils for Ubuntu) 2.42' }
+    const plain = saved(base)
+    const stripped = saved(gnu)
+    expect(previousZipIn(plain, base)).toBeDefined()
+    expect(previousZipIn(stripped, gnu)).toBeDefined()
+    expect(previousZipIn(stripped, base)).toBeUndefined()
+    expect(previousZipIn(plain, gnu)).toBeUndefined()
+    expect(
+      previousZipIn(stripped, { ...base, strip: 'x86_64: GNU strip (GNU Binutils) 2.43' })
+    ).toBeUndefined()
+  })
 })
 
 describe('archiveHashes', () => {
