@@ -22,6 +22,7 @@ import {
 } from './uv.js'
 
 export { compileBytecode } from './bytecode.js'
+export { bytecodeVerdict, forecastBytecode } from './bytecode-size.js'
 export { excludeFiles } from './exclude.js'
 export { InstallerEnv } from './installer-env.js'
 export { findInterpreters, type Interpreter } from './interpreters.js'
