@@ -5,9 +5,9 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
+import type { DeploySettings } from './aws/index.js'
 import {
   type CodeArtifactRepository,
-  type DeploySettings,
   type FunctionRef,
   parseCodeArtifact,
   parseFunctionName,
@@ -17,7 +17,7 @@ import {
   parseShareWith,
   parseSsmParameter,
   type S3Location
-} from './aws/index.js'
+} from './aws-inputs/index.js'
 import type { InstallerChoice, SourceBuilds, StagingChoice } from './install/index.js'
 import type { SandboxMode } from './sandbox/index.js'
 import type { LockSource } from './requirements/lock.js'

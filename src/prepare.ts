@@ -4,12 +4,7 @@
  * index the installs use (codeartifact); and the installer.
  */
 import * as core from '@actions/core'
-import {
-  codeArtifactIndex,
-  createCodeArtifactClient,
-  type Deployment,
-  preflight
-} from './aws/index.js'
+import type { Deployment } from './aws/index.js'
 import type { Inputs } from './inputs.js'
 import {
   chooseInstaller,
@@ -104,7 +99,11 @@ export async function prepare(
     }
     return found
   })
-  const [preflighted, found] = await Promise.allSettled([preflight(inputs, report), finding])
+  // The AWS phases (and the SDK) are loaded only by a run that publishes.
+  const preflighting = inputs.publish
+    ? import('./aws/index.js').then(async aws => aws.preflight(inputs, report))
+    : undefined
+  const [preflighted, found] = await Promise.allSettled([preflighting, finding])
   // The preflight's problem first: it is what the user reads about AWS.
   if (preflighted.status === 'rejected') throw preflighted.reason
   if (found.status === 'rejected') throw found.reason
@@ -124,6 +123,7 @@ async function codeArtifactUrl(inputs: Inputs, report: RunReport): Promise<strin
   const repo = inputs.codeartifact
   if (!repo || !inputs.region) return undefined
   const region = inputs.region
+  const { codeArtifactIndex, createCodeArtifactClient } = await import('./aws/index.js')
   const index = await report.phase('CodeArtifact', async () =>
     codeArtifactIndex(
       createCodeArtifactClient(region, { callTimeoutMs: inputs.awsTimeoutMs }),
