@@ -199,8 +199,8 @@ function valueImportsOf(file: string): string[] {
     .map(([, , , spec]) => spec)
 }
 
-describe('the AWS SDK', () => {
-  it('is not loaded by a run that publishes nothing: src/index.ts reaches it only through import()', () => {
+describe('what src/index.ts loads at start', () => {
+  it('holds neither the AWS SDK nor the cache client: they are reached only through import()', () => {
     const seen = new Set<string>()
     const packages = new Map<string, string>()
     const visit = (file: string): void => {
@@ -223,5 +223,9 @@ describe('the AWS SDK', () => {
       .filter(([spec]) => /^@(aws-sdk|smithy)\//.test(spec))
       .map(([spec, file]) => `${file} -> ${spec}`)
     expect(sdk).toEqual([])
+    // The cache client (and the Azure SDK under it) loads while the first programs run.
+    expect([...packages.keys()].filter(spec => /^@actions\/cache$|^@azure\//.test(spec))).toEqual(
+      []
+    )
   })
 })

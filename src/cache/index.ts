@@ -13,6 +13,7 @@ import type { BuiltLayer } from '../layer/built.js'
 import type { RunReport } from '../report/run-report.js'
 import type { Runtime } from '../runtimes.js'
 import { type DownloadCache, restoreDownloads } from './downloads.js'
+import { actionsCache } from './client.js'
 import { BUILD_FORMAT_VERSION, cacheKeyFor } from './key.js'
 import {
   cacheServiceAvailable,
@@ -34,6 +35,15 @@ export interface LayerCache {
 
 const cacheDir = (): string => runnerTemp('lambda-python-layer-cache')
 
+/**
+ * Starts loading the cache client when the run will use it, so that it
+ * loads while the run's first programs (the interpreters' probes, pip's
+ * configuration) run instead of after them. Its failure shows when it is used.
+ */
+export function preloadCache(inputs: Pick<Inputs, 'cache'>): void {
+  if (inputs.cache) actionsCache().catch(() => undefined)
+}
+
 export async function openCache(
   inputs: Inputs,
   interpreters: Map<Runtime, Interpreter>,
@@ -51,7 +61,7 @@ export async function openCache(
     report.summary.cache = 'disabled (cache: false)'
     return none
   }
-  if (!cacheServiceAvailable()) {
+  if (!(await cacheServiceAvailable())) {
     report.summary.cache = 'unavailable (no GitHub cache service)'
     core.info(
       'No GitHub Actions cache service here (not running on GitHub): building without cache.'
