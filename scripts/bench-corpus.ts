@@ -16,7 +16,19 @@
  * 2.34 for python3.12+).
  *
  *   npm run bench:corpus [-- --targets python3.12/x86_64,python3.12/arm64]
- *                         [--files <substring>] [--jobs N] [--timeout-min N]
+ *                         [--files <substring>[,<substring>...]] [--jobs N] [--timeout-min N]
+ *                         [--peer [--runs N]]
+ *
+ * --peer times the action instead, against AWS SAM's builder: each file
+ * and target is built N times (medians) by the action with its own uv (the
+ * uv it keeps removed first, as on a hosted runner), by the action with uv
+ * on PATH, and by aws-lambda-builders' python_uv workflow (installed with
+ * uv into a venv in the run's temporary folder, once) followed by `zip -qr`
+ * of its output. Every build starts with empty caches (UV_CACHE_DIR,
+ * PIP_CACHE_DIR; cache: false for the action), and SAM's uv is given pip's
+ * configuration of this machine (indexes, find-links, constraints) through
+ * uv's variables. Prints each build's times and the median ratio, and
+ * writes bench/corpus-peer-results.json; no readelf check, no plain pip.
  *
  * Prints a Markdown table (one row per file and target) and a summary on
  * stdout, one progress line per build on stderr, and writes the same rows
@@ -36,6 +48,8 @@ import * as prettier from 'prettier'
 import YAML from 'yaml'
 import { parseOutputFile, ROOT } from '../__tests__/helpers/action.js'
 import { makeToolCache } from '../__tests__/helpers/toolcache.js'
+import { UV_VERSION } from '../src/install/uv.js'
+import { median } from './bench-common.js'
 
 const MiB = 1024 * 1024
 const CORPUS = path.join(ROOT, 'bench', 'corpus')
@@ -47,7 +61,9 @@ const { values: options } = parseArgs({
     targets: { type: 'string', default: DEFAULT_TARGETS },
     files: { type: 'string', default: '' },
     jobs: { type: 'string', default: '1' },
-    'timeout-min': { type: 'string', default: '10' }
+    'timeout-min': { type: 'string', default: '10' },
+    peer: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '1' }
   }
 })
 
@@ -81,7 +97,7 @@ const timeoutMs =
   (Number(options['timeout-min']) > 0 ? Number(options['timeout-min']) : 10) * 60_000
 const files = fs
   .readdirSync(CORPUS)
-  .filter(f => f.endsWith('.txt') && f.includes(options.files))
+  .filter(f => f.endsWith('.txt') && options.files.split(',').some(part => f.includes(part.trim())))
   .sort()
 if (files.length === 0) throw new Error(`no corpus file in ${CORPUS} matches "${options.files}"`)
 
@@ -346,7 +362,13 @@ function withCheck<T extends BuildResult>(result: T, check: TreeCheck): T {
   }
 }
 
-async function buildWithAction(file: string, target: Target, work: string): Promise<ActionResult> {
+async function buildWithAction(
+  file: string,
+  target: Target,
+  work: string,
+  /** For the peer comparison: variables for the run, and no check of what it built. */
+  timed?: { env: Record<string, string> }
+): Promise<ActionResult> {
   const workspace = path.join(work, 'workspace')
   const runnerTemp = path.join(work, 'runner-temp')
   fs.mkdirSync(workspace)
@@ -368,7 +390,8 @@ async function buildWithAction(file: string, target: Target, work: string): Prom
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_WORKSPACE: workspace,
     RUNNER_TEMP: runnerTemp,
-    RUNNER_TOOL_CACHE: toolCache
+    RUNNER_TOOL_CACHE: toolCache,
+    ...timed?.env
   }
   const run = await runProcess(process.execPath, [path.join(dist, 'index.js')], {
     env,
@@ -394,7 +417,7 @@ async function buildWithAction(file: string, target: Target, work: string): Prom
     ...(outputs.packages ? { packages: JSON.parse(outputs.packages) as string[] } : {})
   }
   const zip = outputs['zip-path']
-  if (status !== 'ok' || !zip || !fs.existsSync(zip)) return result
+  if (timed || status !== 'ok' || !zip || !fs.existsSync(zip)) return result
   const unzipped = path.join(work, 'action-layer')
   fs.mkdirSync(unzipped)
   const unzip = await runProcess('unzip', ['-q', zip, '-d', unzipped], { env: baseEnv, cwd: work })
@@ -442,6 +465,228 @@ async function buildWithPip(file: string, target: Target, work: string): Promise
   }
   if (status !== 'ok' || !fs.existsSync(into)) return result
   return withCheck(result, await checkTree(into, target))
+}
+
+// ---------------------------------------------------------------------------
+// --peer: the action against AWS SAM's builder, aws-lambda-builders (what
+// `sam build` runs), with its uv workflow, each build timed with cold
+// caches. SAM's build does not zip (nor compile bytecode, verify or
+// import-test): its output is zipped with `zip -qr`, and timed with it.
+
+/** Builds one requirements file with aws-lambda-builders' Python API: argv[1] is the request, as JSON. */
+const PEER_BUILD = `import json, sys
+from aws_lambda_builders.builder import LambdaBuilder
+
+r = json.loads(sys.argv[1])
+LambdaBuilder(language="python", dependency_manager=r["manager"], application_framework=None).build(
+    r["source"], r["artifacts"], r["scratch"], r["manifest"],
+    runtime=r["runtime"], architecture=r["architecture"])
+`
+
+interface PeerRow {
+  file: string
+  target: string
+  /** Seconds per run: the action with its own uv (downloaded, as on a hosted runner). */
+  actionOwnUv: number[]
+  /** The action with uv on PATH (the one SAM uses). */
+  actionPathUv: number[]
+  /** SAM's uv workflow, then `zip -qr` of its output. */
+  samUv: number[]
+  zip: number[]
+  /** Why a build failed (then the row has no ratio). */
+  failed?: string
+}
+
+/**
+ * uv's variables for pip's configuration on this machine (its indexes,
+ * find-links and constraints), so that SAM's uv, which reads no pip
+ * configuration, installs from the same places as the action, which
+ * carries pip's configuration over to uv.
+ */
+function uvEnvFromPipConfig(python: string): Record<string, string> {
+  const listed = execFileSync(python, ['-m', 'pip', 'config', 'list'], { encoding: 'utf8' })
+  const values = new Map<string, string>()
+  for (const m of listed.matchAll(/^[^.\s]+\.([\w-]+)='(.*)'$/gm)) values.set(m[1], m[2])
+  const env: Record<string, string> = {}
+  const index = values.get('index-url')
+  const extra = values.get('extra-index-url')
+  const findLinks = values.get('find-links')
+  const constraint = values.get('constraint')
+  if (index) env.UV_INDEX_URL = index
+  if (extra) env.UV_EXTRA_INDEX_URL = extra
+  if (findLinks) env.UV_FIND_LINKS = findLinks.split(/\s+/).join(',')
+  if (constraint) env.UV_CONSTRAINT = constraint
+  // As the action does, so that a package is taken from whichever source has the best version.
+  if (extra || findLinks) env.UV_INDEX_STRATEGY = 'unsafe-best-match'
+  return env
+}
+
+async function comparePeers(): Promise<void> {
+  const runs = Math.max(1, Number(options.runs) || 1)
+  const venv = path.join(scratch, 'peer-venv')
+  const venvBin = path.join(venv, 'bin')
+  const hostPython = interpreter(versions['3.12'] ? '3.12' : minors[0])
+  process.stderr.write(`Installing aws-lambda-builders and uv ${UV_VERSION} in ${venv}\n`)
+  execFileSync(hostPython, ['-m', 'venv', venv])
+  const venvPython = path.join(venvBin, 'python')
+  execFileSync(
+    venvPython,
+    ['-m', 'pip', 'install', '-q', 'aws-lambda-builders', `uv==${UV_VERSION}`],
+    { stdio: ['ignore', 'ignore', 'inherit'] }
+  )
+  const samVersion = execFileSync(
+    venvPython,
+    ['-c', 'import aws_lambda_builders; print(aws_lambda_builders.__version__)'],
+    { encoding: 'utf8' }
+  ).trim()
+  const peerScript = path.join(scratch, 'peer-build.py')
+  fs.writeFileSync(peerScript, PEER_BUILD)
+  const uvEnv = uvEnvFromPipConfig(venvPython)
+  const withUvOnPath = `${venvBin}${path.delimiter}${baseEnv.PATH ?? ''}`
+
+  /** Empty caches for one build of any tool; the action's uv kept in the tool cache is removed. */
+  const cold = (dir: string): Record<string, string> => {
+    fs.rmSync(path.join(toolCache, 'lambda-python-layer-uv'), { recursive: true, force: true })
+    const caches = {
+      UV_CACHE_DIR: path.join(dir, 'uv-cache'),
+      PIP_CACHE_DIR: path.join(dir, 'pip-cache')
+    }
+    for (const c of Object.values(caches)) fs.mkdirSync(c, { recursive: true })
+    return caches
+  }
+
+  const peerRows: PeerRow[] = []
+  const started = process.hrtime.bigint()
+  for (const file of files) {
+    for (const target of targets) {
+      const row: PeerRow = {
+        file,
+        target: target.label,
+        actionOwnUv: [],
+        actionPathUv: [],
+        samUv: [],
+        zip: []
+      }
+      for (let run = 0; run < runs && row.failed === undefined; run++) {
+        const dir = fs.mkdtempSync(path.join(scratch, 'peer-'))
+        try {
+          for (const [list, pathEnv] of [
+            [row.actionOwnUv, baseEnv.PATH ?? ''],
+            [row.actionPathUv, withUvOnPath]
+          ] as const) {
+            const work = fs.mkdtempSync(path.join(dir, 'action-'))
+            const result = await buildWithAction(file, target, work, {
+              env: { ...cold(work), PATH: pathEnv }
+            })
+            if (result.status !== 'ok') row.failed = `action: ${result.reason ?? result.status}`
+            list.push(result.seconds)
+          }
+          const sam = path.join(dir, 'sam')
+          const source = path.join(sam, 'source')
+          fs.mkdirSync(source, { recursive: true })
+          fs.copyFileSync(path.join(CORPUS, file), path.join(source, 'requirements.txt'))
+          const request = {
+            manager: 'uv',
+            source,
+            artifacts: path.join(sam, 'layer', 'python'),
+            scratch: path.join(sam, 'scratch'),
+            manifest: path.join(source, 'requirements.txt'),
+            runtime: target.runtime,
+            architecture: target.arch
+          }
+          const built = await runProcess(venvPython, [peerScript, JSON.stringify(request)], {
+            env: { ...baseEnv, ...uvEnv, ...cold(sam), PATH: withUvOnPath },
+            cwd: sam,
+            timeoutMs
+          })
+          if (built.exitCode !== 0) {
+            row.failed ??= `SAM: ${oneLine(built.output.trim().split('\n').slice(-1)[0] ?? '')}`
+          }
+          const zipped = await runProcess('zip', ['-qr', 'layer.zip', 'python'], {
+            env: baseEnv,
+            cwd: path.join(sam, 'layer')
+          })
+          row.samUv.push(built.seconds)
+          row.zip.push(zipped.seconds)
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true })
+        }
+      }
+      peerRows.push(row)
+      const m = peerMedians(row)
+      process.stderr.write(
+        `[${peerRows.length}/${files.length * targets.length}] ${file} ${target.label}: ` +
+          (row.failed
+            ? `failed (${row.failed})\n`
+            : `action ${m.own.toFixed(1)} s (uv on PATH ${m.path.toFixed(1)} s), SAM uv ${m.sam.toFixed(1)} s + zip ${m.zip.toFixed(1)} s\n`)
+      )
+    }
+  }
+  const minutes = Number(process.hrtime.bigint() - started) / 60e9
+  const cpus = os.cpus()
+  console.log(
+    `Peer benchmark, ${new Date().toISOString().slice(0, 10)}: ${files.length} requirements files x ${targets.length} targets, ${runs} run(s) each (medians); ` +
+      `${cpus.length} x ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ` +
+      `aws-lambda-builders ${samVersion}, uv ${UV_VERSION} for every tool; cold caches for every build; ${minutes.toFixed(1)} min in all`
+  )
+  console.log('')
+  console.log(
+    '| file | target | action s | action, uv on PATH, s | SAM uv s | zip s | SAM uv + zip s | action ÷ (SAM uv + zip) | uv on PATH ÷ (SAM uv + zip) |'
+  )
+  console.log('|---|---|--:|--:|--:|--:|--:|--:|--:|')
+  const ratios = { own: [] as number[], path: [] as number[] }
+  for (const row of peerRows) {
+    const name = row.file.replace(/\.txt$/, '')
+    if (row.failed) {
+      console.log(
+        `| ${name} | ${row.target} | failed: ${row.failed.replace(/\|/g, '\\|')} | | | | | | |`
+      )
+      continue
+    }
+    const m = peerMedians(row)
+    const peer = m.sam + m.zip
+    ratios.own.push(m.own / peer)
+    ratios.path.push(m.path / peer)
+    console.log(
+      `| ${name} | ${row.target} | ${m.own.toFixed(1)} | ${m.path.toFixed(1)} | ${m.sam.toFixed(1)} | ${m.zip.toFixed(1)} | ${peer.toFixed(1)} | ${(m.own / peer).toFixed(2)} | ${(m.path / peer).toFixed(2)} |`
+    )
+  }
+  console.log('')
+  if (ratios.own.length > 0) {
+    console.log(
+      `Median ratio over ${ratios.own.length} builds: action ÷ (SAM uv + zip) ${median(ratios.own).toFixed(2)}; with uv on PATH ${median(ratios.path).toFixed(2)}.`
+    )
+  }
+  const out = path.join(ROOT, 'bench', 'corpus-peer-results.json')
+  const config = (await prettier.resolveConfig(out)) ?? {}
+  const data = {
+    date: new Date().toISOString(),
+    machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version },
+    action: { distIndexSha256: actionVersion.sha256, gitHead: actionVersion.gitHead },
+    peer: { awsLambdaBuilders: samVersion, uv: UV_VERSION },
+    runs,
+    rows: peerRows
+  }
+  fs.writeFileSync(out, await prettier.format(JSON.stringify(data), { ...config, filepath: out }))
+  console.log(`Rows as JSON: ${path.relative(ROOT, out)}`)
+}
+
+function peerMedians(row: PeerRow): { own: number; path: number; sam: number; zip: number } {
+  return {
+    own: median(row.actionOwnUv),
+    path: median(row.actionPathUv),
+    sam: median(row.samUv),
+    zip: median(row.zip)
+  }
+}
+
+if (options.peer) {
+  try {
+    await comparePeers()
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true })
+  }
+  process.exit(0)
 }
 
 // ---------------------------------------------------------------------------

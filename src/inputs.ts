@@ -5,9 +5,9 @@
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
+import type { DeploySettings } from './aws/index.js'
 import {
   type CodeArtifactRepository,
-  type DeploySettings,
   descriptionMarker,
   type FunctionRef,
   parseCodeArtifact,
@@ -19,7 +19,7 @@ import {
   parseSigningProfile,
   parseSsmParameter,
   type S3Location
-} from './aws/index.js'
+} from './aws-inputs/index.js'
 import {
   type InstallerChoice,
   type SourceBuilds,

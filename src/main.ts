@@ -7,14 +7,6 @@
  * code is organised"); this file decides the order.
  */
 import * as core from '@actions/core'
-import {
-  attachLayer,
-  pruneLayer,
-  publishLayer,
-  shareLayer,
-  testOnLambda,
-  writeLayerParameter
-} from './aws/index.js'
 import { openCache } from './cache/index.js'
 import { getInputs } from './inputs.js'
 import { writeSbom } from './layer/sbom.js'
@@ -64,12 +56,14 @@ export async function run(): Promise<void> {
       core.info('publish is false: the zip is built and nothing was sent to AWS.')
       return
     }
-    const versions = await publishLayer(inputs, deployment, layer, report)
-    await testOnLambda(inputs, deployment, versions, report)
-    await shareLayer(inputs, deployment, versions, report)
-    await attachLayer(inputs, deployment, versions, report)
-    await writeLayerParameter(inputs, deployment, versions, report)
-    await pruneLayer(inputs, deployment, versions, report)
+    // Loaded by the preflight already: a run that publishes nothing never loads the AWS SDK.
+    const aws = await import('./aws/index.js')
+    const versions = await aws.publishLayer(inputs, deployment, layer, report)
+    await aws.testOnLambda(inputs, deployment, versions, report)
+    await aws.shareLayer(inputs, deployment, versions, report)
+    await aws.attachLayer(inputs, deployment, versions, report)
+    await aws.writeLayerParameter(inputs, deployment, versions, report)
+    await aws.pruneLayer(inputs, deployment, versions, report)
   } catch (error) {
     report.fail(error)
   } finally {

@@ -22,9 +22,11 @@ import { ActionError, errorMessage } from './errors.js'
 import type { Inputs } from './inputs.js'
 import {
   type StagedTree,
+  bytecodeVerdict,
   compileBytecode,
   excludeFiles,
   findStripTools,
+  forecastBytecode,
   type InstallerEnv,
   type Interpreter,
   pruneUvCache,
@@ -40,11 +42,18 @@ import {
 import type { BuiltLayer } from './layer/built.js'
 import { distributionLabel, readDistributions } from './layer/dist-info.js'
 import type { EarlierZip } from './layer/earlier.js'
-import { bytecodeBytes, type LayerScan, machineCodeFiles, scanLayer } from './layer/scan.js'
+import {
+  bytecodeBytes,
+  type LayerEntry,
+  type LayerScan,
+  machineCodeFiles,
+  scanLayer,
+  walkLayer
+} from './layer/scan.js'
 import { zipPathIn } from './layer/work-dir.js'
 import { zipLayer, type ZipResult } from './layer/zip.js'
 import type { RunReport } from './report/run-report.js'
-import { LIMITS, type Runtime } from './runtimes.js'
+import { LIMITS, type Runtime, RUNTIMES } from './runtimes.js'
 import type { Sandbox } from './sandbox/index.js'
 import { formatBytes } from './util/format.js'
 import { resumePrograms, stopPrograms } from './util/process.js'
@@ -253,6 +262,7 @@ async function stageAndCompile(
     await report.phase(
       'Compile bytecode',
       async () => {
+        if (!bytecodeCanFit(staged, report)) return
         const bytecode = { sources: 0, compiled: 0, testSuiteSources: 0 }
         for (const site of staged.sites) {
           const compiled = await compileBytecode({
@@ -271,6 +281,49 @@ async function stageAndCompile(
     )
   }
   return staged
+}
+
+/**
+ * Whether to compile, decided from the staged tree before compiling: no
+ * when even the least bytecode the sources can make would take the layer
+ * over Lambda's unzipped limit, while without .pyc it fits. The layer then
+ * ships without .pyc (those already in it are removed), as when compiled
+ * .pyc are measured over the limit (dropBytecodeToFit), minus the compile.
+ */
+function bytecodeCanFit(staged: StagedTree, report: RunReport): boolean {
+  const tree = walkLayer(staged.root)
+  const forecast = forecastBytecode(
+    tree,
+    staged.sites.map(s => ({ dir: s.dir, python: RUNTIMES[s.runtime].python }))
+  )
+  const limit = LIMITS.unzippedBytes
+  const verdict = bytecodeVerdict(forecast, limit)
+  const without = forecast.unzippedBytes - forecast.bytecodeBytes
+  if (verdict === 'near') {
+    core.info(
+      `compile: the layer is ${formatBytes(forecast.unzippedBytes)} before compiling; the .pyc of its ${forecast.sources.toLocaleString('en-US')} .py files (${formatBytes(forecast.sourceBytes)}) may take it over Lambda's limit of ${formatBytes(limit)} (estimated ${formatBytes(forecast.low)} to ${formatBytes(forecast.high)} once compiled), so it is compiled and measured.`
+    )
+  }
+  if (verdict !== 'over') return true
+  removeBytecode(tree.root, tree.entries)
+  report.warn(
+    `Precompiled bytecode (.pyc, an estimated ${formatBytes(forecast.low - without)} or more from ${formatBytes(forecast.sourceBytes)} of .py sources) would make the layer at least ${formatBytes(forecast.low)} unzipped, over Lambda's limit of ${formatBytes(limit)}; without it the layer is ${formatBytes(without)}, so nothing was compiled and it ships without .pyc files (imports compile on each cold start). Set \`compile: false\` to say so, or make the layer smaller to keep them.`
+  )
+  return false
+}
+
+/** Removes every .pyc file and __pycache__ folder among `entries` (of the tree at `root`). */
+function removeBytecode(root: string, entries: readonly LayerEntry[]): void {
+  for (const entry of entries) {
+    if (!entry.directory && entry.rel.endsWith('.pyc')) {
+      fs.rmSync(path.join(root, entry.rel), { force: true })
+    }
+  }
+  for (const entry of [...entries].reverse()) {
+    if (entry.directory && path.basename(entry.rel) === '__pycache__') {
+      fs.rmSync(path.join(root, entry.rel), { recursive: true, force: true })
+    }
+  }
 }
 
 /**
@@ -444,14 +497,7 @@ async function dropBytecodeToFit(
   const pyc = bytecodeBytes(scan)
   if (pyc === 0) return scan
   if (limit === 'unzipped' && scan.unzippedBytes - pyc > LIMITS.unzippedBytes) return scan
-  for (const file of scan.files) {
-    if (file.rel.endsWith('.pyc')) fs.rmSync(path.join(root, file.rel), { force: true })
-  }
-  for (const entry of [...scan.entries].reverse()) {
-    if (entry.directory && path.basename(entry.rel) === '__pycache__') {
-      fs.rmSync(path.join(root, entry.rel), { recursive: true, force: true })
-    }
-  }
+  removeBytecode(root, scan.entries)
   report.summary.bytecode = undefined
   const rescanned = await report.phase('Scan without bytecode', async () => scanLayer(root))
   if (limit === 'unzipped') {

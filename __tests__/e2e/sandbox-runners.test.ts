@@ -163,10 +163,9 @@ async function runAs(
   fs.mkdirSync(path.join(toolCache, 'Python', version), { recursive: true })
   fs.symlinkSync('/usr', path.join(toolCache, 'Python', version, arch))
   fs.writeFileSync(path.join(toolCache, 'Python', version, `${arch}.complete`), '')
-  // The bundle, where the user can read it.
+  // The bundle (its chunks beside it), where the user can read it.
   const script = path.join(dir, 'action', 'index.js')
-  fs.copyFileSync(path.join(ROOT, 'dist', 'index.js'), script)
-  fs.copyFileSync(path.join(ROOT, 'dist', 'package.json'), path.join(dir, 'action', 'package.json'))
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(dir, 'action'), { recursive: true })
   execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, dir])
   const result = await runAction(
     {

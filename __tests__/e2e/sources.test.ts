@@ -247,6 +247,39 @@ describe('bytecode that fits (compile: true)', () => {
     expect(run.summary).toMatch(/Warnings[\s\S]*Precompiled bytecode/)
   })
 
+  it('a layer that even the least .pyc its sources make would take over the unzipped limit: nothing is compiled, with a warning', async () => {
+    const ws = workspace('./wheels/lpl_bigdata-1.0-py3-none-any.whl\n')
+    // 200 MiB of data and 4 × 10 MiB of source: the least .pyc estimated for 3.12 (0.65 byte per
+    // byte of source) takes it over 250 MiB.
+    const modules: Record<string, Buffer | string> = {
+      'lpl_bigdata/__init__.py': '',
+      'lpl_bigdata/blob.bin': Buffer.alloc(200 * 1024 * 1024)
+    }
+    for (let i = 0; i < 4; i++) {
+      modules[`lpl_bigdata/m${i}.py`] = `DATA = "${'a'.repeat(10 * 1024 * 1024)}"\n`
+    }
+    makeWheel(path.join(ws, 'wheels'), {
+      name: 'lpl_bigdata',
+      version: '1.0',
+      tag: 'py3-none-any',
+      files: modules
+    })
+    const run = await runAction(
+      { 'layer-name': 'bigdata', publish: 'false', runtimes: 'python3.12', 'smoke-test': 'false' },
+      { workspace: ws, toolCache }
+    )
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(Number(run.outputs['unzipped-size'])).toBeLessThan(262_144_000)
+    expect(entries(run.outputs['zip-path']).filter(f => f.endsWith('.pyc'))).toEqual([])
+    expect(run.log).toMatch(
+      /::warning::Precompiled bytecode \(\.pyc, an estimated [\d.]+ MiB or more from 40\.0 MiB of \.py sources\) would make the layer at least [\d.]+ MiB unzipped, over Lambda's limit of 250\.0 MiB; without it the layer is 240\.0 MiB, so nothing was compiled and it ships without \.pyc files/
+    )
+    // Decided before compiling: no .pyc was written, measured and removed.
+    expect(run.log).not.toMatch(/Scan without bytecode/)
+    expect(run.summary).not.toMatch(/Scan without bytecode/)
+  })
+
   it('a zip that fits the direct upload only without .pyc: ships without them, with a warning', async () => {
     const ws = workspace('./wheels/lpl_bigzip-1.0-py3-none-any.whl\n')
     // 36 MiB of base64 noise in sources, and as much in .pyc: about 54 MiB zipped, 27 without.

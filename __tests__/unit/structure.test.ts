@@ -174,3 +174,58 @@ describe('src/', () => {
     expect(bypassing).toEqual([])
   })
 })
+
+/**
+ * The packages and relative modules a file loads when it is loaded: static
+ * imports and re-exports that bring values (not `import type`, not an
+ * import whose every name is a type), and no `import()`.
+ */
+function valueImportsOf(file: string): string[] {
+  const text = fs.readFileSync(path.join(SRC, file), 'utf8')
+  const statements = [
+    ...text.matchAll(/^\s*(import|export)\s+(?!type\b)([^'"`;]*?)\bfrom\s+['"]([^'"]+)['"]/gm),
+    ...text.matchAll(/^\s*(import)\s+()['"]([^'"]+)['"]/gm)
+  ]
+  return statements
+    .filter(([, , names]) => {
+      const braces = /^\{([\s\S]*)\}\s*$/.exec(names.trim())
+      if (!braces) return true
+      const items = braces[1]
+        .split(',')
+        .map(n => n.trim())
+        .filter(Boolean)
+      return items.length === 0 || items.some(n => !n.startsWith('type '))
+    })
+    .map(([, , , spec]) => spec)
+}
+
+describe('what src/index.ts loads at start', () => {
+  it('holds neither the AWS SDK nor the cache client: they are reached only through import()', () => {
+    const seen = new Set<string>()
+    const packages = new Map<string, string>()
+    const visit = (file: string): void => {
+      if (seen.has(file)) return
+      seen.add(file)
+      for (const spec of valueImportsOf(file)) {
+        if (!spec.startsWith('.')) {
+          packages.set(spec, file)
+          continue
+        }
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec))
+        const ts = target.replace(/\.js$/, '.ts')
+        visit(fs.existsSync(path.join(SRC, ts)) ? ts : `${target.replace(/\.js$/, '')}/index.ts`)
+      }
+    }
+    visit('index.ts')
+    expect(seen.has('inputs.ts')).toBe(true)
+    expect(packages.has('@actions/core')).toBe(true)
+    const sdk = [...packages]
+      .filter(([spec]) => /^@(aws-sdk|smithy)\//.test(spec))
+      .map(([spec, file]) => `${file} -> ${spec}`)
+    expect(sdk).toEqual([])
+    // The cache client (and the Azure SDK under it) loads while the first programs run.
+    expect([...packages.keys()].filter(spec => /^@actions\/cache$|^@azure\//.test(spec))).toEqual(
+      []
+    )
+  })
+})

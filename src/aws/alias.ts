@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-lambda'
 import { errorMessage } from '../errors.js'
 import { cancellation, CancelledError } from '../util/cancel.js'
-import { layerArnOf, layerVersionOf } from './arn.js'
+import { layerArnOf, layerVersionOf } from '../aws-inputs/index.js'
 import {
   awsErrorName,
   call,

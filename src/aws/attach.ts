@@ -32,7 +32,7 @@ import {
   parseLayerName,
   type FunctionRef,
   type LayerName
-} from './arn.js'
+} from '../aws-inputs/index.js'
 import { cancellation, CancelledError } from '../util/cancel.js'
 import { RegionPace } from './pace.js'
 import {

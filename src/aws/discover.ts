@@ -6,7 +6,7 @@
  * that it moves to a new version too.
  */
 import { ListAliasesCommand, ListFunctionsCommand, type LambdaClient } from '@aws-sdk/client-lambda'
-import { arnLocation, layerArnFor, layerArnOf, type LayerName } from './arn.js'
+import { arnLocation, layerArnFor, layerArnOf, type LayerName } from '../aws-inputs/index.js'
 import { call, type CallLimits, callError } from './client.js'
 
 /** Items per page (ListFunctions returns at most 50 whatever is asked). */

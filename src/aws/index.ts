@@ -25,7 +25,13 @@ import {
   type PlanWarning,
   planFunctions
 } from './attach.js'
-import { type FunctionRef, type LayerName, parseFunctionName } from './arn.js'
+import {
+  type FunctionRef,
+  type LayerName,
+  parseFunctionName,
+  type Principal,
+  type S3Location
+} from '../aws-inputs/index.js'
 import { type CallLimits, createLambdaClient } from './client.js'
 import { type CodeSigning, readCodeSigning, signingProblems } from './code-signing.js'
 import { enforce, type Finding } from '../checks/index.js'
@@ -52,7 +58,6 @@ import {
   checkBucket,
   checkBucketVersioning,
   createS3Client,
-  type S3Location,
   signedPrefix,
   uploadSbom,
   uploadZip,
@@ -65,23 +70,11 @@ import {
   type SigningProfile,
   signZip
 } from './signer.js'
-import { type Principal, principalLabel, syncLayerPermissions } from './share.js'
+import { principalLabel, syncLayerPermissions } from './share.js'
 import { checkParameter, createSsmClient, type ParameterOutcome, writeParameter } from './ssm.js'
 
-export { type FunctionRef, type LayerName, parseFunctionName, parseLayerName } from './arn.js'
-export {
-  type CodeArtifactRepository,
-  codeArtifactIndex,
-  createCodeArtifactClient,
-  parseCodeArtifact
-} from './codeartifact.js'
-export { parseKeepVersions } from './prune.js'
+export { codeArtifactIndex, createCodeArtifactClient } from './codeartifact.js'
 export type { WeightedAliases } from './alias.js'
-export { parseS3Location, type S3Location } from './s3.js'
-export { parseShareWith, type Principal } from './share.js'
-export { parseSigningProfile } from './signer.js'
-export { descriptionMarker } from './publish.js'
-export { parseSsmParameter } from './ssm.js'
 
 /** What the AWS phases read of the inputs (the rest of them: inputs.ts). */
 export interface DeploySettings {

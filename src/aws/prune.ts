@@ -12,36 +12,13 @@ import {
   ListFunctionsCommand,
   ListLayerVersionsCommand
 } from '@aws-sdk/client-lambda'
-import { ActionError } from '../errors.js'
 import { CancelledError, cancellation } from '../util/cancel.js'
 import { listOrNone, plural } from '../util/format.js'
-import { layerArnOf, layerVersionOf, parseLayerName } from './arn.js'
+import { layerArnOf, layerVersionOf, parseLayerName } from '../aws-inputs/index.js'
 import { call, type CallLimits, DEFAULT_LIMITS, isNotFound, callError } from './client.js'
-
-/** The most `keep-versions` accepts. */
-export const KEEP_VERSIONS_MAX = 10_000
 
 /** Items per page of the list calls (ListFunctions returns at most 50 whatever is asked). */
 const PAGE_SIZE = 50
-
-/**
- * Parses `keep-versions`: empty keeps every version (undefined); otherwise a
- * whole number from 1 to KEEP_VERSIONS_MAX, the newest versions to keep.
- */
-export function parseKeepVersions(value: string): number | undefined {
-  const v = value.trim()
-  if (v === '') return undefined
-  const n = Number(v)
-  if (!/^\d+$/.test(v) || n < 1 || n > KEEP_VERSIONS_MAX) {
-    const zero = /^0+$/.test(v)
-      ? ' (0 would delete every version, the one just published included)'
-      : ''
-    throw new ActionError(
-      `Input \`keep-versions\` must be a whole number from 1 to ${KEEP_VERSIONS_MAX} (how many of the newest layer versions to keep), or empty to keep them all; got "${value}"${zero}.`
-    )
-  }
-  return n
-}
 
 export interface PruneRequest {
   /** The `layer-name` input as given: a name or a layer ARN. */

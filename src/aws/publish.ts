@@ -12,6 +12,7 @@ import {
   PublishLayerVersionCommand,
   type LambdaClient
 } from '@aws-sdk/client-lambda'
+import { descriptionMarker } from '../aws-inputs/index.js'
 import { directUploadProblem } from '../checks/index.js'
 import { ActionError } from '../errors.js'
 import { LIMITS, type Architecture, type Runtime } from '../runtimes.js'
@@ -72,11 +73,6 @@ export interface PublishRequest {
    * whose answer was lost is recognised instead of the CodeSha256.
    */
   signingJobArn?: string
-}
-
-/** The part of a version's description that names its SBOM and its (unsigned) zip's SHA-256. */
-export function descriptionMarker(zipSha256Hex: string): string {
-  return `[sbom ${zipSha256Hex}.cdx.json]`
 }
 
 /** How the versions of one content are recognised, for messages. */

@@ -12,7 +12,8 @@
  *
  * StartSigningJob carries a client request token derived from the profile
  * and the uploaded object's version: Signer answers a repeated request with
- * the first one's job, so the call may be retried safely.
+ * the first one's job, so the call may be retried safely. The input itself
+ * is parsed in aws-inputs/signing-profile.ts.
  */
 import {
   DescribeSigningJobCommand,
@@ -56,20 +57,6 @@ export interface SignedZip {
   jobArn: string
   bucket: string
   key: string
-}
-
-const PROFILE_NAME = /^[a-zA-Z0-9_]{2,64}$/
-
-/** Parses `signing-profile`: a signing profile name of this account, or undefined when empty. */
-export function parseSigningProfile(value: string): string | undefined {
-  const name = value.trim()
-  if (name === '') return undefined
-  if (!PROFILE_NAME.test(name)) {
-    throw new ActionError(
-      `Input \`signing-profile\` is "${name}": a signing profile name has 2 to 64 letters, digits and underscores (the name, not an ARN), e.g. "layers_prod".`
-    )
-  }
-  return name
 }
 
 export function createSignerClient(

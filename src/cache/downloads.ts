@@ -16,13 +16,13 @@
  * action's own uv (tools/, checked against its pin before use), so a
  * build after an edit does not download it again. Never fails the action.
  */
-import * as cache from '@actions/cache'
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { type EarlierZip, isSiteResolution, type SiteResolution } from '../layer/earlier.js'
 import type { InstallerEnv } from '../install/index.js'
 import { errorMessage } from '../errors.js'
+import { actionsCache } from './client.js'
 import { formatBytes } from '../util/format.js'
 import { cachePath, runnerTemp } from '../util/runner-temp.js'
 
@@ -151,7 +151,7 @@ export async function restoreDownloads(
   fs.mkdirSync(dir, { recursive: true })
   let found: string | undefined
   try {
-    found = await cache.restoreCache([cachePath(dir)], key, [prefix])
+    found = await (await actionsCache()).restoreCache([cachePath(dir)], key, [prefix])
   } catch (error) {
     core.info(`Download cache not restored: ${errorMessage(error)}`)
   }
@@ -193,7 +193,7 @@ export async function restoreDownloads(
         return
       }
       try {
-        const id = await cache.saveCache([cachePath(dir)], key)
+        const id = await (await actionsCache()).saveCache([cachePath(dir)], key)
         if (id !== -1) core.info(`Download cache saved as ${key} (${formatBytes(bytes)}).`)
       } catch (error) {
         core.info(`Download cache not saved: ${errorMessage(error)}`)

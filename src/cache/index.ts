@@ -18,6 +18,7 @@ import type { BuiltLayer } from '../layer/built.js'
 import type { RunReport } from '../report/run-report.js'
 import type { Runtime } from '../runtimes.js'
 import { type DownloadCache, restoreDownloads } from './downloads.js'
+import { actionsCache } from './client.js'
 import { BUILD_FORMAT_VERSION, cacheKeyFor } from './key.js'
 import {
   cacheServiceAvailable,
@@ -47,6 +48,15 @@ export interface BuildTools {
   strip?: StripTools
 }
 
+/**
+ * Starts loading the cache client when the run will use it, so that it
+ * loads while the run's first programs (the interpreters' probes, pip's
+ * configuration) run instead of after them. Its failure shows when it is used.
+ */
+export function preloadCache(inputs: Pick<Inputs, 'cache'>): void {
+  if (inputs.cache) actionsCache().catch(() => undefined)
+}
+
 export async function openCache(
   inputs: Inputs,
   interpreters: Map<Runtime, Interpreter>,
@@ -65,7 +75,7 @@ export async function openCache(
     report.summary.cache = 'disabled (cache: false)'
     return none
   }
-  if (!cacheServiceAvailable()) {
+  if (!(await cacheServiceAvailable())) {
     report.summary.cache = 'unavailable (no GitHub cache service)'
     core.info(
       'No GitHub Actions cache service here (not running on GitHub): building without cache.'

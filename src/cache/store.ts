@@ -3,11 +3,11 @@
  * optimization only: outside GitHub (no cache service) it is skipped with one
  * log line, and no cache error ever fails the action.
  */
-import * as cache from '@actions/cache'
 import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { errorMessage } from '../errors.js'
+import { actionsCache, type ActionsCache } from './client.js'
 import { cachePath } from '../util/runner-temp.js'
 import type { SiteRecord } from '../layer/built.js'
 import { fileSha256, type ZipResult } from '../layer/zip.js'
@@ -30,7 +30,13 @@ export const ZIP_NAME = 'layer.zip'
 export const MANIFEST_NAME = 'manifest.json'
 
 /** Whether a cache service is there to talk to (on GitHub, or a stand-in that provides one). */
-export function cacheServiceAvailable(): boolean {
+export async function cacheServiceAvailable(): Promise<boolean> {
+  let cache: ActionsCache
+  try {
+    cache = await actionsCache()
+  } catch {
+    return false
+  }
   const probe = (cache as { isFeatureAvailable?: () => boolean }).isFeatureAvailable
   if (typeof probe !== 'function') return true
   try {
@@ -78,11 +84,13 @@ export async function restoreLayer(dir: string, key: string): Promise<Restored> 
   const keys: [string, string[]] = [`${key}${REBUILT}`, [key]]
   let entry: string | undefined
   try {
-    entry = await cache.restoreCache([cachePath(dir)], ...keys)
+    entry = await (await actionsCache()).restoreCache([cachePath(dir)], ...keys)
     if (!entry) {
       // A miss, or an entry whose archive failed to download or unpack
       // (@actions/cache logs that as a warning and returns undefined).
-      const found = await cache.restoreCache([cachePath(dir)], ...keys, { lookupOnly: true })
+      const found = await (
+        await actionsCache()
+      ).restoreCache([cachePath(dir)], ...keys, { lookupOnly: true })
       if (found) return { entry: found, problem: 'its archive could not be restored' }
     }
   } catch (error) {
@@ -122,7 +130,7 @@ export async function saveLayer(
     fs.mkdirSync(dir, { recursive: true })
     fs.copyFileSync(zipPath, path.join(dir, ZIP_NAME))
     fs.writeFileSync(path.join(dir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`)
-    const id = await cache.saveCache([cachePath(dir)], key)
+    const id = await (await actionsCache()).saveCache([cachePath(dir)], key)
     if (id === -1) {
       core.info(`Cache not saved for ${key} (see @actions/cache's message above).`)
       return false

@@ -23,6 +23,7 @@ import {
 } from './uv.js'
 
 export { compileBytecode } from './bytecode.js'
+export { bytecodeVerdict, forecastBytecode } from './bytecode-size.js'
 export { excludeFiles } from './exclude.js'
 export {
   findStripTools,

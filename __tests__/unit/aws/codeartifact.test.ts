@@ -31,9 +31,9 @@ const {
   codeArtifactLabel,
   createCodeArtifactClient,
   indexUrls,
-  parseCodeArtifact,
   TOKEN_DURATION_SECONDS
 } = await import('../../../src/aws/codeartifact.js')
+const { parseCodeArtifact } = await import('../../../src/aws-inputs/index.js')
 const { CallTimeoutError } = await import('../../../src/aws/client.js')
 const { ActionError } = await import('../../../src/errors.js')
 

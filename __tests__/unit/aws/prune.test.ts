@@ -16,7 +16,8 @@ jest.unstable_mockModule('@actions/core', () => ({
   warning: jest.fn()
 }))
 
-const { parseKeepVersions, pruneVersions } = await import('../../../src/aws/prune.js')
+const { pruneVersions } = await import('../../../src/aws/prune.js')
+const { parseKeepVersions } = await import('../../../src/aws-inputs/index.js')
 const { ActionError } = await import('../../../src/errors.js')
 
 const lambda = mockClient(LambdaClient)

@@ -12,8 +12,8 @@ import os from 'node:os'
 import path from 'node:path'
 
 jest.unstable_mockModule('@actions/core', () => ({ info: jest.fn(), debug: jest.fn() }))
-const { checkBucketVersioning, objectKey, parseS3Location, uploadZip } =
-  await import('../../../src/aws/s3.js')
+const { checkBucketVersioning, objectKey, uploadZip } = await import('../../../src/aws/s3.js')
+const { parseS3Location } = await import('../../../src/aws-inputs/index.js')
 
 const s3 = mockClient(S3Client)
 const client = new S3Client({ region: 'eu-west-1' })

@@ -16,16 +16,11 @@ jest.unstable_mockModule('@actions/core', () => ({
   warning: jest.fn()
 }))
 
-const {
-  grantOf,
-  parseShareWith,
-  principalLabel,
-  STATEMENT_ID_PREFIX,
-  statementId,
-  syncLayerPermissions
-} = await import('../../../src/aws/share.js')
+const { grantOf, principalLabel, STATEMENT_ID_PREFIX, statementId, syncLayerPermissions } =
+  await import('../../../src/aws/share.js')
+const { parseShareWith } = await import('../../../src/aws-inputs/index.js')
 const { ActionError } = await import('../../../src/errors.js')
-type Principal = import('../../../src/aws/share.js').Principal
+type Principal = import('../../../src/aws-inputs/index.js').Principal
 
 const lambda = mockClient(LambdaClient)
 const client = new LambdaClient({ region: 'us-east-1' })

@@ -9,11 +9,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import {
   LAMBDA_PLATFORM,
-  parseSigningProfile,
   readSigningProfile,
   signingToken,
   signZip
 } from '../../../src/aws/signer.js'
+import { parseSigningProfile } from '../../../src/aws-inputs/index.js'
 
 const signer = mockClient(SignerClient)
 const client = new SignerClient({ region: 'us-east-1' })

@@ -14,11 +14,11 @@ jest.unstable_mockModule('@actions/core', () => ({
   warning: jest.fn(),
   group: async (_name: string, work: () => Promise<unknown>) => await work()
 }))
-const { checkParameter, nameProblem, parseSsmParameter, writeParameter } =
-  await import('../../../src/aws/ssm.js')
+const { checkParameter, writeParameter } = await import('../../../src/aws/ssm.js')
+const { nameProblem, parseFunctionName, parseSsmParameter } =
+  await import('../../../src/aws-inputs/index.js')
 const { writeLayerParameter } = await import('../../../src/aws/index.js')
 const { RunReport } = await import('../../../src/report/run-report.js')
-const { parseFunctionName } = await import('../../../src/aws/arn.js')
 
 const ssm = mockClient(SSMClient)
 const client = new SSMClient({ region: 'eu-west-1' })

@@ -169,8 +169,8 @@ describe('saveLayer', () => {
 })
 
 describe('cacheServiceAvailable', () => {
-  it.each([true, false])('follows @actions/cache (%p)', available => {
+  it.each([true, false])('follows @actions/cache (%p)', async available => {
     isFeatureAvailable.mockReturnValue(available)
-    expect(cacheServiceAvailable()).toBe(available)
+    expect(await cacheServiceAvailable()).toBe(available)
   })
 })

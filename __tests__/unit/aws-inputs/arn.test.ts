@@ -7,7 +7,7 @@ import {
   layerVersionOf,
   parseFunctionName,
   parseLayerName
-} from '../../../src/aws/arn.js'
+} from '../../../src/aws-inputs/arn.js'
 
 const ACCOUNT = '123456789012'
 
