@@ -100,23 +100,35 @@ export async function buildLayer(o: BuildOptions): Promise<Built> {
     const layer = await checkAndZip(o, staged, downloads.earlier)
 
     // Saved while the layer is published: neither waits for the other, and
-    // a save never fails the run (store.ts, downloads.ts). One after the
-    // other: @github/local-action's cache stand-in writes every archive's
-    // file list to one path.
+    // a save never fails the run (store.ts, downloads.ts). The two entries
+    // are saved at the same time, except under @github/local-action, whose
+    // cache stand-in (LOCAL_ACTION_CACHE_PATH) writes every archive's file
+    // list to one path.
     const uv = o.uv
+    const saveLayer = async (): Promise<void> => await o.cache.save(layer)
+    const saveDownloads = async (): Promise<void> =>
+      await report.phase('Download cache save', async () =>
+        downloads.save({
+          zip: layer.zip,
+          ...(layer.resolutions ? { resolutions: layer.resolutions } : {}),
+          env,
+          ...(uv
+            ? { prune: async (dir: string) => pruneUvCache(async () => uv.tool(env), dir) }
+            : {})
+        })
+      )
+    const oneAtATime = Boolean(process.env.LOCAL_ACTION_CACHE_PATH)
     const saved = report
       .background(async () => {
-        await o.cache.save(layer)
-        await report.phase('Download cache save', async () =>
-          downloads.save({
-            zip: layer.zip,
-            ...(layer.resolutions ? { resolutions: layer.resolutions } : {}),
-            env,
-            ...(uv
-              ? { prune: async (dir: string) => pruneUvCache(async () => uv.tool(env), dir) }
-              : {})
-          })
-        )
+        if (oneAtATime) {
+          await saveLayer()
+          await saveDownloads()
+        } else {
+          // Both end before the staged tree is released (finally, below).
+          const ends = await Promise.allSettled([saveLayer(), saveDownloads()])
+          const failed = ends.find(e => e.status === 'rejected')
+          if (failed) throw failed.reason
+        }
       })
       .catch((error: unknown) => core.warning(`Cache save failed: ${errorMessage(error)}`))
       .finally(() => staging.dispose())
