@@ -1,12 +1,12 @@
 /**
- * The tables of inputs and outputs in README.md, generated from action.yml so
+ * The tables of inputs and outputs in docs/reference.md, generated from action.yml so
  * that the two cannot drift apart. Each table sits between two markers:
  *
  *   <!-- inputs:start -->  …  <!-- inputs:end -->
  *   <!-- outputs:start --> …  <!-- outputs:end -->
  *
- *   npx tsx scripts/readme-tables.ts           rewrite the tables in README.md
- *   npx tsx scripts/readme-tables.ts --check   exit 1 when README.md differs
+ *   npx tsx scripts/readme-tables.ts           rewrite the tables in docs/reference.md
+ *   npx tsx scripts/readme-tables.ts --check   exit 1 when docs/reference.md differs
  *
  * (`npm run docs:tables [-- --check]`). The description is action.yml's text,
  * with what Markdown would read as syntax (`|`, `*`, `<`, `\`, a backtick, an
@@ -95,22 +95,22 @@ export function replaceBetweenMarkers(text: string, name: string, content: strin
   const from = text.indexOf(start)
   const to = text.indexOf(end)
   if (from < 0 || to < 0 || to < from) {
-    throw new Error(`README.md has no "${start}" … "${end}" markers, in that order`)
+    throw new Error(`docs/reference.md has no "${start}" … "${end}" markers, in that order`)
   }
   if (text.indexOf(start, from + start.length) >= 0 || text.indexOf(end, to + end.length) >= 0) {
-    throw new Error(`README.md has the "${start}" or "${end}" marker more than once`)
+    throw new Error(`docs/reference.md has the "${start}" or "${end}" marker more than once`)
   }
   return `${text.slice(0, from + start.length)}\n${content}\n${text.slice(to)}`
 }
 
-/** The README with both tables generated from action.yml. */
+/** The page with both tables generated from action.yml. */
 export function renderTables(readme: string, actionYml: string): string {
   let text = replaceBetweenMarkers(readme, 'inputs', inputsTable(actionYml))
   text = replaceBetweenMarkers(text, 'outputs', outputsTable(actionYml))
   return text
 }
 
-/** The names of the tables whose text differs between two versions of the README. */
+/** The names of the tables whose text differs between two versions of the page. */
 export function changedTables(before: string, after: string): TableName[] {
   const between = (text: string, name: string): string => {
     const start = text.indexOf(`<!-- ${name}:start -->`)
@@ -122,12 +122,12 @@ export function changedTables(before: string, after: string): TableName[] {
 
 function main(argv: string[]): number {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-  const readmePath = path.join(root, 'README.md')
+  const readmePath = path.join(root, 'docs', 'reference.md')
   const readme = fs.readFileSync(readmePath, 'utf8')
   const rendered = renderTables(readme, fs.readFileSync(path.join(root, 'action.yml'), 'utf8'))
   const check = argv.includes('--check')
   if (rendered === readme) {
-    console.log('README.md: the tables of inputs and outputs match action.yml.')
+    console.log('docs/reference.md: the tables of inputs and outputs match action.yml.')
     return 0
   }
   const changed = changedTables(readme, rendered)
@@ -135,12 +135,12 @@ function main(argv: string[]): number {
     changed.length === 1 ? `table of ${changed[0]}` : `tables of ${changed.join(' and ')}`
   if (check) {
     console.error(
-      `README.md differs from action.yml in the ${tables}. Run \`npm run docs:tables\` to regenerate them.`
+      `docs/reference.md differs from action.yml in the ${tables}. Run \`npm run docs:tables\` to regenerate them.`
     )
     return 1
   }
   fs.writeFileSync(readmePath, rendered)
-  console.log(`README.md: regenerated the ${tables} from action.yml.`)
+  console.log(`docs/reference.md: regenerated the ${tables} from action.yml.`)
   return 0
 }
 

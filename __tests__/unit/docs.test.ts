@@ -1,5 +1,5 @@
 /**
- * The documentation against the code: the README's tables of inputs and
+ * The documentation against the code: the tables of inputs and
  * outputs are the ones action.yml gives, the code map in CONTRIBUTING.md names
  * folders that exist, and every relative link leads to a file (and heading)
  * that exists.
@@ -99,9 +99,9 @@ function relativeLinks(page: string): Link[] {
   return links
 }
 
-describe('README tables of inputs and outputs', () => {
+describe('the tables of inputs and outputs in docs/reference.md', () => {
   it('are the ones action.yml gives (run `npm run docs:tables` after editing action.yml)', () => {
-    const readme = read('README.md')
+    const readme = read('docs/reference.md')
     const rendered = renderTables(readme, read('action.yml'))
     expect(changedTables(readme, rendered)).toEqual([])
     expect(rendered).toBe(readme)
