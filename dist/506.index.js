@@ -3231,13 +3231,18 @@ async function preflight(settings, report) {
         const where = several ? ` in ${region}` : '';
         try {
             await checkLayerAccess(client, settings.layerName, limits);
-            const s3 = settings.s3?.get(region);
+            const location = settings.s3?.get(region);
+            const s3 = location && { location, client: createS3Client(region, limits) };
             if (s3)
-                await checkBucket(createS3Client(region, limits), s3, region, limits);
-            let signingProfile;
+                await checkBucket(s3.client, s3.location, region, limits);
+            let signer;
             if (settings.signingProfile && s3) {
-                signingProfile = await readSigningProfile(createSignerClient(region, limits), settings.signingProfile, region, limits);
-                await checkBucketVersioning(createS3Client(region, limits), s3, region, limits);
+                const signerClient = createSignerClient(region, limits);
+                signer = {
+                    profile: await readSigningProfile(signerClient, settings.signingProfile, region, limits),
+                    client: signerClient
+                };
+                await checkBucketVersioning(s3.client, s3.location, region, limits);
             }
             const parameter = settings.ssmParameter?.get(region);
             if (parameter)
@@ -3268,7 +3273,7 @@ async function preflight(settings, report) {
                     signing.push({
                         functionArn: plan.functionArn,
                         signing: await readCodeSigning(client, plan.functionArn, limits, configs),
-                        ...(signingProfile ? { signedBy: signingProfile } : {})
+                        ...(signer ? { signedBy: signer.profile } : {})
                     });
                 });
             }
@@ -3282,7 +3287,7 @@ async function preflight(settings, report) {
                 plans,
                 discovered: discovered.map(f => f.input),
                 ...(s3 ? { s3 } : {}),
-                ...(signingProfile ? { signingProfile } : {})
+                ...(signer ? { signer } : {})
             };
         }
         catch (error) {
@@ -3346,6 +3351,25 @@ function describe(description, zipHex) {
     }
     return text;
 }
+/**
+ * What PublishLayerVersion is given: the zip inline; with `s3-bucket`, the
+ * uploaded object; with `signing-profile` too, the object Signer signed.
+ */
+async function publishedContent(layerName, target, zip, limits) {
+    if (!target.s3)
+        return { content: { zip: external_node_fs_default().readFileSync(zip.path) } };
+    const { location } = target.s3;
+    const uploaded = await uploadZip(target.s3.client, location, layerName, zip.path, limits);
+    if (!target.signer) {
+        return { content: { s3Bucket: location.bucket, s3Key: uploaded.key, bytes: zip.bytes } };
+    }
+    if (!uploaded.versionId) {
+        throw new errors/* ActionError */.lZ(versioningProblem(location.bucket, target.region, 'off: the upload returned no version'));
+    }
+    cancel/* cancellation */.WN.throwIfCancelled();
+    const signed = await signZip(target.signer.client, target.region, target.signer.profile, { bucket: location.bucket, key: uploaded.key, versionId: uploaded.versionId }, { bucket: location.bucket, prefix: signedPrefix(location, layerName) }, { limits });
+    return { content: { s3Bucket: signed.bucket, s3Key: signed.key, bytes: zip.bytes }, signed };
+}
 /** Publishes (or reuses) the layer in one region. */
 async function publishIn(settings, target, limits, layer, report) {
     const { client, publishClient, region } = target;
@@ -3353,9 +3377,9 @@ async function publishIn(settings, target, limits, layer, report) {
     const zipHex = (0,layer_zip/* hexSha256 */.XD)(zip.sha256);
     // Reused or new, the version's SBOM is next to its zip.
     if (target.s3 && layer.sbom) {
-        await uploadSbom(createS3Client(region, limits), target.s3, settings.layerName, layer.sbom, zipHex, limits);
+        await uploadSbom(target.s3.client, target.s3.location, settings.layerName, layer.sbom, zipHex, limits);
     }
-    const profile = target.signingProfile;
+    const profile = target.signer?.profile;
     const reused = settings.reuseUnchanged
         ? await findReusableVersion(client, {
             layerName: settings.layerName,
@@ -3370,20 +3394,7 @@ async function publishIn(settings, target, limits, layer, report) {
     if (reused)
         return { ...reused, region, published: false };
     cancel/* cancellation */.WN.throwIfCancelled();
-    let content = { zip: external_node_fs_default().readFileSync(zip.path) };
-    let signed;
-    if (target.s3) {
-        const uploaded = await uploadZip(createS3Client(region, limits), target.s3, settings.layerName, zip.path, limits);
-        content = { s3Bucket: target.s3.bucket, s3Key: uploaded.key, bytes: zip.bytes };
-        if (profile) {
-            if (!uploaded.versionId) {
-                throw new errors/* ActionError */.lZ(versioningProblem(target.s3.bucket, region, 'off: the upload returned no version'));
-            }
-            cancel/* cancellation */.WN.throwIfCancelled();
-            signed = await signZip(createSignerClient(region, limits), region, profile, { bucket: target.s3.bucket, key: uploaded.key, versionId: uploaded.versionId }, { bucket: target.s3.bucket, prefix: signedPrefix(target.s3, settings.layerName) }, { limits });
-            content = { s3Bucket: signed.bucket, s3Key: signed.key, bytes: zip.bytes };
-        }
-    }
+    const { content, signed } = await publishedContent(settings.layerName, target, zip, limits);
     const published = await publishLayerVersion(client, {
         layerName: settings.layerName,
         codeSha256: zip.sha256,

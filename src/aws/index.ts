@@ -6,6 +6,8 @@
  */
 import * as core from '@actions/core'
 import type { LambdaClient } from '@aws-sdk/client-lambda'
+import type { S3Client } from '@aws-sdk/client-s3'
+import type { SignerClient } from '@aws-sdk/client-signer'
 import fs from 'node:fs'
 import { ActionError, errorMessage } from '../errors.js'
 import type { BuiltLayer } from '../layer/built.js'
@@ -135,9 +137,10 @@ export interface RegionDeployment {
   plans: FunctionPlan[]
   /** Entries found by all-functions-using-layer that `functions` did not name. */
   discovered: string[]
-  s3?: S3Location
-  /** signing-profile as read in this region. */
-  signingProfile?: SigningProfile
+  /** s3-bucket in this region, and the client that reaches it. */
+  s3?: { location: S3Location; client: S3Client }
+  /** signing-profile as read in this region, and the client that starts its jobs. */
+  signer?: { profile: SigningProfile; client: SignerClient }
 }
 
 /** What the preflight established, in every region (the first is the primary). */
@@ -178,17 +181,22 @@ export async function preflight(
         const where = several ? ` in ${region}` : ''
         try {
           await checkLayerAccess(client, settings.layerName, limits)
-          const s3 = settings.s3?.get(region)
-          if (s3) await checkBucket(createS3Client(region, limits), s3, region, limits)
-          let signingProfile: SigningProfile | undefined
+          const location = settings.s3?.get(region)
+          const s3 = location && { location, client: createS3Client(region, limits) }
+          if (s3) await checkBucket(s3.client, s3.location, region, limits)
+          let signer: RegionDeployment['signer']
           if (settings.signingProfile && s3) {
-            signingProfile = await readSigningProfile(
-              createSignerClient(region, limits),
-              settings.signingProfile,
-              region,
-              limits
-            )
-            await checkBucketVersioning(createS3Client(region, limits), s3, region, limits)
+            const signerClient = createSignerClient(region, limits)
+            signer = {
+              profile: await readSigningProfile(
+                signerClient,
+                settings.signingProfile,
+                region,
+                limits
+              ),
+              client: signerClient
+            }
+            await checkBucketVersioning(s3.client, s3.location, region, limits)
           }
           const parameter = settings.ssmParameter?.get(region)
           if (parameter)
@@ -220,7 +228,7 @@ export async function preflight(
               signing.push({
                 functionArn: plan.functionArn,
                 signing: await readCodeSigning(client, plan.functionArn, limits, configs),
-                ...(signingProfile ? { signedBy: signingProfile } : {})
+                ...(signer ? { signedBy: signer.profile } : {})
               })
             })
           }
@@ -240,7 +248,7 @@ export async function preflight(
             plans,
             discovered: discovered.map(f => f.input),
             ...(s3 ? { s3 } : {}),
-            ...(signingProfile ? { signingProfile } : {})
+            ...(signer ? { signer } : {})
           }
         } catch (error) {
           if (!several || error instanceof CancelledError) throw error
@@ -338,6 +346,39 @@ function describe(description: string | undefined, zipHex: string): string {
   return text
 }
 
+/**
+ * What PublishLayerVersion is given: the zip inline; with `s3-bucket`, the
+ * uploaded object; with `signing-profile` too, the object Signer signed.
+ */
+async function publishedContent(
+  layerName: string,
+  target: RegionDeployment,
+  zip: BuiltLayer['zip'],
+  limits: CallLimits
+): Promise<{ content: PublishRequest['content']; signed?: SignedZip }> {
+  if (!target.s3) return { content: { zip: fs.readFileSync(zip.path) } }
+  const { location } = target.s3
+  const uploaded = await uploadZip(target.s3.client, location, layerName, zip.path, limits)
+  if (!target.signer) {
+    return { content: { s3Bucket: location.bucket, s3Key: uploaded.key, bytes: zip.bytes } }
+  }
+  if (!uploaded.versionId) {
+    throw new ActionError(
+      versioningProblem(location.bucket, target.region, 'off: the upload returned no version')
+    )
+  }
+  cancellation.throwIfCancelled()
+  const signed = await signZip(
+    target.signer.client,
+    target.region,
+    target.signer.profile,
+    { bucket: location.bucket, key: uploaded.key, versionId: uploaded.versionId },
+    { bucket: location.bucket, prefix: signedPrefix(location, layerName) },
+    { limits }
+  )
+  return { content: { s3Bucket: signed.bucket, s3Key: signed.key, bytes: zip.bytes }, signed }
+}
+
 /** Publishes (or reuses) the layer in one region. */
 async function publishIn(
   settings: DeploySettings,
@@ -352,15 +393,15 @@ async function publishIn(
   // Reused or new, the version's SBOM is next to its zip.
   if (target.s3 && layer.sbom) {
     await uploadSbom(
-      createS3Client(region, limits),
-      target.s3,
+      target.s3.client,
+      target.s3.location,
       settings.layerName,
       layer.sbom,
       zipHex,
       limits
     )
   }
-  const profile = target.signingProfile
+  const profile = target.signer?.profile
   const reused = settings.reuseUnchanged
     ? await findReusableVersion(
         client,
@@ -378,35 +419,7 @@ async function publishIn(
     : undefined
   if (reused) return { ...reused, region, published: false }
   cancellation.throwIfCancelled()
-  let content: PublishRequest['content'] = { zip: fs.readFileSync(zip.path) }
-  let signed: SignedZip | undefined
-  if (target.s3) {
-    const uploaded = await uploadZip(
-      createS3Client(region, limits),
-      target.s3,
-      settings.layerName,
-      zip.path,
-      limits
-    )
-    content = { s3Bucket: target.s3.bucket, s3Key: uploaded.key, bytes: zip.bytes }
-    if (profile) {
-      if (!uploaded.versionId) {
-        throw new ActionError(
-          versioningProblem(target.s3.bucket, region, 'off: the upload returned no version')
-        )
-      }
-      cancellation.throwIfCancelled()
-      signed = await signZip(
-        createSignerClient(region, limits),
-        region,
-        profile,
-        { bucket: target.s3.bucket, key: uploaded.key, versionId: uploaded.versionId },
-        { bucket: target.s3.bucket, prefix: signedPrefix(target.s3, settings.layerName) },
-        { limits }
-      )
-      content = { s3Bucket: signed.bucket, s3Key: signed.key, bytes: zip.bytes }
-    }
-  }
+  const { content, signed } = await publishedContent(settings.layerName, target, zip, limits)
   const published = await publishLayerVersion(
     client,
     {

@@ -32,6 +32,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { firstCsvField } from '../layer/dist-info.js'
+import { detectFormat } from '../layer/binary.js'
 import {
   ET_DYN,
   ET_EXEC,
@@ -272,14 +273,13 @@ interface Candidate extends LayerFile {
   aliases: string[]
 }
 
-const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46])
-
+/** Whether the file starts as an ELF file does (layer/binary.ts's detectFormat). */
 function startsWithElfMagic(file: string): boolean {
   const head = Buffer.alloc(4)
   let fd: number | undefined
   try {
     fd = fs.openSync(file, 'r')
-    return fs.readSync(fd, head, 0, 4, 0) === 4 && head.equals(ELF_MAGIC)
+    return fs.readSync(fd, head, 0, 4, 0) === 4 && detectFormat(head) === 'elf'
   } catch {
     return false
   } finally {

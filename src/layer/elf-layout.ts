@@ -7,8 +7,7 @@
  *
  * Bounds-checked like elf.ts: garbage never throws, it reads as null.
  */
-import { detectFormat } from './binary.js'
-import { OutOfBounds, Reader } from './elf.js'
+import { openElf, OutOfBounds, type Reader } from './elf.js'
 
 /** e_type: a relocatable object file (.o). */
 export const ET_REL = 1
@@ -65,12 +64,10 @@ export interface ElfLayout {
 
 /** Reads the headers of `buf`; null when it is not ELF or a header lies outside it. */
 export function readElfLayout(buf: Buffer): ElfLayout | null {
-  if (detectFormat(buf) !== 'elf' || buf.length < 0x34) return null
-  const elfClass = buf[4] === 1 ? 32 : buf[4] === 2 ? 64 : null
-  const littleEndian = buf[5] === 1 ? true : buf[5] === 2 ? false : null
-  if (elfClass === null || littleEndian === null) return null
+  const r = openElf(buf, 0x34)
+  if (r === null) return null
   try {
-    return layout(new Reader(buf, littleEndian, elfClass === 64), elfClass)
+    return layout(r, r.is64 ? 64 : 32)
   } catch (error) {
     if (error instanceof OutOfBounds) return null
     throw error

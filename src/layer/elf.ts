@@ -132,13 +132,24 @@ interface DynamicNames {
   soname?: string
 }
 
-/** Reads the ELF header and version needs of `buf`; null when it is not ELF. */
-export function readElf(buf: Buffer): ElfInfo | null {
-  if (detectFormat(buf) !== 'elf' || buf.length < 0x14) return null
+/**
+ * A reader of `buf` in its class and byte order, when it is ELF with a known
+ * class and byte order and at least `minLength` bytes; null otherwise.
+ */
+export function openElf(buf: Buffer, minLength: number): Reader | null {
+  if (detectFormat(buf) !== 'elf' || buf.length < minLength) return null
   const elfClass = buf[4] === 1 ? 32 : buf[4] === 2 ? 64 : null
   const littleEndian = buf[5] === 1 ? true : buf[5] === 2 ? false : null
   if (elfClass === null || littleEndian === null) return null
-  const r = new Reader(buf, littleEndian, elfClass === 64)
+  return new Reader(buf, littleEndian, elfClass === 64)
+}
+
+/** Reads the ELF header and version needs of `buf`; null when it is not ELF. */
+export function readElf(buf: Buffer): ElfInfo | null {
+  const r = openElf(buf, 0x14)
+  if (r === null) return null
+  const elfClass = r.is64 ? 64 : 32
+  const littleEndian = r.littleEndian
   const machine = r.u16(0x12)
 
   let lookup = guarded(() => needsFromSections(r))
