@@ -9,6 +9,8 @@ import { beforeAll, describe, expect, it } from '@jest/globals'
 import AdmZip from 'adm-zip'
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { ROOT, runAction, type ActionRun, workspace } from '../helpers/action.js'
@@ -195,8 +197,9 @@ describe('installer: auto', () => {
     expect(first.log).toContain(
       'Installer: uv (installer: auto, uv 0.13.9, installed by the action).'
     )
-    // The index in effect is PyPI's: pip is handed the file's URL there.
-    expect(first.log).toContain('Downloading uv 0.13.9 (pinned by hash) with pip from PyPI')
+    // The index in effect is PyPI's and no proxy is set: fetched from its file URL, without pip.
+    expect(first.log).toContain('Downloading uv 0.13.9 (pinned by hash) from PyPI')
+    expect(first.log).not.toContain('with pip')
     expect(first.log).toMatch(/uv 0\.13\.9, installed by the action installs python3\.12/)
     expect(Object.values(installers(first.outputs['zip-path']))).toEqual(['uv'])
     // The forged file was replaced by the pinned wheel.
@@ -206,6 +209,45 @@ describe('installer: auto', () => {
     expect(second.errors).toEqual([])
     expect(second.log).not.toContain('Downloading uv')
     expect(second.outputs['code-sha256']).toBe(first.outputs['code-sha256'])
+  })
+
+  it("with a proxy set, downloads its own uv with pip, through the user's proxy", async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
+    makeToolCache(cache, ['3.12'])
+    // A CONNECT proxy on loopback that records where it was asked to go.
+    const asked: string[] = []
+    const proxy = http.createServer()
+    proxy.on('connect', (request: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+      asked.push(request.url ?? '')
+      const [host, port] = (request.url ?? '').split(':')
+      const upstream = net.connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        upstream.write(head)
+        upstream.pipe(client)
+        client.pipe(upstream)
+      })
+      upstream.on('error', () => client.destroy())
+      client.on('error', () => upstream.destroy())
+    })
+    await new Promise<void>(resolve => proxy.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`
+      const run = await runAction(
+        { 'layer-name': 'installer', publish: 'false', runtimes: 'python3.12' },
+        {
+          workspace: workspace('six==1.16.0\n'),
+          toolCache: cache,
+          env: { HTTPS_PROXY: url, NO_PROXY: '127.0.0.1,localhost' }
+        }
+      )
+      expect(run.errors).toEqual([])
+      expect(run.log).toContain('Downloading uv 0.13.9 (pinned by hash) with pip from PyPI')
+      expect(asked).toContain('files.pythonhosted.org:443')
+      expect(Object.values(installers(run.outputs['zip-path']))).toEqual(['uv'])
+    } finally {
+      proxy.closeAllConnections()
+      await new Promise(resolve => proxy.close(resolve))
+    }
   })
 
   it('takes pip when its own uv cannot be downloaded (the index in effect does not serve it)', async () => {

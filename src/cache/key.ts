@@ -12,7 +12,7 @@ import { fingerprint } from '../requirements/tree.js'
 import type { Architecture, Runtime } from '../runtimes.js'
 
 /** Bump when the layout, the zip format or the manifest changes, so old cache entries are not reused. */
-export const BUILD_FORMAT_VERSION = 4
+export const BUILD_FORMAT_VERSION = 5
 
 export interface KeyParts {
   /** Every requirements/constraints file, in the order pip reads them, normalized. */

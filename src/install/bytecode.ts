@@ -1,40 +1,21 @@
 /** Precompiles a staged layer's Python files so cold starts skip compilation. */
 import * as core from '@actions/core'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import zlib from 'node:zlib'
-import { ActionError } from '../errors.js'
 import { NATIVE_CRC32, ZipReader } from '../layer/zip-reader.js'
 import { packageCodeEnv } from '../sandbox/index.js'
-import { run, tail } from '../util/process.js'
+import { run } from '../util/process.js'
+import { compileTree, type InvalidSource, TEST_SUITE_BELOW_SITE } from './compile-workers.js'
 
-/**
- * A package's test suite: a `tests` or `test` folder at any depth below a
- * top-level folder of the site (pandas/tests/, numpy/_core/tests/), as a
- * regular expression for what follows the site folder in a path. A top-level
- * tests/ folder is importable as `tests` and is not matched. Python's re and
- * JavaScript read it alike.
- */
-const TEST_SUITE_BELOW_SITE = String.raw`[\/][^\/]+[\/](?:[^\/]+[\/])*tests?[\/]`
-const testSuitePath = new RegExp(`^${TEST_SUITE_BELOW_SITE}`)
+const testSuitePath = new RegExp(TEST_SUITE_BELOW_SITE)
 
 /** Whether a "/"-separated path relative to a site folder lies in a package's test suite. */
 export function inTestSuite(rel: string): boolean {
   return testSuitePath.test(`/${rel}`)
 }
 
-/**
- * compileall's -x pattern for the test suites below `dir`: matched with
- * re.search against the whole path compileall builds (dir + the path below
- * it), so it is anchored on `dir` itself, escaped character by character;
- * a runner path that holds /tests/ then changes nothing.
- */
-export function testSuiteExclusion(dir: string): string {
-  return `^${dir.replace(/[^A-Za-z0-9_]/gu, '\\$&')}${TEST_SUITE_BELOW_SITE}`
-}
-
-/** The .py files below `dir` ("/"-separated, relative), as compileall walks it: no __pycache__, no linked folders. */
+/** The .py files below `dir` ("/"-separated, relative), as the compiler walks it: no __pycache__, no linked folders. */
 function pythonSources(dir: string): string[] {
   const found: string[] = []
   const visit = (abs: string, prefix: string): void => {
@@ -61,7 +42,7 @@ export interface CompileOptions {
   dirs: string[]
   /**
    * The layer root (the folder holding python/). When given, each .pyc records
-   * its source as /opt/<path under root> (compileall -d), where Lambda unpacks
+   * its source as /opt/<path under root> where Lambda unpacks
    * the layer, instead of this runner's staging path: the bytes then do not
    * depend on where the layer was staged.
    */
@@ -94,33 +75,6 @@ export interface CompileResult {
    * was copied from the previous zip rather than compiled.
    */
   reused?: number
-}
-
-/** compileall's arguments shared by the full and the incremental compile. */
-const COMPILEALL = ['-m', 'compileall', '-q', '-j', '0', '--invalidation-mode', 'unchecked-hash']
-
-/**
- * Runs compileall; returns the files it could not compile (Python 2
- * leftovers, templates named .py: they would fail on import on Lambda too,
- * and stay source). Throws when it failed for any other reason.
- */
-async function compileall(python: string, args: string[], dir: string): Promise<string[]> {
-  const result = await run(python, [...COMPILEALL, ...args], {
-    silent: true,
-    env: { ...packageCodeEnv(process.env, 'code'), PYTHONHASHSEED: '0' },
-    // It writes the .pyc beside the sources of the folder it compiles (the last argument).
-    confine: { writable: [args[args.length - 1]] }
-  })
-  if (result.exitCode === 0) return []
-  // compileall names the files it could not compile on stdout.
-  const failed = [...result.stdout.matchAll(/\*\*\* Error compiling '([^']+)'/g)].map(m => m[1])
-  if (failed.length > 0) return failed
-  const how =
-    result.spawnError ??
-    (result.signal ? `signal ${result.signal}` : `exit code ${result.exitCode}`)
-  throw new ActionError(
-    `Compiling the Python files in ${dir} with ${python} failed (${how}):\n${tail(`${result.stdout}\n${result.stderr}`)}`
-  )
 }
 
 /** The previous zip and what its .pyc files must be to serve this interpreter. */
@@ -166,9 +120,9 @@ const UNCHECKED_HASH = 1
 
 /**
  * What becomes of one source: its .pyc copied from the previous zip, to be
- * compiled, or neither (compileall would not compile it either: a link to a
+ * compiled, or neither (the compiler would not compile it either: a link to a
  * folder, or one that dangles). `unlisted`: the name Node read is not one the
- * file system knows (bytes that are not UTF-8), so only compileall's own
+ * file system knows (bytes that are not UTF-8), so only the compiler's own
  * walk of the folder can reach it.
  */
 type Outcome = 'reused' | 'compile' | 'none' | 'unlisted'
@@ -251,51 +205,8 @@ function reuseBytecode(
 }
 
 /**
- * Compiles `files` (relative to `abs`) apart from the rest of the folder:
- * copied to a scratch folder in the same layout, compiled there by the very
- * command a full compile runs (same -d, so the same path on Lambda, and the
- * same worker processes), their .pyc moved into place. compileall given the
- * whole folder would walk all of it and hand every file to its workers.
- * Returns the files it could not compile, as paths below `abs`.
- */
-async function compileApart(
-  python: string,
-  opt: string[],
-  abs: string,
-  files: string[],
-  tag: string
-): Promise<string[]> {
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-python-layer-compile-'))
-  try {
-    const root = path.join(scratch, path.basename(abs))
-    for (const rel of files) {
-      const target = path.join(root, ...rel.split('/'))
-      fs.mkdirSync(path.dirname(target), { recursive: true })
-      fs.copyFileSync(path.join(abs, ...rel.split('/')), target)
-    }
-    const failed = await compileall(python, [...opt, root], abs)
-    for (const rel of files) {
-      const pycRel = path.posix.join(
-        path.posix.dirname(rel),
-        '__pycache__',
-        pycName(path.posix.basename(rel), tag)
-      )
-      const from = path.join(root, ...pycRel.split('/'))
-      if (!fs.existsSync(from)) continue
-      const to = path.join(abs, ...pycRel.split('/'))
-      fs.mkdirSync(path.dirname(to), { recursive: true })
-      // Removed first: a staged file may be a hard link into uv's cache.
-      fs.rmSync(to, { force: true })
-      fs.copyFileSync(from, to)
-    }
-    return failed.map(f => path.join(abs, path.relative(root, path.resolve(root, f))))
-  } finally {
-    fs.rmSync(scratch, { recursive: true, force: true })
-  }
-}
-
-/**
- * `python -m compileall -q -j 0 --invalidation-mode unchecked-hash <dir>` per dir.
+ * Compiles each dir's sources to unchecked-hash .pyc files (compileTree,
+ * one worker per core).
  *
  * Why unchecked-hash: a default (timestamp) .pyc records the source's mtime,
  * but the layer zip gives every file one fixed timestamp, so on Lambda the
@@ -309,19 +220,11 @@ async function compileApart(
  * PYTHONHASHSEED=0 keeps set and frozenset constants in a fixed order, which
  * otherwise changes with the per-process hash seed and so varies the .pyc bytes.
  *
- * Test suites are left out with -x (testSuiteExclusion), which only looks at
- * the path below each folder.
- *
  * With `previous`, an unchanged source's .pyc comes from the previous zip:
  * the .pyc of the same bytes at the same /opt path from the same interpreter
- * version, so the same bytes compileall would write. The other sources are
- * compiled by the very command a full compile runs, on a scratch folder
- * that holds only them (compileApart): compileall recompiles every
- * hash-based .pyc of a folder it is given, and hands every file of it to
- * its workers. Not `compileall -i <list>`: that compiles in compileall's main process,
- * whereas a folder is compiled in worker processes that have imported more
- * modules, and before Python 3.11 marshal marks a name shared (FLAG_REF)
- * when any loaded module also holds it, so the .pyc bytes differ.
+ * version, so the same bytes this compile writes. Only the other sources
+ * are handed to the compiler, by name: which files a worker compiles does
+ * not change their bytes.
  */
 export async function compileBytecode(options: CompileOptions): Promise<CompileResult> {
   const skipTests = (options.testSuites ?? 'skip') === 'skip'
@@ -376,33 +279,30 @@ async function compileDir(
     )
   }
   const abs = path.resolve(dir)
-  const opt = options.layerRoot === undefined ? [] : ['-d', lambdaPath(options.layerRoot, dir)]
-  let failed: string[] | undefined
+  const tree = {
+    python: options.python,
+    root: abs,
+    ...(options.layerRoot === undefined ? {} : { lambdaRoot: lambdaPath(options.layerRoot, dir) }),
+    skipTestSuites: skipTests
+  }
+  let failed: InvalidSource[] | undefined
   if (previous !== undefined && options.layerRoot !== undefined) {
     const wanted = skipTests ? sources.filter(rel => !inTestSuite(rel)) : sources
     const reuse = reuseBytecode(previous, options.layerRoot, abs, wanted)
     // Otherwise the whole folder is compiled: the same bytes, only slower.
     if (!reuse.unlisted) {
       total.reused = (total.reused ?? 0) + reuse.reused
-      failed =
-        reuse.compile.length === 0
-          ? []
-          : await compileApart(options.python, opt, abs, reuse.compile, previous.tag)
+      failed = await compileTree({ ...tree, files: reuse.compile })
     }
   }
-  if (failed === undefined) {
-    const args = [...opt]
-    if (skipTests) args.push('-x', testSuiteExclusion(abs))
-    args.push(abs)
-    failed = await compileall(options.python, args, dir)
-  }
+  failed ??= await compileTree(tree)
   // Files Python cannot compile would fail on import on Lambda too: warn
   // and keep them as source.
   if (failed.length > 0) {
     total.invalid += failed.length
-    const shown = failed.slice(0, 10).map(f => path.relative(dir, path.resolve(dir, f)))
+    const shown = failed.slice(0, 10).map(f => f.file)
     core.warning(
-      `compile: ${failed.length} file(s) in ${path.basename(dir)} are not valid Python and stay uncompiled: ${shown.join(', ')}${failed.length > 10 ? ', ...' : ''}`
+      `compile: ${failed.length} file(s) in ${path.basename(dir)} are not valid Python and stay uncompiled: ${shown.join(', ')}${failed.length > 10 ? ', ...' : ''} (${failed[0].file}: ${failed[0].error})`
     )
   }
 }

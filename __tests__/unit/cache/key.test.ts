@@ -69,12 +69,12 @@ describe('computeCacheKey', () => {
     expect(a).not.toBe(b)
   })
 
-  it('strip: false keeps the keys builds had before the input existed', () => {
-    // The key of `base` before strip was an input: a cache entry of then is still found.
-    const before = 'lambda-python-layer-v4-Linux-python3.12-x86_64-a24a1ae1d27320fe0277de37e5e3a9c0'
-    expect(BUILD_FORMAT_VERSION).toBe(4)
-    expect(computeCacheKey(base)).toBe(before)
-    expect(computeCacheKey({ ...base, strip: undefined })).toBe(before)
+  it('strip: false adds nothing to the key', () => {
+    // The key of `base` (build format 5): pinned, so a change of what goes in shows here.
+    const pinned = 'lambda-python-layer-v5-Linux-python3.12-x86_64-36757524f38aee2e8eaa785fa0fdb1c2'
+    expect(BUILD_FORMAT_VERSION).toBe(5)
+    expect(computeCacheKey(base)).toBe(pinned)
+    expect(computeCacheKey({ ...base, strip: undefined })).toBe(pinned)
   })
 
   it('does not change with the order of exclude patterns', () => {

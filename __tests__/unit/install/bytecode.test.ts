@@ -1,14 +1,18 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync
+} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from '@jest/globals'
-import {
-  compileBytecode,
-  inTestSuite,
-  lambdaPath,
-  testSuiteExclusion
-} from '../../../src/install/bytecode.js'
+import { compileBytecode, inTestSuite, lambdaPath } from '../../../src/install/bytecode.js'
+import { compileTree } from '../../../src/install/compile-workers.js'
 import { zipDirectory } from '../../../src/layer/zip.js'
 import { tempDir, writeFile } from '../../helpers/layer-fixtures.js'
 import { findTestPython, pythonMinor } from '../../helpers/python.js'
@@ -117,25 +121,6 @@ withPython('compileBytecode with a real interpreter', () => {
     expect(existsSync(path.join(cache, `broken.${tag}.pyc`))).toBe(false)
   })
 
-  it("escapes the folder in compileall's -x pattern character by character", () => {
-    const dir = '/tmp/a b/é+x (1)/[t]{2}$^/python'
-    const matched = (file: string): string =>
-      execFileSync(
-        py,
-        [
-          '-c',
-          'import re, sys; print(bool(re.search(sys.argv[1], sys.argv[2])))',
-          testSuiteExclusion(dir),
-          file
-        ],
-        { encoding: 'utf8' }
-      ).trim()
-    expect(matched(`${dir}/pkg/tests/test_x.py`)).toBe('True')
-    expect(matched(`${dir}/pkg/core.py`)).toBe('False')
-    expect(matched(`${dir}/tests/x.py`)).toBe('False')
-    expect(matched(`/tmp/a b/é+x (1)/[t]{2}$^/pythonX/pkg/tests/test_x.py`)).toBe('False')
-  })
-
   it('leaves the test suites of packages uncompiled and compiles the rest', async () => {
     const root = layerRoot({
       'pkg/__init__.py': source,
@@ -209,7 +194,7 @@ withPython('compileBytecode with a real interpreter', () => {
     )
   })
 
-  it('fails when the interpreter cannot run compileall', async () => {
+  it('fails when the interpreter cannot run the compiler', async () => {
     const root = layerRoot({ 'ok.py': 'x = 1\n' })
     await expect(
       compileBytecode({ python: '/no/such/python', dirs: [path.join(root, 'python')] })
@@ -274,6 +259,64 @@ function sourceTrees(): { before: Record<string, string>; after: Record<string, 
   after['odd\nname.py'] = 'ODD = 2\n'
   return { before, after }
 }
+
+withPython('compileTree', () => {
+  it.each(interpreters())(
+    'writes the same bytes whichever worker compiles a file, walking the folder or given a list (%s)',
+    async py => {
+      const { after } = sourceTrees()
+      const trees = [layerRoot(after), layerRoot(after), layerRoot(after)]
+      const runs = [
+        { workers: 1 },
+        { workers: 2 },
+        // Given by name, in reverse, to three workers.
+        {
+          workers: 3,
+          files: Object.keys(after)
+            .filter(rel => rel.endsWith('.py'))
+            .reverse()
+        }
+      ]
+      const invalid = []
+      for (const [i, run] of runs.entries()) {
+        invalid.push(
+          await compileTree({
+            python: py,
+            root: path.join(trees[i], 'python'),
+            lambdaRoot: '/opt/python',
+            skipTestSuites: true,
+            ...run
+          })
+        )
+      }
+      for (const found of invalid) {
+        expect(found.map(f => f.file)).toEqual(['broken.py'])
+        expect(found[0].error).toMatch(/SyntaxError/)
+      }
+      const want = contents(trees[0])
+      expect([...want.keys()].filter(rel => rel.endsWith('.pyc'))).toHaveLength(253 - 4 - 1)
+      for (const tree of trees.slice(1)) {
+        const got = contents(tree)
+        expect([...got.keys()]).toEqual([...want.keys()])
+        expect([...want].filter(([rel, bytes]) => !got.get(rel)?.equals(bytes))).toEqual([])
+      }
+    }
+  )
+
+  it('refuses to write a .pyc through a link planted in __pycache__', async () => {
+    const py = python ?? 'python3'
+    const root = layerRoot({ 'a.py': 'A = 1\n' })
+    const outside = tempDir('compile-outside-')
+    dirs.push(outside)
+    const tag = `cpython-${pythonMinor(py).replace('.', '')}`
+    mkdirSync(path.join(root, 'python', '__pycache__'))
+    symlinkSync(path.join(outside, 'x'), path.join(root, 'python', '__pycache__', `a.${tag}.pyc`))
+    await expect(
+      compileTree({ python: py, root: path.join(root, 'python'), skipTestSuites: true })
+    ).rejects.toThrow(/is a link or not a regular file/)
+    expect(existsSync(path.join(outside, 'x'))).toBe(false)
+  })
+})
 
 withPython('compileBytecode with a previous zip', () => {
   it.each(interpreters())(
