@@ -1,18 +1,25 @@
 /**
  * The run, step by step: inputs → sandbox → preflight beside the
- * interpreters → cache, or the pipeline on a miss (install, bytecode, scan,
+ * interpreters → cache (pip's configuration confirmed), or the pipeline on a miss (install, bytecode, scan,
  * checks, zip) → publish → share → attach → Parameter Store → prune →
  * outputs and summary.
  * Each step's body lives with its concern (see CONTRIBUTING.md, "How the
  * code is organised"); this file decides the order.
  */
 import * as core from '@actions/core'
-import { openCache } from './cache/index.js'
 import { getInputs } from './inputs.js'
 import { writeSbom } from './layer/sbom.js'
 import { zipPathIn } from './layer/work-dir.js'
 import { buildLayer } from './pipeline.js'
-import { begin, closeSandbox, prepare, sandboxPackageCode } from './prepare.js'
+import type { BuiltLayer } from './layer/built.js'
+import {
+  begin,
+  closeSandbox,
+  openLayerCache,
+  prepare,
+  reopenLayerCache,
+  sandboxPackageCode
+} from './prepare.js'
 import { RunReport } from './report/run-report.js'
 import type { Sandbox } from './sandbox/index.js'
 import { cancellation } from './util/cancel.js'
@@ -26,29 +33,36 @@ export async function run(): Promise<void> {
     const inputs = getInputs()
     const workDir = begin(inputs, report)
     sandbox = await sandboxPackageCode(inputs, report)
-    const { deployment, interpreters, env, uv, strip } = await prepare(inputs, sandbox, report)
-
-    const tools = { installer: uv?.label ?? 'pip', strip }
-    const cache = await openCache(inputs, interpreters, tools, env, report)
-    let layer = await cache.restore(zipPathIn(workDir))
+    const prepared = await prepare(inputs, sandbox, report)
+    const { deployment, interpreters, env, strip } = prepared
+    const zipPath = zipPathIn(workDir)
+    const withSbom = async (built: BuiltLayer): Promise<BuiltLayer> => ({
+      ...built,
+      sbom: await report.phase('SBOM', async () => writeSbom(built, inputs))
+    })
+    let opened = await openLayerCache(inputs, prepared, report, zipPath)
+    // A hit is described while pip confirms its configuration.
+    let layer = opened.layer && (await withSbom(opened.layer))
+    if (!(await opened.confirmed)) {
+      opened = await reopenLayerCache(inputs, prepared, report, zipPath)
+      layer = opened.layer && (await withSbom(opened.layer))
+    }
     if (!layer) {
       cancellation.throwIfCancelled()
       const built = await buildLayer({
         inputs,
         interpreters,
-        uv,
+        uv: opened.uv,
         strip,
         env,
         workDir,
         sandbox,
-        cache,
+        cache: opened.cache,
         report
       })
       saved = built.saved
-      layer = built.layer
+      layer = await withSbom(built.layer)
     }
-    const built = layer
-    layer = { ...built, sbom: await report.phase('SBOM', async () => writeSbom(built, inputs)) }
     report.layer(layer)
     cancellation.throwIfCancelled()
 

@@ -6,7 +6,9 @@
  */
 import * as core from '@actions/core'
 import type { Deployment } from './aws/index.js'
-import { preloadCache } from './cache/index.js'
+import fs from 'node:fs'
+import type { BuiltLayer } from './layer/built.js'
+import { type LayerCache, openCache, preloadCache } from './cache/index.js'
 import type { Inputs } from './inputs.js'
 import {
   chooseInstaller,
@@ -14,6 +16,7 @@ import {
   findStripTools,
   InstallerEnv,
   type Interpreter,
+  jobUserPipDirs,
   type StripTools,
   type UvPlan
 } from './install/index.js'
@@ -89,9 +92,12 @@ export async function prepare(
   sandbox: Sandbox,
   report: RunReport
 ): Promise<Prepared> {
-  // Without codeartifact the index is known now, and pip's configuration
-  // (a pip start, 0.4 s) is read while the preflight runs.
+  // Without codeartifact the index is known now, and pip's configuration is
+  // read from its files (pip, asked too, confirms it while the cache is
+  // read: openLayerCache), or else from pip (0.4 s) while the preflight runs.
   const early = inputs.codeartifact ? undefined : InstallerEnv.create()
+  // pip in the sandbox sees the job's user configuration; without isolation, a HOME of its own.
+  const userDirs = sandbox.isolated ? jobUserPipDirs(process.env) : undefined
   const finding = report.background(async () => {
     const found = await report.phase('Find interpreters', async () =>
       findInterpreters(inputs.runtimes, inputs.pythonVersion)
@@ -103,7 +109,9 @@ export async function prepare(
     // pip starts first (its configuration: a few tenths of a second), then the
     // cache client (3.6 MB of bundle) loads while it runs, instead of after.
     const configs = early
-      ? [...found.values()].map(async i => early.pipConfig(i.path).catch(() => ''))
+      ? [...found.values()]
+          .filter(i => !early.forecastPipConfig(i.path, userDirs))
+          .map(async i => early.pipConfig(i.path).catch(() => ''))
       : []
     preloadCache(inputs)
     await Promise.all(configs)
@@ -157,4 +165,63 @@ async function codeArtifactUrl(inputs: Inputs, report: RunReport): Promise<strin
   )
   report.summary.index = index.publicUrl
   return index.url
+}
+
+/** The layer's cache, what it holds, and the installer, decided with pip's configuration. */
+export interface OpenedCache {
+  cache: LayerCache
+  layer: BuiltLayer | undefined
+  uv: UvPlan | undefined
+  /**
+   * Whether pip confirmed the configuration they were decided with. A hit
+   * is returned at once, to be put to use while pip answers; a miss only
+   * once confirmed (or decided again), as everything built depends on it.
+   */
+  confirmed: Promise<boolean>
+}
+
+/**
+ * The layer's cache and what it holds: the key is computed and the entry
+ * restored while pip, asked beside its files' forecast
+ * (InstallerEnv.forecastPipConfig), says its configuration. When pip says
+ * otherwise, reopenLayerCache decides again with pip's own.
+ */
+export async function openLayerCache(
+  inputs: Inputs,
+  prepared: Prepared,
+  report: RunReport,
+  zipPath: string
+): Promise<OpenedCache> {
+  const opened = await openWith(inputs, prepared, prepared.uv, report, zipPath)
+  const confirmed = prepared.env.confirmPipConfig().catch(() => false)
+  if (opened.layer) return { ...opened, confirmed }
+  if (await confirmed) return { ...opened, confirmed }
+  return await reopenLayerCache(inputs, prepared, report, zipPath)
+}
+
+/** The installer, the key and the entry decided again, with pip's own configuration. */
+export async function reopenLayerCache(
+  inputs: Inputs,
+  prepared: Prepared,
+  report: RunReport,
+  zipPath: string
+): Promise<OpenedCache> {
+  fs.rmSync(zipPath, { force: true })
+  const uv = await chooseInstaller(inputs, prepared.interpreters, prepared.env)
+  report.summary.installer = uv?.label ?? 'pip'
+  const opened = await openWith(inputs, prepared, uv, report, zipPath)
+  return { ...opened, confirmed: Promise.resolve(true) }
+}
+
+async function openWith(
+  inputs: Inputs,
+  prepared: Prepared,
+  uv: UvPlan | undefined,
+  report: RunReport,
+  zipPath: string
+): Promise<Omit<OpenedCache, 'confirmed'>> {
+  const { interpreters, env, strip } = prepared
+  const tools = { installer: uv?.label ?? 'pip', strip }
+  const cache = await openCache(inputs, interpreters, tools, env, report)
+  return { cache, layer: await cache.restore(zipPath), uv }
 }

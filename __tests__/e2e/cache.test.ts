@@ -177,3 +177,100 @@ describe('runners that keep their work folders elsewhere', () => {
     expect(second.outputs['code-sha256']).toBe(first.outputs['code-sha256'])
   }, 180_000)
 })
+
+describe("pip's configuration, read from its files while pip confirms it", () => {
+  const arch = process.arch === 'arm64' ? 'arm64' : 'x64'
+  const real = (): string => {
+    const [version] = fs.readdirSync(path.join(toolCache, 'Python'))
+    return path.join(toolCache, 'Python', version, arch, 'bin', 'python3')
+  }
+  /**
+   * The tool cache's Python through a link in another folder: its sys.prefix
+   * is the tool cache's, but the folder above the link's bin/ holds a
+   * pip.conf pip never reads.
+   */
+  const linkedPython = (name: string, conf: string): string => {
+    const dir = path.join(work, name)
+    fs.mkdirSync(path.join(dir, 'bin'), { recursive: true })
+    fs.symlinkSync(real(), path.join(dir, 'bin', 'python3'))
+    fs.writeFileSync(path.join(dir, 'pip.conf'), conf)
+    return path.join(dir, 'bin', 'python3')
+  }
+  const runs: Record<string, ActionRun> = {}
+  const build = async (
+    pythonVersion?: string,
+    env: Record<string, string> = {}
+  ): Promise<ActionRun> =>
+    runAction(
+      {
+        'layer-name': 'forecast',
+        runtimes: 'python3.12',
+        publish: 'false',
+        ...(pythonVersion ? { 'python-version': pythonVersion } : {})
+      },
+      { workspace: ws, toolCache, runnerTemp, env: { ...service.env, ...env } }
+    )
+  const misread = (python: string, option: string): string =>
+    `pip's configuration for ${python} is not what its files were read to say (${option}); what depends on it is decided again with pip's own.`
+
+  // An index that does not answer: read from the link's folder, it would fail the install.
+  const deadIndex = '[global]\nindex-url = http://127.0.0.1:9/simple\n'
+  // A setting that changes the key, harmless to the install.
+  const noPre = '[global]\npre = false\n'
+  let deadLink = ''
+  let preLink = ''
+  let userConfig = ''
+
+  beforeAll(async () => {
+    fs.writeFileSync(path.join(ws, 'requirements.txt'), 'six==1.16.0\n')
+    fs.writeFileSync(constraints, '')
+    deadLink = linkedPython('dead-index', deadIndex)
+    runs.deadIndex = await build(deadLink)
+    runs.plain = await build()
+    // The setting in the user's configuration, which pip does read (the sandbox shows it):
+    // that build is saved under the key of a configuration with the setting.
+    userConfig = path.join(work, 'xdg-config')
+    const own = path.join(os.homedir(), '.config', 'pip', 'pip.conf')
+    const base = fs.existsSync(own) ? fs.readFileSync(own, 'utf8') : '[global]\n'
+    fs.mkdirSync(path.join(userConfig, 'pip'), { recursive: true })
+    fs.writeFileSync(path.join(userConfig, 'pip', 'pip.conf'), `${base.trimEnd()}\npre = false\n`)
+    runs.user = await build(undefined, { XDG_CONFIG_HOME: userConfig })
+    // The same setting beside a link pip does not read: the forecast's key is the venv's, a hit.
+    preLink = linkedPython('no-pre', noPre)
+    runs.preLink = await build(preLink)
+  })
+
+  it('when pip says otherwise, decides again with what pip says, before anything is installed', () => {
+    const run = runs.deadIndex
+    expect(run.errors).toEqual([])
+    expect(run.log).toContain(misread(deadLink, 'global.index-url'))
+    expect(run.log).not.toContain('127.0.0.1:9')
+    expect(JSON.parse(run.outputs.packages)).toEqual(['six==1.16.0'])
+  })
+
+  it("keys the build by pip's own configuration: the same build from the tool cache's Python is a hit", () => {
+    const run = runs.plain
+    expect(run.errors).toEqual([])
+    expect(run.log).not.toContain('is not what its files were read to say')
+    expect(run.outputs['cache-hit']).toBe('true')
+    expect(run.outputs['code-sha256']).toBe(runs.deadIndex.outputs['code-sha256'])
+  })
+
+  it("reads the user's pip.conf, shown in the sandbox, as pip does: no second look", () => {
+    expect(runs.user.errors).toEqual([])
+    expect(runs.user.log).not.toContain('is not what its files were read to say')
+    expect(runs.user.outputs['cache-hit']).toBe('false')
+  })
+
+  it('drops a hit found under a misread key, and takes the entry of the real one', () => {
+    const run = runs.preLink
+    expect(run.errors).toEqual([])
+    expect(run.log).toContain(misread(preLink, 'global.pre'))
+    // The first look hit the user-configured entry; the second, under pip's own configuration, the plain one.
+    expect(run.log).toMatch(
+      /Cache hit for (restore-key: )?lambda-python-layer-[\s\S]*Cache hit for/
+    )
+    expect(run.outputs['cache-hit']).toBe('true')
+    expect(run.summary).toContain(/^Saved cache (\S+)\.$/m.exec(runs.deadIndex.log)?.[1] as string)
+  })
+})

@@ -111,6 +111,8 @@ export async function openCache(
       }
       if (!manifest) {
         report.summary.cache = `miss (${key})`
+        // A second look (pip's configuration decided again) may miss where the first hit.
+        report.output('cache-hit', 'false')
         return undefined
       }
       report.summary.cache = `hit (${found.entry ?? key})`

@@ -36,6 +36,7 @@ export {
   type StripTools
 } from './strip.js'
 export { InstallerEnv } from './installer-env.js'
+export { jobUserPipDirs } from './pip-config-files.js'
 export { findInterpreters, type Interpreter } from './interpreters.js'
 export type { SourceBuilds, UvPlan } from './options.js'
 export { type StagedTree, type Site, stageLayer } from './targets.js'

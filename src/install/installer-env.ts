@@ -5,11 +5,13 @@
  * Made once per run, then narrowed (withCaches, inScratch): each step gets
  * the value it runs with, and nothing is set behind anyone's back.
  */
+import * as core from '@actions/core'
 import fs from 'node:fs'
 import path from 'node:path'
 import { packageCodeEnv } from '../sandbox/index.js'
 import { Once } from '../util/once.js'
 import { run } from '../util/process.js'
+import { pipConfigFromFiles, type PipConfigPlaces } from './pip-config-files.js'
 
 interface Settings {
   /** An index for pip and uv alike: pip's index-url, uv's default index (through pip's configuration). */
@@ -27,16 +29,28 @@ export function installerCaches(dir: string): { pip: string; uv: string } {
   return { pip: path.join(dir, 'pip'), uv: path.join(dir, 'uv') }
 }
 
+/** The line of `text` that sets option `name`. */
+function lineOf(text: string, name: string): string | undefined {
+  return text.split('\n').find(line => line.startsWith(`${name}=`))
+}
+
+/** pip's configuration per interpreter, shared by every value made from one InstallerEnv. */
+interface PipConfigs {
+  /** `pip config list`, as pip prints it. */
+  pip: Once<string, string>
+  /** Read from pip's files (pipConfigFromFiles) while pip is asked; until confirmPipConfig. */
+  forecast: Map<string, string>
+}
+
 export class InstallerEnv {
   private constructor(
     private readonly settings: Settings,
-    /** `pip config list` per interpreter, shared by every value made from this one. */
-    private readonly configs: Once<string, string>
+    private readonly configs: PipConfigs
   ) {}
 
   /** The run's installer environment; `index`: the index every install uses (codeartifact). */
   static create(index?: string): InstallerEnv {
-    return new InstallerEnv(index ? { index } : {}, new Once())
+    return new InstallerEnv(index ? { index } : {}, { pip: new Once(), forecast: new Map() })
   }
 
   /**
@@ -157,11 +171,59 @@ export class InstallerEnv {
   /**
    * The output of `python -m pip config list` in pip's environment ('' when
    * it fails), read once per interpreter and run: the cache key and the uv
-   * options both need it, and each pip start costs a few tenths of a second
-   * on the path where the layer comes from the cache.
+   * options both need it. While a forecast stands (forecastPipConfig), the
+   * forecast.
    */
   async pipConfig(python: string): Promise<string> {
-    return await this.configs.get(python, async () => {
+    return this.configs.forecast.get(python) ?? (await this.askPip(python))
+  }
+
+  /**
+   * Reads `python`'s pip configuration from pip's files now, and starts pip
+   * to say it (each pip start costs a few tenths of a second, on the path
+   * of every run, cached or not). Returns false when only pip can tell:
+   * `python` is not a path (its prefix unknown), or a file holds what the
+   * reader is not sure to read as pip does.
+   */
+  forecastPipConfig(python: string, user: PipConfigPlaces['user']): boolean {
+    if (!path.isAbsolute(python)) return false
+    // sys.prefix of a tool-cache or venv interpreter: the folder above its bin/.
+    const prefix = path.dirname(path.dirname(python))
+    const text = pipConfigFromFiles({ prefix, env: this.pip(), ...(user ? { user } : {}) })
+    if (text === undefined) return false
+    this.configs.forecast.set(python, text)
+    this.askPip(python).catch(() => undefined)
+    return true
+  }
+
+  /**
+   * Waits for pip's own answers to the forecasts; false when one differed.
+   * pipConfig answers with pip's own from now on.
+   */
+  async confirmPipConfig(): Promise<boolean> {
+    let same = true
+    for (const [python, forecast] of this.configs.forecast) {
+      const said = await this.askPip(python)
+      if (said !== forecast) {
+        same = false
+        // Option names only: values may carry index credentials.
+        const names = (text: string): Set<string> =>
+          new Set(text.split('\n').map(line => line.split('=')[0]))
+        const [read, told] = [names(forecast), names(said)]
+        const differing = [...new Set([...read, ...told])].filter(
+          n => n && (!read.has(n) || !told.has(n) || lineOf(forecast, n) !== lineOf(said, n))
+        )
+        core.info(
+          `pip's configuration for ${python} is not what its files were read to say (${differing.join(', ') || 'its output'}); what depends on it is decided again with pip's own.`
+        )
+      }
+    }
+    this.configs.forecast.clear()
+    return same
+  }
+
+  private async askPip(python: string): Promise<string> {
+    return await this.configs.pip.get(python, async () => {
       const result = await run(python, ['-m', 'pip', 'config', 'list'], {
         env: this.pip(),
         confine: { profile: 'install' },
