@@ -1,8 +1,8 @@
 /**
- * The run, step by step: inputs → sandbox → preflight beside the
- * interpreters → cache (pip's configuration confirmed), or the pipeline on a miss (install, bytecode, scan,
- * checks, zip) → publish → share → attach → Parameter Store → prune →
- * outputs and summary.
+ * The run, step by step: inputs → sandbox → interpreters → cache (beside
+ * the AWS preflight and pip's own word on its configuration) → the
+ * pipeline on a miss (install, bytecode, scan, checks, zip) → publish →
+ * share → attach → Parameter Store → prune → outputs and summary.
  * Each step's body lives with its concern (see CONTRIBUTING.md, "How the
  * code is organised"); this file decides the order.
  */
@@ -34,13 +34,15 @@ export async function run(): Promise<void> {
     const workDir = begin(inputs, report)
     sandbox = await sandboxPackageCode(inputs, report)
     const prepared = await prepare(inputs, sandbox, report)
-    const { deployment, interpreters, env, strip } = prepared
+    const { interpreters, env, strip } = prepared
     const zipPath = zipPathIn(workDir)
     const withSbom = async (built: BuiltLayer): Promise<BuiltLayer> => ({
       ...built,
       sbom: await report.phase('SBOM', async () => writeSbom(built, inputs))
     })
     let opened = await openLayerCache(inputs, prepared, report, zipPath)
+    // The AWS preflight, which ran alongside, passes before anything is built or published.
+    const deployment = await prepared.deployment
     // A hit is described while pip confirms its configuration.
     let layer = opened.layer && (await withSbom(opened.layer))
     if (!(await opened.confirmed)) {

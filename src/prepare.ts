@@ -2,7 +2,8 @@
  * Before the cache: the sandbox every program starts in; the interpreters
  * (and pip's configuration of each) and, with `strip`, binutils' strip
  * found while the AWS preflight runs, and the cache client loads; the index
- * the installs use (codeartifact); and the installer.
+ * the installs use (codeartifact); and the installer. Then the cache, read
+ * while the preflight goes on (openLayerCache).
  */
 import * as core from '@actions/core'
 import type { Deployment } from './aws/index.js'
@@ -17,6 +18,7 @@ import {
   InstallerEnv,
   type Interpreter,
   jobUserPipDirs,
+  pipVersion,
   type StripTools,
   type UvPlan
 } from './install/index.js'
@@ -28,8 +30,12 @@ import { decideStaging, readMemoryFacts } from './install/index.js'
 import { freshWorkDir } from './layer/work-dir.js'
 
 export interface Prepared {
-  /** What the preflight established; undefined when nothing is published. */
-  deployment: Deployment | undefined
+  /**
+   * What the preflight establishes (undefined when nothing is published),
+   * still running while the cache is read; it rejects with the preflight's
+   * problem.
+   */
+  deployment: Promise<Deployment | undefined>
   interpreters: Map<Runtime, Interpreter>
   /** The installers' environment of the run. */
   env: InstallerEnv
@@ -130,20 +136,22 @@ export async function prepare(
   const preflighting = inputs.publish
     ? import('./aws/index.js').then(async aws => aws.preflight(inputs, report))
     : undefined
-  const [preflighted, found, stripped] = await Promise.allSettled([
-    preflighting,
-    finding,
-    stripping
-  ])
-  // The preflight's problem first: it is what the user reads about AWS.
-  if (preflighted.status === 'rejected') throw preflighted.reason
+  // The cache is read while the preflight runs (neither needs the other), unless
+  // the index comes from AWS (codeartifact): the preflight ends before anything
+  // is built or published (main.ts), and its problem is told first.
+  const deployment: Promise<Deployment | undefined> = preflighting ?? Promise.resolve(undefined)
+  deployment.catch(() => undefined)
+  const [found, stripped] = await Promise.allSettled([finding, stripping])
+  if (found.status === 'rejected' || stripped.status === 'rejected' || inputs.codeartifact) {
+    await deployment
+  }
   if (found.status === 'rejected') throw found.reason
   if (stripped.status === 'rejected') throw stripped.reason
   const interpreters = found.value
   const env = early ?? InstallerEnv.create(await codeArtifactUrl(inputs, report))
   const uv = await chooseInstaller(inputs, interpreters, env)
   report.summary.installer = uv?.label ?? 'pip'
-  return { deployment: preflighted.value, interpreters, env, uv, strip: stripped.value }
+  return { deployment, interpreters, env, uv, strip: stripped.value }
 }
 
 /**
@@ -195,7 +203,18 @@ export async function openLayerCache(
   const opened = await openWith(inputs, prepared, prepared.uv, report, zipPath)
   const confirmed = prepared.env.confirmPipConfig().catch(() => false)
   if (opened.layer) return { ...opened, confirmed }
+  // A miss: the installers' caches are restored, the action's uv fetched and
+  // each interpreter's pip looked for, while pip answers. Neither depends on its configuration to be right: a
+  // cache only saves downloads, and an earlier zip's files are checked one
+  // by one before use.
+  const downloads = opened.cache.downloads()
+  const uv = opened.uv
+  downloads.then(async d => await uv?.tool(d.env)).catch(() => undefined)
+  for (const interpreter of new Set(prepared.interpreters.values())) {
+    pipVersion(interpreter).catch(() => undefined)
+  }
   if (await confirmed) return { ...opened, confirmed }
+  await downloads.catch(() => undefined)
   return await reopenLayerCache(inputs, prepared, report, zipPath)
 }
 

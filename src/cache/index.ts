@@ -32,7 +32,10 @@ import { runnerTemp } from '../util/runner-temp.js'
 export interface LayerCache {
   /** The cached layer, its zip copied to `zipPath`; undefined on a miss (or without a cache). */
   restore(zipPath: string): Promise<BuiltLayer | undefined>
-  /** Before a build: the installers' caches of an earlier build (in `env`), to save after it. */
+  /**
+   * Before a build: the installers' caches of an earlier build (in `env`),
+   * to save after it. Restored once: a second call answers the first's.
+   */
   downloads(): Promise<DownloadCache>
   /** Saves a built layer under the key (a no-op without a cache). */
   save(layer: BuiltLayer): Promise<void>
@@ -58,6 +61,18 @@ export function preloadCache(inputs: Pick<Inputs, 'cache'>): void {
 }
 
 export async function openCache(
+  inputs: Inputs,
+  interpreters: Map<Runtime, Interpreter>,
+  tools: BuildTools,
+  env: InstallerEnv,
+  report: RunReport
+): Promise<LayerCache> {
+  const cache = await openLayerCacheOf(inputs, interpreters, tools, env, report)
+  let downloads: Promise<DownloadCache> | undefined
+  return { ...cache, downloads: async () => await (downloads ??= cache.downloads()) }
+}
+
+async function openLayerCacheOf(
   inputs: Inputs,
   interpreters: Map<Runtime, Interpreter>,
   tools: BuildTools,

@@ -37,7 +37,7 @@ export {
 } from './strip.js'
 export { InstallerEnv } from './installer-env.js'
 export { jobUserPipDirs } from './pip-config-files.js'
-export { findInterpreters, type Interpreter } from './interpreters.js'
+export { findInterpreters, type Interpreter, pipVersion } from './interpreters.js'
 export type { SourceBuilds, UvPlan } from './options.js'
 export { type StagedTree, type Site, stageLayer } from './targets.js'
 export { decideStaging, readMemoryFacts, Staging, type StagingChoice } from './staging.js'

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { ActionError } from '../errors.js'
 import { type Runtime, RUNTIMES } from '../runtimes.js'
 import { compareVersions } from '../util/format.js'
+import { Once } from '../util/once.js'
 import { run } from '../util/process.js'
 
 export interface Interpreter {
@@ -130,18 +131,26 @@ export async function findInterpreter(options: FindOptions): Promise<Interpreter
   )
 }
 
-/** pip's version, or an error telling how to get pip. */
+/** pip's version per interpreter path, asked once per run. */
+const pipVersions = new Once<string, string>()
+
+/**
+ * pip's version, or an error telling how to get pip. Asked once per run
+ * (a build may ask early, while something else is awaited: prepare.ts).
+ */
 export async function pipVersion(interpreter: Interpreter): Promise<string> {
-  // Importing the package, not running its command line: a tenth of the time.
-  const probe = await run(interpreter.path, ['-c', 'import pip; print(pip.__version__)'], {
-    silent: true,
-    timeoutMs: 60_000
+  return await pipVersions.get(interpreter.path, async () => {
+    // Importing the package, not running its command line: a tenth of the time.
+    const probe = await run(interpreter.path, ['-c', 'import pip; print(pip.__version__)'], {
+      silent: true,
+      timeoutMs: 60_000
+    })
+    const stdout = probe.stdout.trim()
+    if (probe.exitCode === 0 && /^\d[\w.+!-]*$/.test(stdout)) return stdout
+    throw new ActionError(
+      `Python ${interpreter.version} at ${interpreter.path} has no pip. Run \`${interpreter.path} -m ensurepip\` or use actions/setup-python, which installs pip.`
+    )
   })
-  const stdout = probe.stdout.trim()
-  if (probe.exitCode === 0 && /^\d[\w.+!-]*$/.test(stdout)) return stdout
-  throw new ActionError(
-    `Python ${interpreter.version} at ${interpreter.path} has no pip. Run \`${interpreter.path} -m ensurepip\` or use actions/setup-python, which installs pip.`
-  )
 }
 
 /** Finds the interpreter of every runtime before any install starts. */
