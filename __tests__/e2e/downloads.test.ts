@@ -67,6 +67,27 @@ describe('the download cache', () => {
     runs.own = await act('six==1.16.0\nidna==3.8\n', {
       UV_CACHE_DIR: path.join(work, 'my-uv-cache')
     })
+    // certifi joins (its bytes are new: saved), then six moves on (a small edit).
+    runs.certifi = await act('six==1.16.0\nidna==3.10\ncertifi==2026.7.22\n')
+    runs.small = await act('six==1.17.0\nidna==3.10\ncertifi==2026.7.22\n')
+  })
+
+  it('after a small edit, keeps the entry it started from instead of saving a near copy', () => {
+    const saved = /Download cache saved as (\S+) /.exec(runs.certifi.log)?.[1] ?? ''
+    expect(saved).not.toBe('')
+    expect(runs.small.errors).toEqual([])
+    expect(runs.small.log).toContain(`Download cache: restored ${saved} (an earlier build)`)
+    expect(runs.small.log).toMatch(
+      new RegExp(
+        `Download cache: not saved again: this build added .* to the .* of installers' caches restored, and its zip took (9\\d|100)% of its bytes from the earlier one\\. The next build after an edit starts from ${saved} too\\.`
+      )
+    )
+    expect(runs.small.log).not.toContain('Download cache saved as')
+    expect(JSON.parse(runs.small.outputs.packages)).toEqual([
+      'certifi==2026.7.22',
+      'idna==3.10',
+      'six==1.17.0'
+    ])
   })
 
   it('saves the installer cache after a build', async () => {

@@ -22,6 +22,7 @@ import path from 'node:path'
 import { type EarlierZip, isSiteResolution, type SiteResolution } from '../layer/earlier.js'
 import type { InstallerEnv } from '../install/index.js'
 import { errorMessage } from '../errors.js'
+import type { ZipReuse } from '../layer/zip.js'
 import { actionsCache } from './client.js'
 import { formatBytes } from '../util/format.js'
 import { cachePath, runnerTemp } from '../util/runner-temp.js'
@@ -59,7 +60,8 @@ export interface DownloadCache {
 
 /** What a successful build leaves for the next one. */
 export interface DownloadsToSave {
-  zip?: { path: string; sha256: string }
+  /** The zip built, and what it took from the earlier zip (zip.ts). */
+  zip?: { path: string; sha256: string; unzippedBytes?: number; reused?: ZipReuse }
   /** What pip installed in each site folder of the zip, for the next build's incremental install. */
   resolutions?: Record<string, SiteResolution>
   /** The environment the build ran with: uv's cache may be in its scratch. */
@@ -120,17 +122,53 @@ export function userManagedCache(env: NodeJS.ProcessEnv = process.env): string |
   return undefined
 }
 
-function sizeOf(dir: string): number {
-  let total = 0
-  const walk = (d: string): void => {
+/** Every file below `dir` (relative path → size). */
+function filesOf(dir: string): Map<string, number> {
+  const files = new Map<string, number>()
+  const walk = (d: string, prefix: string): void => {
     for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, entry.name)
-      if (entry.isDirectory()) walk(p)
-      else if (entry.isFile()) total += fs.statSync(p).size
+      if (entry.isDirectory()) walk(p, `${prefix}${entry.name}/`)
+      else if (entry.isFile()) files.set(`${prefix}${entry.name}`, fs.statSync(p).size)
     }
   }
-  if (fs.existsSync(dir)) walk(dir)
-  return total
+  if (fs.existsSync(dir)) walk(dir, '')
+  return files
+}
+
+const total = (files: Map<string, number>): number =>
+  [...files.values()].reduce((sum, size) => sum + size, 0)
+
+function sizeOf(dir: string): number {
+  return total(filesOf(dir))
+}
+
+/** What an entry saved again must add, at least, to what was restored: a tenth. */
+export const RESAVE_FRACTION = 0.1
+
+/**
+ * Why the restored entry (another build's) serves the next build about as
+ * well as a new one would, if it does: the installers' caches gained less
+ * than a tenth of what was restored, and the zip took at least nine tenths
+ * of its bytes from the earlier zip. Saving 60 MB again for a one-package
+ * edit would cost every such run its upload, and the repository's cache
+ * quota a near copy.
+ */
+export function enoughRestored(
+  restored: Map<string, number>,
+  now: Map<string, number>,
+  zip: DownloadsToSave['zip']
+): string | undefined {
+  const installers = (files: Map<string, number>): Map<string, number> =>
+    new Map([...files].filter(([rel]) => rel !== PREVIOUS_ZIP && rel !== PREVIOUS_JSON))
+  const before = installers(restored)
+  const added = total(
+    new Map([...installers(now)].filter(([rel, size]) => before.get(rel) !== size))
+  )
+  const reused = zip?.reused?.readable ? zip.reused.bytes / Math.max(1, zip.unzippedBytes ?? 0) : 0
+  if (total(before) === 0 || added > RESAVE_FRACTION * total(before)) return undefined
+  if (reused < 1 - RESAVE_FRACTION) return undefined
+  return `this build added ${formatBytes(added)} to the ${formatBytes(total(before))} of installers' caches restored, and its zip took ${Math.floor(reused * 100)}% of its bytes from the earlier one`
 }
 
 /**
@@ -161,6 +199,7 @@ export async function restoreDownloads(
       : 'Download cache: none yet for this runtime, architecture and installer.'
   )
   const previous = found ? previousZipIn(dir, origin) : undefined
+  const restored = filesOf(dir)
   if (found) {
     core.info(
       previous
@@ -177,6 +216,13 @@ export async function restoreDownloads(
       if (prune && uvCache) await prune(uvCache)
       // From a build staged in memory: its copy, pruned, replaces the one restored.
       built.keepUvCache()
+      const enough = found ? enoughRestored(restored, filesOf(dir), zip) : undefined
+      if (enough) {
+        core.info(
+          `Download cache: not saved again: ${enough}. The next build after an edit starts from ${found} too.`
+        )
+        return
+      }
       if (zip) {
         fs.copyFileSync(zip.path, path.join(dir, PREVIOUS_ZIP))
         fs.writeFileSync(

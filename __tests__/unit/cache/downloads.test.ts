@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { downloadKeys, userManagedCache } from '../../../src/cache/downloads.js'
+import { downloadKeys, enoughRestored, userManagedCache } from '../../../src/cache/downloads.js'
 
 describe('downloadKeys', () => {
   it('keeps the layer key readable parts and digest, and falls back to its prefix', () => {
@@ -32,5 +32,42 @@ describe('userManagedCache', () => {
   it('takes it over otherwise (a switch that says off does not count)', () => {
     expect(userManagedCache({})).toBeUndefined()
     expect(userManagedCache({ PIP_NO_CACHE_DIR: 'false' })).toBeUndefined()
+  })
+})
+
+describe('enoughRestored', () => {
+  const MiB = 1024 * 1024
+  const restored = new Map([
+    ['uv/archive-v0/a.whl', 50 * MiB],
+    ['uv/simple-v16/pypi/requests.rkyv', 20_000],
+    ['previous.zip', 40 * MiB],
+    ['previous.json', 300]
+  ])
+  const zip = (reusedBytes: number) => ({
+    path: 'layer.zip',
+    sha256: 'x',
+    unzippedBytes: 126 * MiB,
+    reused: { readable: true, entries: 4600, bytes: reusedBytes }
+  })
+
+  it('keeps the restored entry when the build added little and reused most of the earlier zip', () => {
+    const now = new Map([
+      ...restored,
+      ['uv/archive-v0/b.whl', 2 * MiB],
+      ['uv/simple-v16/pypi/requests.rkyv', 21_000],
+      // The zip of this build replaces the earlier one: not counted.
+      ['previous.zip', 41 * MiB]
+    ])
+    expect(enoughRestored(restored, now, zip(125 * MiB))).toMatch(
+      /^this build added 2\.0 MiB to the 50\.0 MiB of installers' caches restored, and its zip took 99% of its bytes from the earlier one$/
+    )
+  })
+
+  it('saves again when the caches gained a tenth or more, or the zip reused less than nine tenths', () => {
+    const grown = new Map([...restored, ['uv/archive-v0/c.whl', 6 * MiB]])
+    expect(enoughRestored(restored, grown, zip(125 * MiB))).toBeUndefined()
+    expect(enoughRestored(restored, restored, zip(100 * MiB))).toBeUndefined()
+    expect(enoughRestored(restored, restored, { path: 'layer.zip', sha256: 'x' })).toBeUndefined()
+    expect(enoughRestored(new Map(), new Map(), zip(125 * MiB))).toBeUndefined()
   })
 })
