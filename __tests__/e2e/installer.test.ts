@@ -8,6 +8,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals'
 import AdmZip from 'adm-zip'
 import { execFileSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
@@ -180,13 +181,13 @@ describe('installer: auto', () => {
     expect(Object.values(installers(run.outputs['zip-path']))).toEqual(['pip'])
   })
 
-  it('without uv on PATH, downloads its own uv once (pinned by hash; a forged wheel in the tool cache is not used) and keeps it in the tool cache', async () => {
+  it('without uv on PATH, downloads its own uv once (pinned by hash; a forged executable in the tool cache is not used) and keeps it there unpacked', async () => {
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'toolcache-'))
     makeToolCache(cache, ['3.12'])
     const kept = path.join(cache, 'lambda-python-layer-uv', '0.13.9', 'x86_64')
     fs.mkdirSync(kept, { recursive: true })
-    const wheelName = 'uv-0.13.9-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl'
-    fs.writeFileSync(path.join(kept, wheelName), 'not the pinned wheel')
+    const exeName = 'uv-0.13.9-x86_64'
+    fs.writeFileSync(path.join(kept, exeName), '#!/bin/sh\necho forged\n', { mode: 0o755 })
     const once = async (): Promise<ActionRun> =>
       await runAction(
         { 'layer-name': 'installer', publish: 'false', runtimes: 'python3.12' },
@@ -202,8 +203,11 @@ describe('installer: auto', () => {
     expect(first.log).not.toContain('with pip')
     expect(first.log).toMatch(/uv 0\.13\.9, installed by the action installs python3\.12/)
     expect(Object.values(installers(first.outputs['zip-path']))).toEqual(['uv'])
-    // The forged file was replaced by the pinned wheel.
-    expect(fs.statSync(path.join(kept, wheelName)).size).toBeGreaterThan(1_000_000)
+    // The forged file was replaced by the pinned executable.
+    const exe = fs.readFileSync(path.join(kept, exeName))
+    expect(crypto.createHash('sha256').update(exe).digest('hex')).toBe(
+      'b73acdf73b96c3ac9e56d2fa933427b3ee6a901e3cce6ba1e3ecb3f91ca0d86a'
+    )
 
     const second = await once()
     expect(second.errors).toEqual([])

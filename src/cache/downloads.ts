@@ -159,12 +159,12 @@ export function enoughRestored(
   now: Map<string, number>,
   zip: DownloadsToSave['zip']
 ): string | undefined {
-  const installers = (files: Map<string, number>): Map<string, number> =>
+  const kept = (files: Map<string, number>): Map<string, number> =>
     new Map([...files].filter(([rel]) => rel !== PREVIOUS_ZIP && rel !== PREVIOUS_JSON))
-  const before = installers(restored)
-  const added = total(
-    new Map([...installers(now)].filter(([rel, size]) => before.get(rel) !== size))
-  )
+  // The installers' caches proper: the action's own uv (tools/) is no measure of them.
+  const before = new Map([...kept(restored)].filter(([rel]) => !rel.startsWith('tools/')))
+  // What changed counts, tools/ included: a uv kept anew is saved.
+  const added = total(new Map([...kept(now)].filter(([rel, size]) => restored.get(rel) !== size)))
   const reused = zip?.reused?.readable ? zip.reused.bytes / Math.max(1, zip.unzippedBytes ?? 0) : 0
   if (total(before) === 0 || added > RESAVE_FRACTION * total(before)) return undefined
   if (reused < 1 - RESAVE_FRACTION) return undefined

@@ -24,11 +24,13 @@ import type { InstallerEnv } from './installer-env.js'
 import { pipErrorExcerpt } from './pip.js'
 import { readPipConfig, UV_VERSION, type UvTool } from './uv.js'
 
-/** A wheel of uv on PyPI, pinned by its SHA-256 (hex). */
+/** A wheel of uv on PyPI, pinned by its SHA-256 (hex), and its `uv` executable's. */
 export interface PinnedWheel {
   file: string
   sha256: string
   url: string
+  /** SHA-256 (hex) of the `uv` executable in it (its RECORD row). */
+  exeSha256: string
 }
 
 const PYPI_FILES = 'https://files.pythonhosted.org/packages'
@@ -38,12 +40,14 @@ export const UV_WHEELS: Record<'x86_64' | 'aarch64', PinnedWheel> = {
   x86_64: {
     file: `uv-${UV_VERSION}-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl`,
     sha256: 'd7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19',
-    url: `${PYPI_FILES}/3d/aa/26d64642d808de4a652579ef950d7cd2d37f080a8babf9c67c6b75fc4c3f`
+    url: `${PYPI_FILES}/3d/aa/26d64642d808de4a652579ef950d7cd2d37f080a8babf9c67c6b75fc4c3f`,
+    exeSha256: 'b73acdf73b96c3ac9e56d2fa933427b3ee6a901e3cce6ba1e3ecb3f91ca0d86a'
   },
   aarch64: {
     file: `uv-${UV_VERSION}-py3-none-manylinux_2_17_aarch64.manylinux2014_aarch64.musllinux_1_1_aarch64.whl`,
     sha256: '5435c5ce14a56431208ca0996416d310f1598e8c2c8ba707688985a16bb82dbe',
-    url: `${PYPI_FILES}/57/15/94b6cd62ac3ff6550288328e8035288875197cbc183f51554b266a69877b`
+    url: `${PYPI_FILES}/57/15/94b6cd62ac3ff6550288328e8035288875197cbc183f51554b266a69877b`,
+    exeSha256: 'bbecb5ac518030bb5e84f1999c577228460192832ac24a92bd772735682979f4'
   }
 }
 
@@ -64,11 +68,12 @@ export function pinnedUvRuns(): boolean {
 }
 
 /**
- * Where kept wheels are looked for and kept: the download cache's tools
+ * Where uv is looked for and kept, unpacked: the download cache's tools
  * folder (restored and saved with it, whoever manages the installers'
- * caches), the tool cache.
+ * caches), the tool cache. Unpacked, a run after an edit skips inflating
+ * 38 MB (a third of a second here).
  */
-function keptWheelDirs(machine: keyof typeof UV_WHEELS, env: InstallerEnv): string[] {
+function keptDirs(machine: keyof typeof UV_WHEELS, env: InstallerEnv): string[] {
   const dirs: string[] = []
   if (env.keptTools) dirs.push(env.keptTools)
   const toolCache = process.env.RUNNER_TOOL_CACHE
@@ -93,21 +98,41 @@ export function keptWheel(dir: string, wheel: PinnedWheel): Buffer | undefined {
   }
 }
 
+/** The name a kept executable has: its version and machine, as the pin it is checked against. */
+export const keptExeName = (wheel: PinnedWheel): string =>
+  `uv-${UV_VERSION}-${wheel.file.includes('aarch64') ? 'aarch64' : 'x86_64'}`
+
 /**
- * Writes the verified wheel into `dir` unless it is there already, replacing
- * anything else of its name (atomically, so a reader never sees half a
- * wheel); never fails.
+ * The bytes of the pinned `uv` executable kept in `dir`, if it is there
+ * with its pinned SHA-256. Read once: what is checked is what runs.
  */
-function keep(bytes: Buffer, wheel: PinnedWheel, dir: string): void {
-  if (keptWheel(dir, wheel)) return
-  const to = path.join(dir, wheel.file)
+export function keptExe(dir: string, wheel: PinnedWheel): Buffer | undefined {
   try {
-    fs.mkdirSync(dir, { recursive: true })
-    const partial = `${to}.${process.pid}.partial`
-    fs.writeFileSync(partial, bytes)
-    fs.renameSync(partial, to)
+    const bytes = fs.readFileSync(path.join(dir, keptExeName(wheel)))
+    return sha256Hex(bytes) === wheel.exeSha256 ? bytes : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Writes `bytes` to `to` through a partial file, so that a reader never
+ * sees half of it; replaces anything of that name.
+ */
+function writeAtomically(to: string, bytes: Buffer, mode: number): void {
+  fs.mkdirSync(path.dirname(to), { recursive: true })
+  const partial = `${to}.${process.pid}.partial`
+  fs.writeFileSync(partial, bytes, { mode })
+  fs.renameSync(partial, to)
+}
+
+/** Keeps the verified executable in `dir` unless it is there already; never fails. */
+function keep(exe: Buffer, wheel: PinnedWheel, dir: string): void {
+  if (keptExe(dir, wheel)) return
+  try {
+    writeAtomically(path.join(dir, keptExeName(wheel)), exe, 0o755)
   } catch (error) {
-    core.debug(`Could not keep ${wheel.file} in ${dir}: ${String(error)}`)
+    core.debug(`Could not keep uv ${UV_VERSION} in ${dir}: ${String(error)}`)
   }
 }
 
@@ -132,7 +157,9 @@ export function fetchesDirectly(config: Map<string, string>, env: NodeJS.Process
  * be had this way (no network path, another CA, a timeout, other bytes):
  * pip is asked then, and says why if it fails too.
  */
-export async function fetchWheel(wheel: PinnedWheel): Promise<Buffer | undefined> {
+export async function fetchWheel(
+  wheel: Pick<PinnedWheel, 'file' | 'url' | 'sha256'>
+): Promise<Buffer | undefined> {
   try {
     const response = await fetch(`${wheel.url}/${wheel.file}`, {
       signal: AbortSignal.timeout(FETCH_TIMEOUT_MS)
@@ -203,35 +230,33 @@ async function downloadWheel(
 }
 
 /**
- * Writes the wheel's `uv` executable to `exe`, inflated on the thread pool
- * (38 MB: a third of a second the event loop keeps for the rest of the run).
+ * The wheel's `uv` executable, inflated on the thread pool (38 MB: a third
+ * of a second the event loop keeps for the rest of the run), checked
+ * against its pin.
  */
-async function unpack(bytes: Buffer, wheel: PinnedWheel, exe: string): Promise<void> {
+async function unpack(bytes: Buffer, wheel: PinnedWheel): Promise<Buffer> {
   const entry = new AdmZip(bytes).getEntry(`uv-${UV_VERSION}.data/scripts/uv`)
   const raw = entry?.getCompressedData()
   const data = entry && raw && entry.header.method === 8 ? await inflateRaw(raw) : entry?.getData()
-  if (!entry || !data || data.length === 0 || data.length !== entry.header.size) {
-    throw new ActionError(`${wheel.file} holds no uv executable.`)
+  if (!entry || !data || data.length === 0 || sha256Hex(data) !== wheel.exeSha256) {
+    throw new ActionError(`${wheel.file} holds no uv executable of the pinned SHA-256.`)
   }
-  fs.mkdirSync(path.dirname(exe), { recursive: true })
-  const partial = `${exe}.partial`
-  fs.writeFileSync(partial, data, { mode: 0o755 })
-  fs.renameSync(partial, exe)
+  return data
 }
 
 /** Where the executable goes, once per run. */
 const EXE = (): string => runnerTemp('lambda-python-layer-tools', `uv-${UV_VERSION}`, 'uv')
 
-/** The wheel, read or downloaded, and unpacked: once per run. */
+/** The executable, kept or unpacked from the wheel, and written where it runs: once per run. */
 const unpacked = new Once<string, Buffer>()
-/** The folders that hold the wheel already (the one it was read from, those it was written to). */
+/** The folders that hold the executable already (the one it was read from, those it was written to). */
 const keptIn = new Set<string>()
 
 /**
- * The pinned uv, ready to run: from a kept wheel, else downloaded with
- * `python`'s pip. Unpacked once per run; the wheel is kept in every place a
- * later run looks (the download cache only exists once it is restored, so
- * each call keeps it there too).
+ * The pinned uv, ready to run: kept unpacked, else from a downloaded wheel
+ * (directly from PyPI, or with `python`'s pip). Written once per run; the
+ * executable is kept in every place a later run looks (the download cache
+ * only exists once it is restored, so each call keeps it there too).
  */
 export async function pinnedUv(python: string, env: InstallerEnv): Promise<UvTool> {
   const machine = runnerMachine()
@@ -241,22 +266,22 @@ export async function pinnedUv(python: string, env: InstallerEnv): Promise<UvToo
     )
   }
   const pinned = UV_WHEELS[machine]
-  const wheel = await unpacked.get(EXE(), async () => {
-    let wheel: Buffer | undefined
-    for (const dir of keptWheelDirs(machine, env)) {
-      wheel = keptWheel(dir, pinned)
-      if (wheel) {
+  const exe = await unpacked.get(EXE(), async () => {
+    let bytes: Buffer | undefined
+    for (const dir of keptDirs(machine, env)) {
+      bytes = keptExe(dir, pinned)
+      if (bytes) {
         keptIn.add(dir)
         break
       }
     }
-    wheel ??= await downloadWheel(python, pinned, env)
-    await unpack(wheel, pinned, EXE())
-    return wheel
+    bytes ??= await unpack(await downloadWheel(python, pinned, env), pinned)
+    writeAtomically(EXE(), bytes, 0o755)
+    return bytes
   })
-  for (const dir of keptWheelDirs(machine, env)) {
+  for (const dir of keptDirs(machine, env)) {
     if (keptIn.has(dir)) continue
-    keep(wheel, pinned, dir)
+    keep(exe, pinned, dir)
     keptIn.add(dir)
   }
   return {

@@ -41,7 +41,8 @@ describe('enoughRestored', () => {
     ['uv/archive-v0/a.whl', 50 * MiB],
     ['uv/simple-v16/pypi/requests.rkyv', 20_000],
     ['previous.zip', 40 * MiB],
-    ['previous.json', 300]
+    ['previous.json', 300],
+    ['tools/uv-0.13.9-x86_64', 37 * MiB]
   ])
   const zip = (reusedBytes: number) => ({
     path: 'layer.zip',
@@ -69,5 +70,8 @@ describe('enoughRestored', () => {
     expect(enoughRestored(restored, restored, zip(100 * MiB))).toBeUndefined()
     expect(enoughRestored(restored, restored, { path: 'layer.zip', sha256: 'x' })).toBeUndefined()
     expect(enoughRestored(new Map(), new Map(), zip(125 * MiB))).toBeUndefined()
+    // The action's uv counts when it is new, never as a measure of the caches.
+    const withoutUv = new Map([...restored].filter(([rel]) => !rel.startsWith('tools/')))
+    expect(enoughRestored(withoutUv, restored, zip(125 * MiB))).toBeUndefined()
   })
 })

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net'
 import {
   fetchesDirectly,
   fetchWheel,
+  keptExe,
+  keptExeName,
   keptWheel,
   runnerMachine,
   UV_WHEELS
@@ -55,6 +57,25 @@ describe('keptWheel', () => {
     fs.writeFileSync(path.join(dir, UV_WHEELS.aarch64.file), 'the pinned bytes')
     expect(keptWheel(dir, wheel)).toBeUndefined()
     expect(keptWheel(path.join(dir, 'missing'), wheel)).toBeUndefined()
+  })
+})
+
+describe('keptExe', () => {
+  const wheel = { ...UV_WHEELS.x86_64, exeSha256: sha256('the executable') }
+
+  it('takes the kept executable when its SHA-256 is the pinned one', () => {
+    const dir = fs.mkdtempSync(path.join(work, 'exe-'))
+    expect(keptExeName(wheel)).toBe(`uv-${UV_VERSION}-x86_64`)
+    expect(keptExeName(UV_WHEELS.aarch64)).toBe(`uv-${UV_VERSION}-aarch64`)
+    fs.writeFileSync(path.join(dir, keptExeName(wheel)), 'the executable')
+    expect(keptExe(dir, wheel)?.toString()).toBe('the executable')
+  })
+
+  it('ignores a forged executable of that name, and a missing one', () => {
+    const dir = fs.mkdtempSync(path.join(work, 'exe-'))
+    fs.writeFileSync(path.join(dir, keptExeName(wheel)), 'forged')
+    expect(keptExe(dir, wheel)).toBeUndefined()
+    expect(keptExe(path.join(dir, 'missing'), wheel)).toBeUndefined()
   })
 })
 
