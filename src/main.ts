@@ -40,8 +40,12 @@ export async function run(): Promise<void> {
       ...built,
       sbom: await report.phase('SBOM', async () => writeSbom(built, inputs))
     })
-    let opened = await openLayerCache(inputs, prepared, report, zipPath)
-    // The AWS preflight, which ran alongside, passes before anything is built or published.
+    // The AWS preflight, which runs alongside, passes before anything is built
+    // or published, and its problem is told first.
+    let opened = await openLayerCache(inputs, prepared, report, zipPath).catch(async error => {
+      await prepared.deployment
+      throw error
+    })
     const deployment = await prepared.deployment
     // A hit is described while pip confirms its configuration.
     let layer = opened.layer && (await withSbom(opened.layer))

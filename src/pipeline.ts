@@ -1,7 +1,7 @@
 /**
  * The cache-miss path, read top to bottom: stage (install every target),
- * exclude, strip, compile the bytecode, scan, verify, then the import smoke
- * test with the zip made alongside it, and the zip's size. The caches are
+ * exclude, strip, compile the bytecode, scan, then the import smoke test
+ * with the verification and the zip made alongside it, and the zip's size. The caches are
  * saved while the run goes on.
  */
 import * as core from '@actions/core'
@@ -343,7 +343,7 @@ function removeBytecode(root: string, entries: readonly LayerEntry[]): void {
 }
 
 /**
- * Scans the staged tree, checks it, and zips it while the smoke test runs
+ * Scans the staged tree, then verifies and zips it while the smoke test runs
  * (the smoke test only reads the tree, `python -B`); then checks that
  * nothing changed the tree, and the zip's size.
  */
@@ -373,19 +373,18 @@ async function checkAndZip(
     )
 
   const before = fingerprintTree(staged.root)
-  let measured: Measured = await verifyStaged(
-    inputs,
-    staged.root,
-    sites,
-    scan,
-    report,
-    strip ? { strip } : {}
-  )
-  // The zip is made while the smoke test runs; the smoke test's log, and its problems, come first.
-  const [smoked, zipped] = await Promise.allSettled([
-    startSmokeTest(inputs, staged.root, sites, scan, report),
-    zipTo(scan, 'Zip')
-  ])
+  // The smoke test (a program of its own) runs while the tree is verified
+  // (here, on the main thread) and then zipped.
+  const smoking = startSmokeTest(inputs, staged.root, sites, scan, report)
+  let measured: Measured
+  try {
+    measured = await verifyStaged(inputs, staged.root, sites, scan, report, strip ? { strip } : {})
+  } catch (error) {
+    await smoking?.catch(() => undefined)
+    throw error
+  }
+  // The smoke test's log, and its problems, come first.
+  const [smoked, zipped] = await Promise.allSettled([smoking, zipTo(scan, 'Zip')])
   await finishSmokeTest(inputs, smoked, report)
   if (zipped.status === 'rejected') throw zipped.reason
   assertUnchanged(staged.root, before)
