@@ -95,10 +95,10 @@ export function replaceBetweenMarkers(text: string, name: string, content: strin
   const from = text.indexOf(start)
   const to = text.indexOf(end)
   if (from < 0 || to < 0 || to < from) {
-    throw new Error(`docs/reference.md has no "${start}" … "${end}" markers, in that order`)
+    throw new Error(`the page has no "${start}" … "${end}" markers, in that order`)
   }
   if (text.indexOf(start, from + start.length) >= 0 || text.indexOf(end, to + end.length) >= 0) {
-    throw new Error(`docs/reference.md has the "${start}" or "${end}" marker more than once`)
+    throw new Error(`the page has the "${start}" or "${end}" marker more than once`)
   }
   return `${text.slice(0, from + start.length)}\n${content}\n${text.slice(to)}`
 }
@@ -108,6 +108,26 @@ export function renderTables(readme: string, actionYml: string): string {
   let text = replaceBetweenMarkers(readme, 'inputs', inputsTable(actionYml))
   text = replaceBetweenMarkers(text, 'outputs', outputsTable(actionYml))
   return text
+}
+
+/**
+ * The README's index of every input and output name, each linked to its
+ * row's table in docs/reference.md: the README names them all, and the
+ * reference page describes them.
+ */
+export function namesIndex(actionYml: string): string {
+  const spec = parseAction(actionYml)
+  const list = (names: string[]): string => names.map(code).join(', ')
+  return [
+    `All inputs ([described](docs/reference.md#inputs)): ${list(Object.keys(spec.inputs ?? {}))}.`,
+    '',
+    `All outputs ([described](docs/reference.md#outputs)): ${list(Object.keys(spec.outputs ?? {}))}.`
+  ].join('\n')
+}
+
+/** The README with its index of names generated from action.yml. */
+export function renderNames(readme: string, actionYml: string): string {
+  return replaceBetweenMarkers(readme, 'names', namesIndex(actionYml))
 }
 
 /** The names of the tables whose text differs between two versions of the page. */
@@ -126,6 +146,19 @@ function main(argv: string[]): number {
   const readme = fs.readFileSync(readmePath, 'utf8')
   const rendered = renderTables(readme, fs.readFileSync(path.join(root, 'action.yml'), 'utf8'))
   const check = argv.includes('--check')
+  const indexPath = path.join(root, 'README.md')
+  const index = fs.readFileSync(indexPath, 'utf8')
+  const indexed = renderNames(index, fs.readFileSync(path.join(root, 'action.yml'), 'utf8'))
+  if (indexed !== index) {
+    if (check) {
+      console.error(
+        'README.md names other inputs or outputs than action.yml. Run `npm run docs:tables` to regenerate the list.'
+      )
+      return 1
+    }
+    fs.writeFileSync(indexPath, indexed)
+    console.log('README.md: regenerated the list of inputs and outputs from action.yml.')
+  }
   if (rendered === readme) {
     console.log('docs/reference.md: the tables of inputs and outputs match action.yml.')
     return 0

@@ -13,6 +13,8 @@ import {
   inputsTable,
   outputsTable,
   renderTables,
+  namesIndex,
+  renderNames,
   replaceBetweenMarkers
 } from '../../scripts/readme-tables.js'
 
@@ -141,6 +143,14 @@ outputs:
     expect(escapeCell('AWS_REGION, _x_, a|b, **/tests/**, C:\\dir')).toBe(
       'AWS_REGION, \\_x\\_, a\\|b, \\*\\*/tests/\\*\\*, C:\\\\dir'
     )
+  })
+
+  it('are named in full in the README (run `npm run docs:tables` after editing action.yml)', () => {
+    const readme = read('README.md')
+    expect(renderNames(readme, read('action.yml'))).toBe(readme)
+    const spec = read('action.yml')
+    expect(namesIndex(spec)).toContain('`layer-name`')
+    expect(namesIndex(spec)).toContain('`layer-version-arn`')
   })
 
   it('fail clearly when a marker is missing', () => {
