@@ -84,11 +84,8 @@ export interface Built {
 /** Installs, compiles, checks and zips the layer; starts saving the caches. */
 export async function buildLayer(o: BuildOptions): Promise<Built> {
   const { inputs, report } = o
+  // Restored (and the action's uv fetched) while pip confirmed its configuration: openLayerCache.
   const downloads = await o.cache.downloads()
-  // The action's uv (when it is the installer) is fetched while the tree is
-  // staged; the install waits for it. A failure here is met again, and
-  // reported, by the install's own request.
-  o.uv?.tool(downloads.env).catch(() => undefined)
   const staging = Staging.open(inputs.staging, o.workDir)
   try {
     core.info(
